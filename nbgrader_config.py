@@ -1,0 +1,28 @@
+"""nbgrader configuration for cnn-course; run every nbgrader command from the repository root."""
+
+c = get_config()  # noqa: F821  (injected by traitlets)
+
+c.CourseDirectory.course_id = "cnn-course"
+c.CourseDirectory.source_directory = "source"
+# `notebooks/<assignment>/` is exactly what `nbgrader generate_assignment` releases.
+c.CourseDirectory.release_directory = "notebooks"
+
+# The six assignments, in teaching order (the names of the folders in source/).
+ASSIGNMENTS = [
+    "01_convolution",
+    "02_padding_stride",
+    "03_pooling",
+    "04_losses",
+    "05_backprop",
+    "06_lenet",
+]
+
+# Every notebook runs on the course's own kernel (installed into .venv by `make`).
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+c.ExecutePreprocessor.kernel_name = "cnn-course"
+c.Execute.kernel_name = "cnn-course"
+
+# Students' files that never need to be collected.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
