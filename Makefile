@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed
 KERNEL := cnn-course
 LAB_ARGS ?= --ServerApp.ip=127.0.0.1
 PYTEST_ARGS ?=
+# nbgrader runs helpers (alembic) by name: the environment's bin/ comes first.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: lab test test-fast release system-deps env benchmark constraints clean
 

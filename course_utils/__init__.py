@@ -1,12 +1,13 @@
 """Helpers shared by every notebook of cnn-course: ``import course_utils as cu``.
 
-Modules: ``data`` (images and Fashion-MNIST), ``kernels`` (named kernels), ``plotting`` (matrices
-with their numbers, windows, feature-map grids), ``checks`` (assertions and the forbidden-op
-guard used by the graded tests), ``widgets.<topic>`` (each topic's interactive widgets).
+Modules: ``data`` (images and Fashion-MNIST), ``examples`` (the seeds' worked examples),
+``kernels`` (named kernels), ``oracles`` (PyTorch's answer to each exercise), ``plotting``
+(matrices with their numbers, windows, feature-map grids), ``checks`` (assertions and the
+forbidden-op guard used by the graded tests), ``widgets.<topic>`` (each topic's widgets).
 Importing the package has no side effects: no seeds are set and nothing is downloaded.
 """
 
-from course_utils import checks, data, kernels, plotting
+from course_utils import checks, data, examples, kernels, oracles, plotting
 
-__all__ = ["checks", "data", "kernels", "plotting"]
+__all__ = ["checks", "data", "examples", "kernels", "oracles", "plotting"]
 __version__ = "0.1.0"

@@ -1,0 +1,45 @@
+"""The seeds' worked examples as tensors: every call returns new float32 tensors.
+
+Notebooks, graded tests and widgets all take the seed examples from here, so each number the
+course quotes has one home. The seed each example comes from is named in its docstring.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from course_utils.kernels import get_kernel
+
+_SEED000_X = (
+    (5, 6, 0, 1, 8, 2),
+    (0, 9, 8, 4, 6, 5),
+    (2, 6, 5, 3, 8, 4),
+    (6, 3, 4, 9, 1, 0),
+    (7, 5, 9, 1, 6, 7),
+    (2, 5, 9, 2, 3, 7),
+)
+
+
+def seed000_input() -> torch.Tensor:
+    """Seed 000's 6x6 input (H, W) for the VALID / SAME / FULL examples."""
+    return torch.tensor(_SEED000_X, dtype=torch.float32)
+
+
+def seed000_filter() -> torch.Tensor:
+    """Seed 000's 3x3 filter [[0, -1, 1], [1, 0, 0], [0, -1, 1]] as (kh, kw)."""
+    return get_kernel("seed000")
+
+
+def seed003_single() -> tuple[torch.Tensor, torch.Tensor]:
+    """Seed 003, one channel: X = arange(9) as (3, 3), K = arange(4) as (2, 2); valid output 19 25 / 37 43."""
+    return torch.arange(9.0).reshape(3, 3), torch.arange(4.0).reshape(2, 2)
+
+
+def seed003_two_in() -> tuple[torch.Tensor, torch.Tensor]:
+    """Seed 003, two input channels, one output: X (1, 2, 3, 3) = arange(18), W (1, 2, 2, 2) = arange(8)."""
+    return torch.arange(18.0).reshape(1, 2, 3, 3), torch.arange(8.0).reshape(1, 2, 2, 2)
+
+
+def seed003_three_in_two_out() -> tuple[torch.Tensor, torch.Tensor]:
+    """Seed 003, three input channels, two outputs, 1x1 kernels: X (1, 3, 3, 3) = arange(27), W (2, 3, 1, 1) = arange(6)."""
+    return torch.arange(27.0).reshape(1, 3, 3, 3), torch.arange(6.0).reshape(2, 3, 1, 1)

@@ -1,0 +1,49 @@
+"""PyTorch's answer for every exercise: the oracle the graded tests and the widgets compare with.
+
+Each function here calls PyTorch's own op (``F.conv2d``, ...), which is exactly what students may
+not call inside their exercises (the graded tests enforce that), so nothing here is a hand-written
+solution. Shapes follow the course conventions: images NCHW, weights (C_out, C_in, kh, kw).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+MODES = ("valid", "same", "full")
+
+
+def mode_padding(mode: str, kernel_shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Zero padding (top, bottom, left, right) that `mode` puts around an input for a (kh, kw) kernel.
+
+    PyTorch's rule for ``padding="same"``: the total padding along an axis is k - 1, and the
+    smaller half, (k - 1) // 2, goes first (top/left). "full" puts k - 1 on every side.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    pads = []
+    for k in kernel_shape:
+        total = {"valid": 0, "same": k - 1, "full": 2 * (k - 1)}[mode]
+        pads.append((total // 2, total - total // 2))
+    (top, bottom), (left, right) = pads
+    return (top, bottom, left, right)
+
+
+def corr2d(X: torch.Tensor, K: torch.Tensor, mode: str = "valid") -> torch.Tensor:
+    """Cross-correlation of X (H, W) with K (kh, kw) in `mode`, by ``F.conv2d`` and its own padding."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    kh, kw = K.shape
+    padding = {"valid": 0, "same": "same", "full": (kh - 1, kw - 1)}[mode]
+    return F.conv2d(X[None, None], K[None, None].to(X.dtype), padding=padding)[0, 0]
+
+
+def convolve2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    """True convolution of X (H, W) with K (kh, kw), valid mode: ``F.conv2d`` with the kernel rotated 180°."""
+    return F.conv2d(X[None, None], K.flip(0).flip(1)[None, None].to(X.dtype))[0, 0]
+
+
+def conv2d(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None, stride=1, padding=0,
+           dilation=1) -> torch.Tensor:
+    """``F.conv2d``: X (N, C_in, H, W), W (C_out, C_in, kh, kw), b (C_out,) -> (N, C_out, H', W')."""
+    return F.conv2d(X, W, b, stride=stride, padding=padding, dilation=dilation)

@@ -1,0 +1,70 @@
+"""Shared fixtures: the repository root, nbgrader runs in a throwaway course, notebook execution."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+KERNEL = "cnn-course"
+
+
+def assignments() -> list[str]:
+    from autograder import assignments as _assignments
+    return _assignments()
+
+
+def source_notebook(assignment: str) -> Path:
+    return ROOT / "source" / assignment / f"{assignment}.ipynb"
+
+
+def student_notebook(assignment: str) -> Path:
+    return ROOT / "notebooks" / assignment / f"{assignment}.ipynb"
+
+
+def nbgrader(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run `python -m nbgrader ARGS` in `cwd` with this environment's Python; output captured."""
+    from autograder import tool_env
+
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, env=tool_env())
+
+
+def make_course(dest: Path, names: list[str]) -> Path:
+    """A fresh course directory: the repository's nbgrader_config.py and source/ for `names`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
+    for name in names:
+        shutil.copytree(ROOT / "source" / name, dest / "source" / name)
+    return dest
+
+
+def execute_notebook(path: Path, timeout: int = 300) -> nbformat.NotebookNode:
+    """Execute a copy of the notebook at `path` (errors recorded in outputs, not raised)."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, kernel_name=KERNEL, timeout=timeout, allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    return nb
+
+
+def error_outputs(nb: nbformat.NotebookNode) -> list[tuple[str, str, str]]:
+    """(cell id, ename, evalue) of every error output in an executed notebook."""
+    return [(cell.get("id", "?"), out["ename"], out["evalue"])
+            for cell in nb.cells if cell.cell_type == "code"
+            for out in cell.get("outputs", []) if out.output_type == "error"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _kernel_installed():
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if KERNEL not in KernelSpecManager().find_kernel_specs():
+        pytest.exit(f"the {KERNEL!r} kernel is not installed: run the tests with `make test`", returncode=3)

@@ -1,0 +1,97 @@
+"""The setup a newcomer runs: README's two commands, pinned versions, conda file, CI script."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import yaml
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+from conftest import ROOT, assignments
+
+
+def _pyproject_requirements() -> dict[str, Requirement]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = project["dependencies"] + project["optional-dependencies"]["test"]
+    return {Requirement(r).name: Requirement(r) for r in reqs}
+
+
+def _constraints() -> dict[str, Version]:
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, version = line.split("==")
+            pins[name.lower().replace("_", "-")] = Version(version)
+    return pins
+
+
+def test_environment_yml_matches_pyproject():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    deps = env["dependencies"]
+    assert "python=3.11" in deps
+    pip_section = next(d["pip"] for d in deps if isinstance(d, dict) and "pip" in d)
+    conda_reqs = {Requirement(r).name: Requirement(r) for r in pip_section if not r.startswith("-")}
+    pyproject = _pyproject_requirements()
+    assert set(conda_reqs) == set(pyproject), (
+        f"environment.yml and pyproject.toml list different packages: only in environment.yml "
+        f"{sorted(set(conda_reqs) - set(pyproject))}, only in pyproject.toml {sorted(set(pyproject) - set(conda_reqs))}")
+    for name, req in pyproject.items():
+        assert conda_reqs[name].specifier == req.specifier, f"{name}: environment.yml says {conda_reqs[name].specifier}, pyproject.toml says {req.specifier}"
+    assert "-e ." in pip_section, "environment.yml must install course_utils itself (-e .)"
+
+
+def test_constraints_pin_every_requirement_inside_its_range():
+    pins = _constraints()
+    assert pins["torch"] == Version("2.13.0"), "make must install the CPU torch 2.13.0 wheel"
+    for name, req in _pyproject_requirements().items():
+        key = name.lower().replace("_", "-")
+        assert key in pins, f"{name} is not pinned in constraints.txt"
+        assert pins[key] in req.specifier, f"constraints.txt pins {name}=={pins[key]}, outside pyproject's {req.specifier}"
+    assert not any(name.startswith("nvidia-") for name in pins), "a CUDA build of torch slipped into constraints.txt"
+
+
+def test_readme_opens_with_the_two_commands_and_ci_runs_them():
+    readme = (ROOT / "README.md").read_text()
+    first_block = re.search(r"```(?:sh|bash|console)?\n(.*?)```", readme, re.S)
+    assert first_block, "README.md must open with a code block"
+    commands = [line.split("#")[0].strip() for line in first_block.group(1).splitlines() if line.split("#")[0].strip()]
+    assert commands == ["make lab", "make test"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    ci_commands = [line.strip() for line in ci.splitlines() if line.strip() and not line.strip().startswith("#")
+                   and not line.startswith(("set ", "cd "))]
+    assert ci_commands == ["make test"], f".ci/run must run README's test command and nothing else, runs {ci_commands}"
+
+
+def test_readme_topic_table_gives_each_assignments_points():
+    import nbformat
+
+    readme = (ROOT / "README.md").read_text()
+    for name in assignments():
+        nb = nbformat.read(ROOT / "source" / name / f"{name}.ipynb", as_version=4)
+        points = sum(c.metadata["nbgrader"].get("points", 0) for c in nb.cells
+                     if c.metadata.get("nbgrader", {}).get("grade"))
+        row = re.search(rf"^\|\s*`?{name}`?\s*\|.*\|\s*(\d+)\s*\|\s*$", readme, re.M)
+        assert row, f"README's topic table has no row for {name}"
+        assert int(row.group(1)) == points, f"README gives {name} {row.group(1)} points; the notebook has {points}"
+
+
+def test_nbgrader_config_names_the_course_and_releases_into_notebooks():
+    namespace: dict = {}
+    from traitlets.config import Config
+    exec((ROOT / "nbgrader_config.py").read_text(), {"get_config": lambda: namespace.setdefault("c", Config())}, namespace)
+    c = namespace["c"]
+    assert c.CourseDirectory.course_id == "cnn-course"
+    assert c.CourseDirectory.release_directory == "notebooks"
+    assert c.Execute.kernel_name == "cnn-course"
+    assert namespace["ASSIGNMENTS"] == ["01_convolution", "02_padding_stride", "03_pooling", "04_losses",
+                                        "05_backprop", "06_lenet"]
+    assert set(assignments()) <= set(namespace["ASSIGNMENTS"])
+
+
+def test_nbgrader_state_stays_out_of_git():
+    ignored = (ROOT / ".gitignore").read_text().split()
+    for entry in ("submitted/", "autograded/", "feedback/", "gradebook.db", ".venv/"):
+        assert entry in ignored, f"{entry} must be in .gitignore"

@@ -1,0 +1,154 @@
+"""Every assignment's notebooks: clean in git, valid for nbgrader, runnable, and answer-free when released."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import nbformat
+import pytest
+
+from conftest import ROOT, assignments, error_outputs, execute_notebook, nbgrader, source_notebook, student_notebook
+
+ASSIGNMENTS = assignments()
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def _notebooks() -> list:
+    return [source_notebook(a) for a in ASSIGNMENTS] + [student_notebook(a) for a in ASSIGNMENTS]
+
+
+def _split_lines(path) -> tuple[list[list[str]], set[str]]:
+    """A source notebook's substantive lines: runs between nbgrader's solution / hidden-test markers,
+    and the set of lines anywhere else (public: students see those anyway)."""
+    nb = nbformat.read(path, as_version=4)
+    runs: list[list[str]] = []
+    public: set[str] = set()
+    for cell in nb.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            text = line.strip()
+            if re.search(r"### BEGIN (SOLUTION|HIDDEN TESTS)", line):
+                inside = True
+                runs.append([])
+            elif re.search(r"### END (SOLUTION|HIDDEN TESTS)", line):
+                inside = False
+            elif inside and len(text) > 12 and not text.startswith("#"):
+                runs[-1].append(text)
+            elif not inside:
+                public.add(text)
+    return runs, public
+
+
+def _protected_lines(path) -> set[str]:
+    """Lines that only the solutions and hidden tests contain."""
+    runs, public = _split_lines(path)
+    return {line for run in runs for line in run} - public
+
+
+def _protected_pairs(path) -> set[tuple[str, str]]:
+    """Consecutive pairs of protected lines: a copied piece of solution shows up as one of these."""
+    runs, public = _split_lines(path)
+    return {(a, b) for run in runs for a, b in zip(run, run[1:]) if not (a in public and b in public)}
+
+
+def test_every_assignment_has_a_source_and_a_released_notebook():
+    assert ASSIGNMENTS[0] == "01_convolution"
+    for name in ASSIGNMENTS:
+        assert source_notebook(name).exists()
+        assert student_notebook(name).exists(), f"run `make release`: notebooks/{name} is missing"
+
+
+@pytest.mark.parametrize("path", _notebooks(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_notebook_is_clean_and_has_valid_nbgrader_metadata(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "cnn-course"
+    grade_ids = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"cell {cell.id} has outputs in git"
+        meta = cell.metadata.get("nbgrader")
+        assert meta, f"cell {cell.id} has no nbgrader metadata"
+        assert meta["schema_version"] == 3
+        grade_ids.append(meta["grade_id"])
+        if meta["grade"]:
+            assert meta["points"] > 0 and meta["locked"] and cell.cell_type == "code"
+            first = cell.source.lstrip().splitlines()[0]
+            assert first.startswith('"""'), f"test cell {meta['grade_id']} must open with a one-line docstring"
+        if meta["solution"]:
+            assert not meta["locked"]
+    assert len(grade_ids) == len(set(grade_ids)), "grade_ids must be unique"
+    raw = json.loads(path.read_text())
+    assert "widgets" not in raw["metadata"], "saved widget state is an output: strip it"
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_released_copy_has_no_solution_or_hidden_test(name):
+    text = student_notebook(name).read_text()
+    for marker in MARKERS:
+        assert marker not in text
+    student_lines = {line.strip() for cell in nbformat.read(student_notebook(name), as_version=4).cells
+                     for line in cell.source.splitlines()}
+    protected = _protected_lines(source_notebook(name))
+    assert protected, "no solution found in the source notebook: the check below would prove nothing"
+    leaked = protected & student_lines
+    assert not leaked, f"lines of the solution or hidden tests appear in notebooks/{name}: {sorted(leaked)[:5]}"
+
+
+def test_course_utils_holds_no_answers():
+    protected = set().union(*(_protected_pairs(source_notebook(a)) for a in ASSIGNMENTS))
+    assert protected, "no solution found in source/: the check below would prove nothing"
+    for path in (ROOT / "course_utils").rglob("*.py"):
+        text = path.read_text()
+        for marker in MARKERS:
+            assert marker not in text, f"{path} contains an nbgrader marker"
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        leaked = protected & set(zip(lines, lines[1:]))
+        assert not leaked, f"{path} repeats lines of a solution or hidden test: {sorted(leaked)[:3]}"
+
+
+@pytest.mark.slow
+def test_notebooks_equal_a_fresh_release(tmp_path):
+    from autograder.release import generate
+
+    generate(tmp_path / "release", ASSIGNMENTS)
+    for name in ASSIGNMENTS:
+        fresh = json.loads((tmp_path / "release" / name / f"{name}.ipynb").read_text())
+        committed = json.loads(student_notebook(name).read_text())
+        assert committed == fresh, f"notebooks/{name} differs from a fresh release: run `make release`"
+    released = sorted(p.relative_to(tmp_path / "release") for p in (tmp_path / "release").rglob("*") if p.is_file())
+    committed_files = sorted(p.relative_to(ROOT / "notebooks") for p in (ROOT / "notebooks").rglob("*")
+                             if p.is_file() and ".ipynb_checkpoints" not in p.parts)
+    assert released == committed_files
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_source_notebook_runs_with_every_test_passing(name):
+    nb = execute_notebook(source_notebook(name))
+    assert error_outputs(nb) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_student_notebook_stops_only_at_not_implemented(name):
+    nb = execute_notebook(student_notebook(name))
+    errors = error_outputs(nb)
+    assert errors, "the student copy must leave something to implement"
+    other = [e for e in errors if e[1] != "NotImplementedError"]
+    assert other == [], f"the student copy fails with something other than NotImplementedError: {other}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_nbgrader_validate_passes_source_and_inverts_on_student_copy(name):
+    result = nbgrader("validate", str(source_notebook(name)), cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "Success! Your notebook passes all the tests." in result.stdout, result.stdout[-3000:]
+    # --invert exits 0 whatever happens: read what it reports
+    result = nbgrader("validate", "--invert", str(student_notebook(name)), cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "Success! The notebook does not pass any tests." in result.stdout, result.stdout[-3000:]
+    assert "NOTEBOOK PASSED" not in result.stdout

@@ -1,0 +1,74 @@
+"""A simulated class through plain nbgrader: generate, submit, autograde, export, feedback."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import nbformat
+import pytest
+
+from conftest import ROOT, assignments, make_course, nbgrader
+from roundtrip_cases import CASES, SOLVED
+
+ROUNDTRIP = [name for name in assignments() if name in CASES]
+
+
+def _solved_source(source: str) -> str:
+    """A solution cell with nbgrader's markers removed (what a student who solved it submits)."""
+    return "\n".join(line for line in source.splitlines()
+                     if not re.search(r"### (BEGIN|END) SOLUTION", line))
+
+
+def _submission(released: nbformat.NotebookNode, source: nbformat.NotebookNode, edits: dict) -> nbformat.NotebookNode:
+    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+                 if c.metadata.get("nbgrader", {}).get("solution")}
+    unknown = set(edits) - set(solutions)
+    assert not unknown, f"roundtrip_cases names cells that are not solution cells: {unknown}"
+    nb = nbformat.from_dict(released)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in edits:
+            edit = edits[grade_id]
+            cell.source = _solved_source(solutions[grade_id]) if edit is SOLVED else edit
+    return nb
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ROUNDTRIP)
+def test_class_roundtrip_gives_each_student_the_exact_score(name, tmp_path):
+    course = make_course(tmp_path / "course", [name])
+    result = nbgrader("generate_assignment", name, cwd=course)
+    assert result.returncode == 0, result.stderr
+    released = nbformat.read(course / "notebooks" / name / f"{name}.ipynb", as_version=4)
+    source = nbformat.read(course / "source" / name / f"{name}.ipynb", as_version=4)
+
+    cases = CASES[name]
+    for student, (edits, _) in cases.items():
+        folder = course / "submitted" / student / name
+        folder.mkdir(parents=True)
+        nbformat.write(_submission(released, source, edits), folder / f"{name}.ipynb")
+        (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+
+    result = nbgrader("autograde", name, cwd=course)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    for student in cases:
+        assert (course / "autograded" / student / name / f"{name}.ipynb").exists(), f"{student} was not graded"
+
+    result = nbgrader("export", "--to", str(tmp_path / "grades.csv"), cwd=course)
+    assert result.returncode == 0, result.stderr
+    with open(tmp_path / "grades.csv") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f) if row["assignment"] == name}
+    scores = {student: float(row["score"]) for student, row in rows.items()}
+    expected = {student: float(points) for student, (_, points) in cases.items()}
+    assert scores == expected
+    max_scores = {float(row["max_score"]) for row in rows.values()}
+    assert max_scores == {expected["solved"]}
+
+    result = nbgrader("generate_feedback", name, cwd=course)
+    assert result.returncode == 0, result.stderr
+    for student in cases:
+        html = (course / "feedback" / student / name / f"{name}.html").read_text()
+        assert "<html" in html.lower() and name in html
+        total = re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", html)
+        assert total and float(total.group(1)) == expected[student], f"{student}'s feedback shows {total and total.group(0)}"
