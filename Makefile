@@ -20,9 +20,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 (cnn-course)" >/dev/null
 	@touch $(STAMP)
 
-## Debian packages: the real Fashion-MNIST, Chromium for the browser tests, bubblewrap for grading.
+## Debian packages: the real Fashion-MNIST and Chromium for the browser tests.
 system-deps:
-	@pkgs="dataset-fashion-mnist chromium bubblewrap"; \
+	@pkgs="dataset-fashion-mnist chromium"; \
 	missing=""; for p in $$pkgs; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then echo "system-deps: $$pkgs already installed"; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
