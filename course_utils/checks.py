@@ -1,0 +1,367 @@
+"""Assertions for the graded tests, and the guard that keeps PyTorch's own ops out of the exercises.
+
+The assertion helpers explain a failure the way a student needs it: expected vs. got shape or
+dtype, and for values the worst element's index with both values there.
+
+``forbid(*groups)`` watches torch's dispatcher while a student's function runs, so a banned op
+is caught whatever name reaches it: ``F.conv2d``, ``nn.Conv2d``, ``torch.ops.aten.convolution``,
+or an alias captured before the test began (``from torch.nn.functional import conv2d as c``).
+Two layers: a TorchDispatchMode sees every aten op, and a TorchFunctionMode sees the public
+functions that have no aten op of their own (``F.adaptive_avg_pool2d(x, 1)`` runs as ``mean``,
+circular padding as slices, autograd as the engine). ``scan_source`` is a second line for
+NumPy/SciPy helpers, which torch never sees.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import sys
+import textwrap
+import types
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+
+__all__ = [
+    "ForbiddenOperationError", "GROUPS", "NUMPY_SCIPY_CONV", "assert_close", "assert_raises",
+    "assert_shape", "call_guarded", "forbid", "scan_source",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# assertions
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "None (did you forget `return`?)"
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
+    return f"{type(value).__name__} {value!r:.80}"
+
+
+def assert_shape(got: Any, expected_shape: Iterable[int], name: str = "result") -> None:
+    """Fail unless `got` is a tensor of shape `expected_shape`."""
+    expected_shape = tuple(expected_shape)
+    if not isinstance(got, torch.Tensor):
+        raise AssertionError(f"{name} should be a tensor of shape {expected_shape}, but it is {_describe(got)}")
+    if tuple(got.shape) != expected_shape:
+        raise AssertionError(f"{name} has shape {tuple(got.shape)}, expected {expected_shape}")
+
+
+_TOLERANCES = {torch.float64: (1e-6, 1e-8), torch.float32: (1e-4, 1e-5),
+               torch.float16: (1e-2, 1e-3), torch.bfloat16: (2e-2, 1e-2)}
+
+
+def assert_close(got: Any, expected: torch.Tensor, *, rtol: float | None = None, atol: float | None = None,
+                 name: str = "result") -> None:
+    """Fail unless `got` has expected's shape and dtype and its values agree within tolerance.
+
+    Default tolerances by dtype: float64 rtol 1e-6 / atol 1e-8, float32 1e-4 / 1e-5; other
+    dtypes must match exactly. The message gives the worst element's index and both values.
+    """
+    assert_shape(got, expected.shape, name)
+    if got.dtype != expected.dtype:
+        raise AssertionError(f"{name} has dtype {got.dtype}, expected {expected.dtype}: "
+                             f"the result must keep the input's dtype")
+    default_rtol, default_atol = _TOLERANCES.get(expected.dtype, (0.0, 0.0))
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
+    g, e = got.detach().to("cpu", torch.float64), expected.detach().to("cpu", torch.float64)
+    if g.numel() == 0:
+        return
+    same_nonfinite = (g == e) | (torch.isnan(g) & torch.isnan(e))
+    err = (g - e).abs()
+    bad = ~(same_nonfinite | (err <= atol + rtol * e.abs()))
+    if not bool(bad.any()):
+        return
+    err = torch.where(same_nonfinite, torch.zeros_like(err), err)
+    err = torch.where(torch.isnan(err), torch.full_like(err, float("inf")), err)
+    flat = int(torch.argmax(torch.where(bad, err, torch.full_like(err, -1.0))))
+    index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), g.shape)) if g.dim() else ()
+    rel = err / e.abs().clamp_min(1e-300)
+    raise AssertionError(
+        f"{name}: {int(bad.sum())} of {g.numel()} elements differ from the expected values.\n"
+        f"  worst at index {index}: expected {e[index].item():.10g}, got {g[index].item():.10g}\n"
+        f"  max abs error {float(err[bad].max()):.3g}, max rel error {float(rel[bad].max()):.3g} "
+        f"(allowed: atol {atol:g} + rtol {rtol:g} * |expected|)")
+
+
+def assert_raises(exc_type: type[BaseException], fn: Callable, *args: Any, match: str | None = None,
+                  **kwargs: Any) -> BaseException:
+    """Fail unless `fn(*args, **kwargs)` raises `exc_type` whose message matches regex `match`."""
+    import re
+
+    call = f"{getattr(fn, '__name__', 'the function')}({', '.join(_short(a) for a in args)})"
+    try:
+        result = fn(*args, **kwargs)
+    except exc_type as exc:
+        if match is not None and not re.search(match, str(exc), re.IGNORECASE):
+            raise AssertionError(f"{call} raised {exc_type.__name__}, but its message {str(exc)!r} "
+                                 f"should name the offending shape or value (looked for /{match}/)") from None
+        return exc
+    except Exception as exc:  # a different error type: say which
+        raise AssertionError(f"{call} should raise {exc_type.__name__}, but raised "
+                             f"{type(exc).__name__}: {exc}") from None
+    raise AssertionError(f"{call} should raise {exc_type.__name__}, but it returned {_describe(result)}")
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"<tensor {tuple(value.shape)}>"
+    return repr(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# the forbidden-op guard
+
+
+class ForbiddenOperationError(AssertionError):
+    """A student's exercise used an op that the course asks them to write by hand."""
+
+
+# group -> (what it is, aten overload packets, public function names seen by TorchFunctionMode)
+GROUPS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
+    "conv": ("torch's convolution", frozenset({
+        "convolution", "_convolution", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+        "conv_transpose3d", "convolution_overrideable", "mkldnn_convolution", "_slow_conv2d_forward",
+        "slow_conv3d_forward", "slow_conv_transpose2d", "slow_conv_transpose3d", "_conv_depthwise2d",
+        "cudnn_convolution", "thnn_conv2d", "slow_conv_dilated2d", "slow_conv_dilated3d",
+    }), frozenset({"conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+                   "convolution", "_convolution", "conv_tbc"})),
+    "pool": ("torch's pooling", frozenset({
+        "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+        "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
+        "adaptive_avg_pool2d", "adaptive_avg_pool3d", "_adaptive_avg_pool2d", "_adaptive_avg_pool3d",
+        "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "fractional_max_pool2d",
+        "fractional_max_pool3d", "mkldnn_max_pool2d", "mkldnn_max_pool3d", "mkldnn_adaptive_avg_pool2d",
+        "quantized_max_pool2d", "max_unpool2d", "max_unpool3d",
+    }), frozenset({"max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+                   "max_pool3d_with_indices", "_max_pool1d", "_max_pool2d", "_max_pool3d", "avg_pool1d",
+                   "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+                   "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+                   "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+                   "lp_pool1d", "lp_pool2d", "lp_pool3d", "fractional_max_pool2d", "fractional_max_pool3d",
+                   "fractional_max_pool2d_with_indices", "max_unpool2d"})),
+    "pad": ("torch's padding", frozenset({
+        "constant_pad_nd", "pad", "_pad_enum", "_pad_circular", "reflection_pad1d", "reflection_pad2d",
+        "reflection_pad3d", "replication_pad1d", "replication_pad2d", "replication_pad3d",
+    }), frozenset({"pad", "_pad", "constant_pad_nd"})),
+    "activations": ("torch's sigmoid/softmax", frozenset({
+        "sigmoid", "sigmoid_", "_softmax", "softmax", "_log_softmax", "log_softmax", "logsumexp",
+        "special_expit", "log_sigmoid_forward", "_safe_softmax",
+    }), frozenset({"sigmoid", "sigmoid_", "expit", "softmax", "log_softmax", "logsumexp", "logsigmoid",
+                   "softmin", "special_expit"})),
+    "losses": ("torch's loss functions", frozenset({
+        "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "nll_loss_forward",
+        "nll_loss2d", "nll_loss2d_forward", "nll_loss_nd", "cross_entropy_loss",
+    }), frozenset({"binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"})),
+    "autograd": ("autograd", frozenset(), frozenset()),  # matched by identity below
+}
+
+_AUTOGRAD_FUNCTIONS = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
+_ADVICE = {
+    "autograd": "Derive the gradient and compute it with tensor arithmetic.",
+    "pad": "Make a tensor of zeros and copy the input into its middle.",
+    "activations": "Build it from exp, log, max and sum.",
+    "losses": "Build it from exp, log, max, sum and indexing.",
+}
+
+
+class _Guard:
+    """The state of one `forbid(...)` block: which groups are banned and what was caught."""
+
+    def __init__(self, groups: tuple[str, ...]):
+        unknown = [g for g in groups if g not in GROUPS]
+        if unknown:
+            raise ValueError(f"unknown forbidden group(s) {unknown}; known: {sorted(GROUPS)}")
+        self.groups = groups
+        self.aten = {name: g for g in groups for name in GROUPS[g][1]}
+        self.public = {name: g for g in groups for name in GROUPS[g][2]}
+        self.violations: list[str] = []
+
+    def violation(self, group: str, what: str) -> ForbiddenOperationError:
+        advice = _ADVICE.get(group, "Use indexing, slicing, sum, einsum, unfold or matmul instead.")
+        message = f"write this by hand: it called {GROUPS[group][0]} ({what}). {advice}"
+        self.violations.append(message)
+        return ForbiddenOperationError(message)
+
+
+class _DispatchWatch(TorchDispatchMode):
+    def __init__(self, guard: _Guard):
+        super().__init__()
+        self.guard = guard
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        name = func.overloadpacket.__name__
+        group = self.guard.aten.get(name)
+        if group is not None:
+            raise self.guard.violation(group, f"aten.{name}")
+        return func(*args, **(kwargs or {}))
+
+
+class _FunctionWatch(TorchFunctionMode):
+    def __init__(self, guard: _Guard):
+        super().__init__()
+        self.guard = guard
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if "autograd" in self.guard.groups and func in _AUTOGRAD_FUNCTIONS:
+            raise self.guard.violation("autograd", getattr(func, "__qualname__", repr(func)))
+        name = getattr(func, "__name__", "")
+        group = self.guard.public.get(name)
+        module = getattr(func, "__module__", None) or ""
+        if group is not None and (module.startswith("torch") or module == "" or isinstance(func, types_builtin)):
+            raise self.guard.violation(group, f"{name}")
+        return func(*args, **(kwargs or {}))
+
+
+types_builtin = types.BuiltinFunctionType
+
+
+class _EngineWatch:
+    """Wraps the autograd engine, the one place Tensor.backward and autograd.grad both end up."""
+
+    def __init__(self, engine: Any, guard: _Guard):
+        self._engine, self._guard = engine, guard
+
+    def run_backward(self, *args: Any, **kwargs: Any):
+        raise self._guard.violation("autograd", "the autograd engine")
+
+    def __getattr__(self, name: str):
+        return getattr(self._engine, name)
+
+
+@contextmanager
+def forbid(*groups: str) -> Iterator[_Guard]:
+    """While active, any op of the named groups raises ForbiddenOperationError.
+
+    Groups: "conv", "pool", "pad", "activations", "losses", "autograd". A violation the
+    student's code catches and hides is still reported when the block ends. Only the current
+    thread is watched; everything is restored on exit, even after an error.
+    """
+    guard = _Guard(tuple(groups))
+    variable = torch.autograd.Variable
+    engine = variable._execution_engine
+    if "autograd" in guard.groups:
+        variable._execution_engine = _EngineWatch(engine, guard)
+    try:
+        with _FunctionWatch(guard), _DispatchWatch(guard):
+            yield guard
+    except ForbiddenOperationError:
+        raise
+    except BaseException:
+        if guard.violations:
+            raise ForbiddenOperationError(guard.violations[0]) from None
+        raise
+    finally:
+        variable._execution_engine = engine
+    if guard.violations:
+        raise ForbiddenOperationError(guard.violations[0] + " (the error was caught inside the function, "
+                                      "but the op is still off limits)")
+
+
+# ---------------------------------------------------------------------------------------------
+# NumPy / SciPy by source
+
+#: Qualified names of NumPy/SciPy convolution helpers (NumPy's sliding_window_view is allowed).
+NUMPY_SCIPY_CONV: frozenset[str] = frozenset({
+    "numpy.convolve", "numpy.correlate",
+    "scipy.signal.convolve", "scipy.signal.convolve2d", "scipy.signal.correlate", "scipy.signal.correlate2d",
+    "scipy.signal.fftconvolve", "scipy.signal.oaconvolve",
+    "scipy.ndimage.convolve", "scipy.ndimage.correlate", "scipy.ndimage.convolve1d", "scipy.ndimage.correlate1d",
+    "scipy.ndimage.maximum_filter", "scipy.ndimage.uniform_filter",
+})
+
+
+def _banned_objects(banned: Iterable[str]) -> dict[int, str]:
+    """id -> qualified name of each banned helper whose module is already imported."""
+    found = {}
+    for qualified in banned:
+        module_name, _, attr = qualified.rpartition(".")
+        module = sys.modules.get(module_name)
+        obj = getattr(module, attr, None) if module is not None else None
+        if obj is not None:
+            found[id(obj)] = qualified
+    return found
+
+
+def _all_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _all_names(const)
+    return names
+
+
+def _attribute_chain(node: ast.AST) -> list[str]:
+    chain = []
+    while isinstance(node, ast.Attribute):
+        chain.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        chain.append(node.id)
+    return chain[::-1]
+
+
+def scan_source(fn: Callable, banned: Iterable[str] = NUMPY_SCIPY_CONV) -> list[str]:
+    """Uses of NumPy/SciPy convolution helpers in `fn`, as readable findings ("line 3: numpy.convolve").
+
+    Looks at the function's source (IPython registers cell sources, so this works for functions
+    defined in a notebook) and at the globals its code names, which catches an alias imported at
+    the top of the cell. A bare name that is the student's own function is not flagged.
+    """
+    banned = frozenset(banned)
+    short = {q.rpartition(".")[2] for q in banned}
+    findings: list[str] = []
+    fn = inspect.unwrap(fn)
+    glob = getattr(fn, "__globals__", {})
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        objects = _banned_objects(banned)
+        for name in sorted(_all_names(code)):
+            if name in glob and id(glob[name]) in objects:
+                findings.append(f"{name} is {objects[id(glob[name])]}")
+    try:
+        source = textwrap.dedent(inspect.getsource(fn))
+        first_line = code.co_firstlineno if code is not None else 1
+    except (OSError, TypeError):
+        return findings
+    for node in ast.walk(ast.parse(source)):
+        line = getattr(node, "lineno", 1) + first_line - 1
+        if isinstance(node, ast.Attribute) and node.attr in short:
+            chain = _attribute_chain(node)
+            root = glob.get(chain[0]) if chain else None
+            root_module = getattr(root, "__name__", "") if isinstance(root, types.ModuleType) else ""
+            prefix = (root_module or chain[0]) if chain else ""
+            qualified = ".".join([prefix, *chain[1:]]) if chain else node.attr
+            if qualified in banned or (root_module.split(".")[0] in ("numpy", "scipy")) or \
+                    (not root_module and chain and chain[0] in ("np", "numpy", "scipy", "signal", "ndimage", "sp")):
+                findings.append(f"line {line}: {'.'.join(chain)}")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("numpy", "scipy"):
+            for alias in node.names:
+                if f"{node.module}.{alias.name}" in banned:
+                    findings.append(f"line {line}: from {node.module} import {alias.name}")
+    return findings
+
+
+def call_guarded(fn: Callable, *args: Any, forbid: Iterable[str] = ("conv", "pool"), **kwargs: Any) -> Any:
+    """Call a student's `fn(*args, **kwargs)` with the banned ops watched; return its result.
+
+    Raises ForbiddenOperationError if the source uses a NumPy/SciPy convolution helper or the
+    call reaches an op of the `forbid` groups. Any other error from `fn` propagates unchanged.
+    """
+    findings = scan_source(fn)
+    if findings:
+        raise ForbiddenOperationError(f"{getattr(fn, '__name__', 'this function')} must do the arithmetic itself, "
+                                      f"without NumPy/SciPy convolution helpers: " + "; ".join(findings))
+    with _forbid(*tuple(forbid)):
+        return fn(*args, **kwargs)
+
+
+_forbid = forbid

@@ -1,0 +1,284 @@
+"""Drawing helpers that redraw instead of rebuilding: matrices with their numbers, windows, map grids.
+
+Every helper creates its artists once and offers ``update``; figures are plain
+``matplotlib.figure.Figure`` objects (no pyplot state), shown in notebooks as PNG through
+``FigureImage``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import ipywidgets as widgets
+import torch
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.transforms import Bbox
+
+__all__ = ["FeatureMapGrid", "FigureImage", "MatrixView", "WindowHighlight", "format_number", "figure_to_png",
+           "new_figure"]
+
+MAX_NUMBERED_CELLS = 400  # larger matrices are drawn without their numbers
+
+
+def new_figure(width: float, height: float, dpi: int = 72) -> Figure:
+    """A Figure with its own Agg canvas (no pyplot, so nothing leaks between widgets)."""
+    fig = Figure(figsize=(width, height), dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def figure_to_png(fig: Figure) -> bytes:
+    """Render all of `fig` (animated artists included) to PNG bytes."""
+    fig.canvas.draw()
+    _draw_animated(fig)
+    return _encode_png(fig)
+
+
+def _draw_animated(fig: Figure) -> None:
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        for artist in ax.get_children():
+            if artist.get_animated() and artist.get_visible() and ax.get_visible():
+                artist.draw(renderer)
+                artist.stale = False
+        ax.stale = False
+    fig.stale = False
+
+
+def _encode_png(fig: Figure) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
+        buffer, format="png", compress_level=1)
+    return buffer.getvalue()
+
+
+def format_number(value: float) -> str:
+    """How a matrix cell shows its value: integers without decimals, others short."""
+    if value != value:  # NaN: a cell not computed yet
+        return ""
+    if float(value).is_integer() and abs(value) < 1e6:
+        return str(int(value))
+    return f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
+
+
+class MatrixView:
+    """A 2-D matrix drawn on `ax` with each cell's number written in it.
+
+    ``update(values)`` changes colours and texts in place (new Text objects only when the shape
+    changes). NaN cells are drawn blank.
+    """
+
+    def __init__(self, ax: Axes, values: torch.Tensor, cmap: str = "viridis", title: str = "",
+                 vmin: float | None = None, vmax: float | None = None):
+        self.ax = ax
+        self.cmap = cmap
+        self._fixed = (vmin, vmax)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        self.title = ax.set_title(title, fontsize=10)
+        values = self._as_2d(values)
+        self.image = ax.imshow(values.numpy(), cmap=cmap, interpolation="nearest")
+        self._texts: list = []
+        self._values = values
+        self._build_texts(values)
+        self.update(values)
+
+    @staticmethod
+    def _as_2d(values: torch.Tensor) -> torch.Tensor:
+        values = torch.as_tensor(values).detach().to("cpu", torch.float64)
+        if values.dim() != 2:
+            raise ValueError(f"MatrixView draws a 2-D matrix; got shape {tuple(values.shape)}")
+        return values
+
+    def _build_texts(self, values: torch.Tensor) -> None:
+        for text in self._texts:
+            text.remove()
+        self._texts = []
+        rows, cols = values.shape
+        if rows * cols > MAX_NUMBERED_CELLS:
+            return
+        size = max(6, min(11, 120 / max(rows, cols)))
+        self._texts = [self.ax.text(c, r, "", ha="center", va="center", fontsize=size)
+                       for r in range(rows) for c in range(cols)]
+
+    def update(self, values: torch.Tensor, title: str | None = None) -> None:
+        """Show `values` (same or new shape) without recreating the image."""
+        values = self._as_2d(values)
+        unchanged = values.shape == self._values.shape and torch.equal(values.isnan(), self._values.isnan()) and \
+            torch.equal(values.nan_to_num(), self._values.nan_to_num())
+        if unchanged and getattr(self, "_drawn", False) and (title is None or title == self.title.get_text()):
+            return
+        self._drawn = True
+        if values.shape != self._values.shape:
+            self._build_texts(values)
+            rows, cols = values.shape
+            self.image.set_extent((-0.5, cols - 0.5, rows - 0.5, -0.5))
+            self.ax.set_xlim(-0.5, cols - 0.5)
+            self.ax.set_ylim(rows - 0.5, -0.5)
+        self._values = values
+        finite = values[torch.isfinite(values)]
+        lo = float(finite.min()) if finite.numel() else 0.0
+        hi = float(finite.max()) if finite.numel() else 1.0
+        lo = lo if self._fixed[0] is None else self._fixed[0]
+        hi = hi if self._fixed[1] is None else self._fixed[1]
+        if hi <= lo:
+            hi = lo + 1.0
+        self.image.set_data(values.numpy())
+        self.image.set_clim(lo, hi)
+        if self._texts:
+            flat = values.flatten()
+            rgba = self.image.cmap(self.image.norm(flat.nan_to_num(lo).numpy()))
+            luminance = rgba[:, 0] * 0.299 + rgba[:, 1] * 0.587 + rgba[:, 2] * 0.114
+            for text, value, light in zip(self._texts, flat.tolist(), (luminance > 0.5).tolist()):
+                text.set_text(format_number(value))
+                text.set_color("black" if light else "white")
+        if title is not None:
+            self.title.set_text(title)
+
+    def values(self) -> torch.Tensor:
+        """The matrix currently displayed (float64)."""
+        return self._values.clone()
+
+    def texts(self) -> list[list[str]]:
+        """The numbers currently written in the cells, row by row ([] when drawn without numbers)."""
+        if not self._texts:
+            return []
+        cols = self._values.shape[1]
+        flat = [t.get_text() for t in self._texts]
+        return [flat[i:i + cols] for i in range(0, len(flat), cols)]
+
+
+class WindowHighlight:
+    """An outlined (h, w) window at (row, col) on a matrix's axes."""
+
+    def __init__(self, ax: Axes, row: int = 0, col: int = 0, h: int = 1, w: int = 1, color: str = "red"):
+        self.patch = Rectangle((col - 0.5, row - 0.5), w, h, fill=False, edgecolor=color, linewidth=2.5,
+                               animated=True)  # drawn on top by FigureImage, so moving it redraws nothing
+        ax.add_patch(self.patch)
+
+    def move(self, row: int, col: int, h: int | None = None, w: int | None = None) -> None:
+        self.patch.set_xy((col - 0.5, row - 0.5))
+        if h is not None:
+            self.patch.set_height(h)
+        if w is not None:
+            self.patch.set_width(w)
+
+    def set_visible(self, visible: bool) -> None:
+        self.patch.set_visible(visible)
+
+    @property
+    def position(self) -> tuple[int, int, int, int]:
+        """(row, col, h, w) of the window."""
+        x, y = self.patch.get_xy()
+        return (round(y + 0.5), round(x + 0.5), round(self.patch.get_height()), round(self.patch.get_width()))
+
+
+class FeatureMapGrid:
+    """A grid of images with titles, one per 2-D map; unused axes are hidden."""
+
+    def __init__(self, fig: Figure, capacity: int, ncols: int, cmap: str = "gray"):
+        nrows = (capacity + ncols - 1) // ncols
+        self.axes = [fig.add_subplot(nrows, ncols, i + 1) for i in range(capacity)]
+        self.images = []
+        for ax in self.axes:
+            ax.set_xticks([])
+            ax.set_yticks([])
+            self.images.append(ax.imshow([[0.0]], cmap=cmap, interpolation="nearest"))
+
+    def update(self, maps: Sequence[torch.Tensor], titles: Sequence[str] | None = None) -> None:
+        if len(maps) > len(self.axes):
+            raise ValueError(f"{len(maps)} maps for a grid of {len(self.axes)}")
+        titles = list(titles) if titles is not None else [""] * len(maps)
+        for i, (ax, image) in enumerate(zip(self.axes, self.images)):
+            ax.set_visible(i < len(maps))
+            if i < len(maps):
+                m = torch.as_tensor(maps[i]).detach().to("cpu", torch.float64)
+                rows, cols = m.shape
+                image.set_data(m.numpy())
+                image.set_extent((-0.5, cols - 0.5, rows - 0.5, -0.5))
+                ax.set_xlim(-0.5, cols - 0.5)
+                ax.set_ylim(rows - 0.5, -0.5)
+                lo, hi = float(m.min()), float(m.max())
+                image.set_clim(lo, hi if hi > lo else lo + 1)
+                ax.set_title(titles[i], fontsize=9)
+
+    def displayed(self) -> list[torch.Tensor]:
+        """The maps currently shown, in order."""
+        return [torch.as_tensor(im.get_array().data) for ax, im in zip(self.axes, self.images) if ax.get_visible()]
+
+
+class FigureImage:
+    """A Figure shown as PNG in an ``ipywidgets.Image``; ``refresh()`` re-renders what changed.
+
+    The first refresh draws everything. Later ones redraw only the axes matplotlib marks stale,
+    restore the others from a cached render, then draw the figure's animated artists (moving
+    highlights) on top: a widget update costs the panels it changed, not the whole figure.
+    Figure-level texts or a resize that changed trigger a full redraw.
+    """
+
+    def __init__(self, fig: Figure):
+        self.figure = fig
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self._cache: dict | None = None
+
+    def _figure_texts(self) -> list:
+        texts = list(self.figure.texts)
+        if getattr(self.figure, "_suptitle", None) is not None:
+            texts.append(self.figure._suptitle)
+        return texts
+
+    def _full_draw(self) -> None:
+        fig, canvas = self.figure, self.figure.canvas
+        shown = [(ax, ax.get_visible()) for ax in fig.axes]
+        for ax, _ in shown:
+            ax.set_visible(False)
+        canvas.draw()  # everything but the axes: the blank each axes region is cleared to
+        renderer = canvas.get_renderer()
+        boxes = {}
+        for ax, visible in shown:
+            ax.set_visible(True)
+            box = ax.get_tightbbox(renderer, for_layout_only=False) or ax.bbox
+            ax.set_visible(False)
+            boxes[ax] = Bbox.intersection(box.padded(4), fig.bbox) or fig.bbox
+        blanks = {ax: canvas.copy_from_bbox(box) for ax, box in boxes.items()}
+        for ax, visible in shown:
+            ax.set_visible(visible)
+        canvas.draw()
+        regions = {ax: (box, canvas.copy_from_bbox(box), blanks[ax]) for ax, box in boxes.items()}
+        self._cache = {"size": canvas.get_width_height(), "regions": regions}
+
+    def _partial_draw(self) -> bool:
+        fig, canvas, cache = self.figure, self.figure.canvas, self._cache
+        if cache is None or cache["size"] != canvas.get_width_height() or set(cache["regions"]) != set(fig.axes) \
+                or any(t.stale for t in self._figure_texts()):
+            return False
+        renderer = canvas.get_renderer()
+        for ax in fig.axes:
+            box, clean, blank = cache["regions"][ax]
+            if ax.stale:
+                if ax.get_visible():
+                    needed = ax.get_tightbbox(renderer, for_layout_only=False)
+                    if needed is not None and not (box.contains(needed.x0 + 1, needed.y0 + 1)
+                                                   and box.contains(needed.x1 - 1, needed.y1 - 1)):
+                        return False
+                canvas.restore_region(blank)
+                ax.draw(renderer)
+                cache["regions"][ax] = (box, canvas.copy_from_bbox(box), blank)
+            else:
+                canvas.restore_region(clean)
+        return True
+
+    def refresh(self) -> bytes:
+        """Render the figure (only what changed) into the image widget; returns the PNG bytes."""
+        if not self._partial_draw():
+            self._full_draw()
+        _draw_animated(self.figure)
+        png = _encode_png(self.figure)
+        self.image.value = png
+        return png

@@ -1,0 +1,316 @@
+"""Widgets of 01_convolution: the sliding window, the kernel gallery, the channels view.
+
+Outputs are PyTorch's own (``course_utils.oracles``); the only arithmetic here is the one window
+the explorer spells out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import ipywidgets as widgets
+import torch
+import torch.nn.functional as F
+from matplotlib.figure import Figure
+
+from course_utils import data, examples, kernels, oracles
+from course_utils.plotting import FeatureMapGrid, MatrixView, WindowHighlight, format_number, new_figure
+from course_utils.widgets.base import CourseWidget
+
+__all__ = [
+    "ChannelsState", "ChannelsView", "EXAMPLES", "GalleryState", "KernelGallery", "MIXINGS",
+    "SlidingWindowExplorer", "WindowState", "channels_state", "channels_view", "kernel_gallery",
+    "kernel_gallery_state", "sliding_window_explorer", "sliding_window_state",
+]
+
+# ------------------------------------------------------------------------------------------------
+# 1. the sliding window
+
+EXAMPLES = {
+    "seed 003: 3x3 input, 2x2 kernel": examples.seed003_single,
+    "seed 000: 6x6 input, 3x3 filter": lambda: (examples.seed000_input(), examples.seed000_filter()),
+}
+
+
+@dataclass
+class WindowState:
+    """One step of the sliding window. Tensors are float64; `shown` is NaN where not yet computed."""
+
+    padded: torch.Tensor          # (Hp, Wp) the input with the mode's zero padding
+    kernel: torch.Tensor          # (kh, kw)
+    padding: tuple[int, int, int, int]  # top, bottom, left, right
+    output: torch.Tensor          # (out_h, out_w) the whole result, by F.conv2d (ReLU'd if asked)
+    shown: torch.Tensor           # (out_h, out_w) cells up to `step`, NaN after
+    step: int
+    row: int
+    col: int
+    products: torch.Tensor        # (kh, kw) window * kernel
+    value: float                  # the sum written at (row, col)
+    equation: str
+
+
+def _term(x: float, k: float) -> str:
+    ks = format_number(k)
+    return f"{format_number(x)}×{'(' + ks + ')' if k < 0 else ks}"
+
+
+def sliding_window_state(X: torch.Tensor, K: torch.Tensor, mode: str = "valid", step: int = 0,
+                         relu: bool = False) -> WindowState:
+    """The explorer's state for input X (H, W), kernel K (kh, kw), `mode` and output position `step`."""
+    X, K = X.double(), K.double()
+    top, bottom, left, right = oracles.mode_padding(mode, tuple(K.shape))
+    padded = F.pad(X, (left, right, top, bottom))
+    output = oracles.corr2d(X, K, mode)
+    if relu:
+        output = torch.relu(output)
+    out_h, out_w = output.shape
+    step = max(0, min(step, out_h * out_w - 1))
+    row, col = divmod(step, out_w)
+    kh, kw = K.shape
+    window = padded[row:row + kh, col:col + kw]
+    products = window * K
+    value = float(output[row, col])
+    terms = " + ".join(_term(x, k) for x, k in zip(window.flatten().tolist(), K.flatten().tolist()))
+    total = format_number(float(products.sum()))
+    equation = f"{terms} = {total}" + (f" → ReLU → {format_number(value)}" if relu else "")
+    shown = torch.full_like(output, float("nan")).flatten()
+    shown[:step + 1] = output.flatten()[:step + 1]
+    return WindowState(padded, K, (top, bottom, left, right), output, shown.reshape(out_h, out_w), step, row, col,
+                       products, value, equation)
+
+
+class SlidingWindowExplorer(CourseWidget):
+    """Step through the output positions: window on the padded input, products, the growing output."""
+
+    def make_controls(self) -> dict[str, widgets.Widget]:
+        return {
+            "example": widgets.Dropdown(options=list(EXAMPLES), description="example"),
+            "mode": widgets.Dropdown(options=list(oracles.MODES), description="mode"),
+            "step": widgets.IntSlider(0, min=0, max=3, description="step", continuous_update=True),
+            "relu": widgets.Checkbox(False, description="ReLU"),
+        }
+
+    def layout(self) -> widgets.Widget:
+        self.equation = getattr(self, "equation", widgets.HTML())
+        return widgets.VBox([widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
+                             self.equation, self.figure_image.image, self.errors])
+
+    def before_compute(self, values: dict) -> None:
+        X, K = EXAMPLES[values["example"]]()
+        top, bottom, left, right = oracles.mode_padding(values["mode"], tuple(K.shape))
+        out_h = X.shape[0] + top + bottom - K.shape[0] + 1
+        out_w = X.shape[1] + left + right - K.shape[1] + 1
+        slider = self.controls["step"]
+        slider.max = out_h * out_w - 1
+        if slider.value > slider.max:
+            slider.value = slider.max
+
+    def compute(self, example: str, mode: str, step: int, relu: bool) -> WindowState:
+        X, K = EXAMPLES[example]()
+        return sliding_window_state(X, K, mode, step, relu)
+
+    def build_figure(self) -> Figure:
+        fig = new_figure(10, 3.6)
+        axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.3, 0.8, 1.2]})
+        nan = torch.zeros(1, 1)
+        artists = {
+            "input": MatrixView(axes[0], nan, cmap="Blues", title="input (padded)"),
+            "products": MatrixView(axes[1], nan, cmap="PuOr", title="window × kernel"),
+            "output": MatrixView(axes[2], nan, cmap="Greens", title="output"),
+        }
+        artists["window"] = WindowHighlight(axes[0])
+        artists["cell"] = WindowHighlight(axes[2])
+        fig.subplots_adjust(left=0.02, right=0.98, top=0.85, bottom=0.03, wspace=0.15)
+        self.keep_artists(fig, artists)
+        return fig
+
+    def draw(self, state: WindowState) -> None:
+        a = self.artists
+        kh, kw = state.kernel.shape
+        a["input"].update(state.padded)
+        a["window"].move(state.row, state.col, kh, kw)
+        a["products"].update(state.products, title=f"window × kernel, sum {format_number(float(state.products.sum()))}")
+        a["output"].update(state.shown, title=f"output {tuple(state.output.shape)}")
+        a["cell"].move(state.row, state.col, 1, 1)
+        if not hasattr(self, "equation"):
+            self.equation = widgets.HTML()
+        self.equation.value = f"<code>{state.equation}</code>"
+
+    def displayed_output(self) -> torch.Tensor:
+        """The output grid as displayed (NaN for cells not reached yet)."""
+        return self.artists["output"].values()
+
+
+# ------------------------------------------------------------------------------------------------
+# 2. the kernel gallery
+
+CUSTOM = "custom 3x3"
+PHOTO = "photo (grayscale)"
+FASHION = "Fashion-MNIST item"
+GALLERY_IMAGES = [*data.SYNTHETIC_IMAGES, PHOTO, FASHION]
+
+
+@dataclass
+class GalleryState:
+    image: torch.Tensor           # (H, W)
+    kernel: torch.Tensor          # (kh, kw)
+    output: torch.Tensor | None   # (H - kh + 1, W - kw + 1), by F.conv2d, no bias
+    relu_output: torch.Tensor | None
+    message: str = ""             # set when the image could not be loaded
+
+
+def load_gallery_image(name: str) -> torch.Tensor:
+    """The gallery's image `name` as float (H, W); raises DatasetUnavailableError for missing data."""
+    if name in data.SYNTHETIC_IMAGES:
+        return data.SYNTHETIC_IMAGES[name]()
+    if name == PHOTO:
+        return data.photo(gray=True, size=96)
+    if name == FASHION:
+        return data.fashion_mnist_item(0, "test")[0]
+    raise ValueError(f"unknown image {name!r}; choose from {GALLERY_IMAGES}")
+
+
+def kernel_gallery_state(image: torch.Tensor | str, kernel: torch.Tensor) -> GalleryState:
+    """Input, valid cross-correlation (no bias) and its ReLU, for an image (or image name) and a kernel."""
+    if isinstance(image, str):
+        try:
+            image = load_gallery_image(image)
+        except data.DatasetUnavailableError as exc:
+            return GalleryState(torch.zeros(1, 1), kernel, None, None, message=str(exc).splitlines()[0])
+    image, kernel = image.double(), kernel.double()
+    output = oracles.corr2d(image, kernel, "valid")
+    return GalleryState(image, kernel, output, torch.relu(output))
+
+
+class KernelGallery(CourseWidget):
+    """An image, a named (or custom) kernel, and the feature map without and with ReLU."""
+
+    def make_controls(self) -> dict[str, widgets.Widget]:
+        controls: dict[str, widgets.Widget] = {
+            "image": widgets.Dropdown(options=GALLERY_IMAGES, description="image"),
+            "kernel": widgets.Dropdown(options=[*kernels.kernel_names(), CUSTOM], value="diff_x", description="kernel"),
+        }
+        default = kernels.get_kernel("outline").tolist()
+        for r in range(3):
+            for c in range(3):
+                controls[f"k{r}{c}"] = widgets.FloatText(default[r][c], layout=widgets.Layout(width="60px"))
+        return controls
+
+    def layout(self) -> widgets.Widget:
+        grid = widgets.GridBox([self.controls[f"k{r}{c}"] for r in range(3) for c in range(3)],
+                               layout=widgets.Layout(grid_template_columns="repeat(3, 64px)"))
+        self.description = getattr(self, "description", widgets.HTML())
+        top = widgets.HBox([widgets.VBox([self.controls["image"], self.controls["kernel"], self.description]),
+                            widgets.VBox([widgets.HTML(f"<b>{CUSTOM}</b>"), grid])])
+        return widgets.VBox([top, self.figure_image.image, self.errors])
+
+    def kernel_from(self, values: dict) -> torch.Tensor:
+        if values["kernel"] == CUSTOM:
+            return torch.tensor([[float(values[f"k{r}{c}"]) for c in range(3)] for r in range(3)])
+        return kernels.get_kernel(values["kernel"])
+
+    def compute(self, image: str, kernel: str, **custom: float) -> GalleryState:
+        return kernel_gallery_state(image, self.kernel_from({"kernel": kernel, **custom}))
+
+    def build_figure(self) -> Figure:
+        fig = new_figure(10, 3.6)
+        axes = fig.subplots(1, 3)
+        blank = torch.zeros(1, 1)
+        artists = {"input": MatrixView(axes[0], blank, cmap="gray", title="input"),
+                   "output": MatrixView(axes[1], blank, cmap="gray", title="output"),
+                   "relu": MatrixView(axes[2], blank, cmap="gray", title="ReLU(output)"),
+                   "message": fig.text(0.5, 0.5, "", ha="center", va="center", wrap=True, fontsize=11, color="darkred")}
+        fig.subplots_adjust(left=0.02, right=0.98, top=0.88, bottom=0.03, wspace=0.1)
+        self.keep_artists(fig, artists)
+        return fig
+
+    def draw(self, state: GalleryState) -> None:
+        a = self.artists
+        ok = state.output is not None
+        for name in ("input", "output", "relu"):
+            a[name].ax.set_visible(ok)
+        a["message"].set_text("" if ok else state.message)
+        if not hasattr(self, "description"):
+            self.description = widgets.HTML()
+        name = self.controls["kernel"].value
+        self.description.value = "" if name == CUSTOM else f"<i>{kernels.describe(name)}</i>"
+        if ok:
+            a["input"].update(state.image, title=f"input {tuple(state.image.shape)}")
+            a["output"].update(state.output, title=f"output {tuple(state.output.shape)}")
+            a["relu"].update(state.relu_output, title="ReLU(output)")
+
+    def displayed_output(self) -> torch.Tensor:
+        return self.artists["output"].values()
+
+    def displayed_relu(self) -> torch.Tensor:
+        return self.artists["relu"].values()
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. channels
+
+MIXINGS = {
+    "sum over R, G, B (seed 001)": torch.tensor([[1.0, 1.0, 1.0]]),
+    "one map per input channel": torch.eye(3),
+    "luminance": torch.tensor([[0.299, 0.587, 0.114]]),
+    "red minus blue": torch.tensor([[1.0, 0.0, -1.0]]),
+}
+CHANNEL_NAMES = ("red", "green", "blue")
+
+
+@dataclass
+class ChannelsState:
+    X: torch.Tensor          # (3, H, W) the colour photo
+    W: torch.Tensor          # (C_out, 3, kh, kw)
+    Y: torch.Tensor          # (C_out, H - kh + 1, W - kw + 1), by F.conv2d
+    titles: list[str] = field(default_factory=list)
+
+
+def channels_state(mixing: str, kernel: str, size: int = 64) -> ChannelsState:
+    """RGB photo through weights W[o, c] = mixing[o, c] * kernel: one output map per row of the mixing."""
+    X = data.photo(gray=False, size=size).double()
+    K = kernels.get_kernel(kernel, torch.float64)
+    mix = MIXINGS[mixing].double()
+    W = mix[:, :, None, None] * K[None, None]
+    Y = oracles.conv2d(X[None], W)[0]
+    titles = [f"{name} in" for name in CHANNEL_NAMES] + [f"out {o}" for o in range(W.shape[0])]
+    return ChannelsState(X, W, Y, titles)
+
+
+class ChannelsView(CourseWidget):
+    """A colour image's three channels and one feature map per output channel."""
+
+    def make_controls(self) -> dict[str, widgets.Widget]:
+        return {"mixing": widgets.Dropdown(options=list(MIXINGS), description="channels"),
+                "kernel": widgets.Dropdown(options=kernels.kernel_names(), value="outline", description="kernel")}
+
+    def compute(self, mixing: str, kernel: str) -> ChannelsState:
+        return channels_state(mixing, kernel)
+
+    def build_figure(self) -> Figure:
+        fig = new_figure(9, 6)
+        artists = {"grid": FeatureMapGrid(fig, 6, 3), "title": fig.suptitle("", fontsize=11)}
+        fig.subplots_adjust(left=0.02, right=0.98, top=0.88, bottom=0.02, hspace=0.25, wspace=0.05)
+        self.keep_artists(fig, artists)
+        return fig
+
+    def draw(self, state: ChannelsState) -> None:
+        maps = [*state.X, *state.Y]
+        self.artists["grid"].update(maps, state.titles)
+        self.artists["title"].set_text(f"W has shape {tuple(state.W.shape)}: "
+                                       f"{state.W.shape[0]} output channel(s), each summing over 3 input channels")
+
+    def displayed_outputs(self) -> list[torch.Tensor]:
+        return self.artists["grid"].displayed()[3:]
+
+
+def sliding_window_explorer() -> SlidingWindowExplorer:
+    return SlidingWindowExplorer()
+
+
+def kernel_gallery() -> KernelGallery:
+    return KernelGallery()
+
+
+def channels_view() -> ChannelsView:
+    return ChannelsView()
