@@ -11,6 +11,7 @@ import.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import os
@@ -74,6 +75,12 @@ def photo(gray: bool = True, size: int | None = 128) -> torch.Tensor:
     gray=True -> (H, W) luma (0.299 R + 0.587 G + 0.114 B); gray=False -> (3, H, W).
     `size` is the longer side after downscaling by area averaging (None: full 600x512).
     """
+    return _photo(gray, size).clone()
+
+
+@functools.lru_cache(maxsize=8)
+def _photo(gray: bool, size: int | None) -> torch.Tensor:
+    """Decoded and resized once per (gray, size); `photo` hands out copies."""
     import matplotlib.cbook
     import matplotlib.image
 

@@ -46,6 +46,10 @@ def _draw_animated(fig: Figure) -> None:
                 artist.draw(renderer)
                 artist.stale = False
         ax.stale = False
+    for text in fig.texts:  # an empty text is never drawn, so matplotlib never clears its flag
+        text.stale = False
+    if getattr(fig, "_suptitle", None) is not None:
+        fig._suptitle.stale = False
     fig.stale = False
 
 
@@ -75,8 +79,9 @@ class MatrixView:
     """
 
     def __init__(self, ax: Axes, values: torch.Tensor, cmap: str = "viridis", title: str = "",
-                 vmin: float | None = None, vmax: float | None = None):
+                 vmin: float | None = None, vmax: float | None = None, numbers: bool = True):
         self.ax = ax
+        self.numbers = numbers
         self.cmap = cmap
         self._fixed = (vmin, vmax)
         ax.set_xticks([])
@@ -101,7 +106,7 @@ class MatrixView:
             text.remove()
         self._texts = []
         rows, cols = values.shape
-        if rows * cols > MAX_NUMBERED_CELLS:
+        if not self.numbers or rows * cols > MAX_NUMBERED_CELLS:
             return
         size = max(6, min(11, 120 / max(rows, cols)))
         self._texts = [self.ax.text(c, r, "", ha="center", va="center", fontsize=size)

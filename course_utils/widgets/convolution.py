@@ -218,7 +218,7 @@ class KernelGallery(CourseWidget):
         blank = torch.zeros(1, 1)
         artists = {"input": MatrixView(axes[0], blank, cmap="gray", title="input"),
                    "output": MatrixView(axes[1], blank, cmap="gray", title="output"),
-                   "relu": MatrixView(axes[2], blank, cmap="gray", title="ReLU(output)"),
+                   "relu": MatrixView(axes[2], blank, cmap="gray", title="ReLU(output)", numbers=False),
                    "message": fig.text(0.5, 0.5, "", ha="center", va="center", wrap=True, fontsize=11, color="darkred")}
         fig.subplots_adjust(left=0.02, right=0.98, top=0.88, bottom=0.03, wspace=0.1)
         self.keep_artists(fig, artists)
@@ -227,9 +227,12 @@ class KernelGallery(CourseWidget):
     def draw(self, state: GalleryState) -> None:
         a = self.artists
         ok = state.output is not None
-        for name in ("input", "output", "relu"):
-            a[name].ax.set_visible(ok)
-        a["message"].set_text("" if ok else state.message)
+        for name in ("input", "output", "relu"):  # only touch what changes: a touched artist is redrawn
+            if a[name].ax.get_visible() != ok:
+                a[name].ax.set_visible(ok)
+        message = "" if ok else state.message
+        if a["message"].get_text() != message:
+            a["message"].set_text(message)
         if not hasattr(self, "description"):
             self.description = widgets.HTML()
         name = self.controls["kernel"].value
@@ -287,18 +290,25 @@ class ChannelsView(CourseWidget):
     def compute(self, mixing: str, kernel: str) -> ChannelsState:
         return channels_state(mixing, kernel)
 
+    def layout(self) -> widgets.Widget:
+        self.caption = getattr(self, "caption", widgets.HTML())
+        return widgets.VBox([widgets.HBox(list(self.controls.values())), self.caption, self.figure_image.image,
+                             self.errors])
+
     def build_figure(self) -> Figure:
-        fig = new_figure(9, 6)
-        artists = {"grid": FeatureMapGrid(fig, 6, 3), "title": fig.suptitle("", fontsize=11)}
-        fig.subplots_adjust(left=0.02, right=0.98, top=0.88, bottom=0.02, hspace=0.25, wspace=0.05)
+        fig = new_figure(8, 5.2)
+        artists = {"grid": FeatureMapGrid(fig, 6, 3)}
+        fig.subplots_adjust(left=0.02, right=0.98, top=0.94, bottom=0.02, hspace=0.2, wspace=0.05)
         self.keep_artists(fig, artists)
         return fig
 
     def draw(self, state: ChannelsState) -> None:
         maps = [*state.X, *state.Y]
         self.artists["grid"].update(maps, state.titles)
-        self.artists["title"].set_text(f"W has shape {tuple(state.W.shape)}: "
-                                       f"{state.W.shape[0]} output channel(s), each summing over 3 input channels")
+        if not hasattr(self, "caption"):
+            self.caption = widgets.HTML()
+        self.caption.value = (f"W has shape <code>{tuple(state.W.shape)}</code>: {state.W.shape[0]} output "
+                              f"channel(s), each the sum of 3 input channels cross-correlated with their kernels")
 
     def displayed_outputs(self) -> list[torch.Tensor]:
         return self.artists["grid"].displayed()[3:]
@@ -314,3 +324,21 @@ def kernel_gallery() -> KernelGallery:
 
 def channels_view() -> ChannelsView:
     return ChannelsView()
+
+
+def _benchmark_cases() -> list[tuple[str, object, list[dict]]]:
+    """Control changes the benchmark times: what a student does with each widget."""
+    seed000 = "seed 000: 6x6 input, 3x3 filter"
+    window = ([{"example": seed000, "mode": "full", "step": 0}]
+              + [{"step": s} for s in range(1, 40)])
+    gallery = [{"image": image, "kernel": kernel} for image in list(data.SYNTHETIC_IMAGES) + [PHOTO]
+               for kernel in ("diff_x", "diff_y", "top_sobel", "sharpen", "blur", "outline", "emboss", "left_sobel")]
+    channels = [{"mixing": mixing, "kernel": kernel} for kernel in ("outline", "blur", "left_sobel", "sharpen", "emboss")
+                for mixing in MIXINGS]
+    return [("sliding_window", SlidingWindowExplorer, window),
+            ("kernel_gallery", KernelGallery, gallery),
+            ("channels", ChannelsView, channels)]
+
+
+#: (name, widget factory, control changes) for benchmarks/widgets.py
+BENCHMARK_CASES = _benchmark_cases
