@@ -191,14 +191,15 @@ def _how_to_fix() -> str:
 
 
 def download_fashion_mnist(dest: Path | None = None, base_url: str | None = None,
-                           checksums: Mapping[str, str] = FASHION_MNIST_SHA256, timeout: float = 30) -> Path:
+                           checksums: Mapping[str, str] | None = None, timeout: float = 30) -> Path:
     """Download the four files into `dest` (default: the cache), verifying each checksum.
 
     A file is written under its final name only after its decompressed content matches;
-    files already there with a good checksum are kept. Raises ChecksumError for a mismatch and
+    files already there with a good checksum are kept. `checksums` defaults to FASHION_MNIST_SHA256. Raises ChecksumError for a mismatch and
     DatasetUnavailableError when the server can't be reached.
     """
     dest = Path(dest) if dest is not None else cache_dir()
+    checksums = FASHION_MNIST_SHA256 if checksums is None else checksums
     base_url = base_url or os.environ.get("COURSE_FASHION_MNIST_URL") or FASHION_MNIST_URL
     if not base_url.endswith("/"):
         base_url += "/"

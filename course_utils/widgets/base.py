@@ -88,8 +88,7 @@ class CourseWidget:
             self.draw(self.state)
             self.figure_image.refresh()
         except Exception as exc:  # shown to the student in the widget, not swallowed
-            with self.errors:
-                print(f"{type(exc).__name__}: {exc}")
+            self.errors.append_stdout(f"{type(exc).__name__}: {exc}\n")
             raise
         finally:
             self.last_update_ms = (time.perf_counter() - start) * 1000

@@ -1,0 +1,226 @@
+"""course_utils.checks: failure messages students read, and the guard against PyTorch's own ops."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import textwrap
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.functional import conv2d as captured_conv2d  # captured before any guard, as a student might
+
+from course_utils import checks
+from course_utils.checks import ForbiddenOperationError, assert_close, assert_raises, assert_shape, call_guarded, forbid
+
+X = torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+W = torch.randn(4, 3, 3, 3, generator=torch.Generator().manual_seed(1))
+Z = torch.randn(4, 5, generator=torch.Generator().manual_seed(2))
+T = torch.tensor([0, 1, 2, 3])
+
+
+# --- assertions ---------------------------------------------------------------------------------
+
+def test_assert_close_passes_and_reports_the_worst_element():
+    assert_close(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0 + 1e-7]))
+    with pytest.raises(AssertionError) as info:
+        assert_close(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), torch.tensor([[1.0, 2.5], [3.0, 9.0]]), name="Y")
+    message = str(info.value)
+    assert "2 of 4 elements" in message and "index (1, 1)" in message
+    assert "expected 9" in message and "got 4" in message
+
+
+def test_assert_close_names_shape_dtype_and_missing_return():
+    with pytest.raises(AssertionError, match=r"shape \(2, 3\), expected \(3, 2\)"):
+        assert_close(torch.zeros(2, 3), torch.zeros(3, 2))
+    with pytest.raises(AssertionError, match=r"torch.float32, expected torch.float64.*keep the input's dtype"):
+        assert_close(torch.zeros(2), torch.zeros(2, dtype=torch.float64))
+    with pytest.raises(AssertionError, match="None .*return"):
+        assert_shape(None, (2,))
+    with pytest.raises(AssertionError, match="got nan"):
+        assert_close(torch.tensor([float("nan")]), torch.tensor([1.0]))
+
+
+def test_float64_tolerance_is_tight():
+    with pytest.raises(AssertionError):
+        assert_close(torch.tensor([1.0 + 1e-5], dtype=torch.float64), torch.tensor([1.0], dtype=torch.float64))
+
+
+def test_assert_raises_each_path():
+    def raises_value_error(x):
+        raise ValueError("shape (2, 3) is wrong")
+
+    assert isinstance(assert_raises(ValueError, raises_value_error, 1, match=r"\(2, 3\)"), ValueError)
+    with pytest.raises(AssertionError, match="should name the offending"):
+        assert_raises(ValueError, raises_value_error, 1, match="channels")
+    with pytest.raises(AssertionError, match="returned a tensor of shape \\(2,\\)"):
+        assert_raises(ValueError, lambda: torch.zeros(2))
+    with pytest.raises(AssertionError, match="raised TypeError"):
+        assert_raises(ValueError, lambda: (_ for _ in ()).throw(TypeError("bad")))
+
+
+# --- the guard ----------------------------------------------------------------------------------
+
+BANNED = {
+    "conv": [
+        lambda: F.conv2d(X, W), lambda: captured_conv2d(X, W), lambda: torch.conv2d(X, W),
+        lambda: nn.Conv2d(3, 4, 3)(X), lambda: F.conv2d(X, W, padding="same"),
+        lambda: torch.ops.aten.convolution(X, W, None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1),
+        lambda: F.conv1d(X[:, :, 0], W[:, :, 0]), lambda: F.conv_transpose2d(X, W.transpose(0, 1)),
+        lambda: nn.Conv2d(3, 4, 3, padding=1, padding_mode="circular")(X),
+    ],
+    "pool": [
+        lambda: F.max_pool2d(X, 2), lambda: F.avg_pool2d(X, 2), lambda: F.adaptive_avg_pool2d(X, 1),
+        lambda: nn.MaxPool2d(2)(X), lambda: nn.AvgPool2d(3, 1, 1)(X), lambda: nn.AdaptiveAvgPool2d(1)(X),
+        lambda: F.lp_pool2d(X, 2, 2), lambda: F.max_pool2d(X, 2, return_indices=True),
+        lambda: torch.ops.aten.avg_pool2d(X, [2, 2]),
+    ],
+    "pad": [lambda: F.pad(X, (1, 1, 1, 1)), lambda: F.pad(X, (1, 1, 1, 1), mode="reflect"),
+            lambda: F.pad(X, (1, 1, 1, 1), mode="circular"), lambda: nn.ZeroPad2d(1)(X),
+            lambda: torch.constant_pad_nd(X, (1, 1))],
+    "activations": [lambda: torch.sigmoid(Z), lambda: Z.sigmoid(), lambda: torch.special.expit(Z),
+                    lambda: F.softmax(Z, -1), lambda: Z.softmax(-1), lambda: F.log_softmax(Z, -1),
+                    lambda: torch.logsumexp(Z, -1), lambda: nn.Sigmoid()(Z), lambda: nn.Softmax(-1)(Z)],
+    "losses": [lambda: F.binary_cross_entropy(torch.rand(4), torch.rand(4)), lambda: nn.BCELoss()(torch.rand(4), torch.rand(4)),
+               lambda: F.binary_cross_entropy_with_logits(Z[0], Z[1]), lambda: F.cross_entropy(Z, T),
+               lambda: nn.CrossEntropyLoss()(Z, T), lambda: F.nll_loss(Z, T)],
+    "autograd": [lambda: (X.clone().requires_grad_() * 2).sum().backward(),
+                 lambda: torch.autograd.grad(((leaf := Z.clone().requires_grad_()) ** 2).sum(), leaf),
+                 lambda: torch.autograd.backward(((leaf := Z.clone().requires_grad_()) * 3).sum())],
+}
+CASES = [(group, i) for group, calls in BANNED.items() for i in range(len(calls))]
+
+
+@pytest.mark.parametrize("group,index", CASES, ids=[f"{g}-{i}" for g, i in CASES])
+def test_each_banned_call_is_caught_and_works_again_afterwards(group, index):
+    call = BANNED[group][index]
+    with pytest.raises(ForbiddenOperationError, match="write this by hand"):
+        with forbid(group):
+            call()
+    call()  # everything is restored after the guard
+
+
+def test_a_violation_the_student_swallows_still_fails():
+    def sneaky():
+        try:
+            return F.conv2d(X, W)
+        except Exception:
+            return torch.zeros(1)
+
+    with pytest.raises(ForbiddenOperationError, match="caught inside"):
+        call_guarded(sneaky, forbid=("conv",))
+
+
+def test_errors_of_the_student_propagate_unchanged():
+    def stub():
+        raise NotImplementedError()
+
+    with pytest.raises(NotImplementedError):
+        call_guarded(stub)
+
+
+ALLOWED = [
+    lambda: X[:, :, 1:4, 2:5].sum(), lambda: torch.zeros(2, 3), lambda: X.mean(), lambda: X.amax(dim=(2, 3)),
+    lambda: X.max(), lambda: X.argmax(), lambda: Z.exp().log(), lambda: Z.clamp(min=0), lambda: torch.where(Z > 0, Z, 0),
+    lambda: torch.einsum("nchw,oc->nohw", X, W[:, :, 0, 0]), lambda: Z @ Z.T, lambda: X.unfold(2, 3, 1),
+    lambda: F.unfold(X, 3), lambda: X.as_strided((2, 2), (1, 1)), lambda: X.flip(-1), lambda: X.reshape(6, 64).permute(1, 0),
+    lambda: torch.stack([Z, Z]), lambda: torch.cat([Z, Z]), lambda: _padded_by_hand(),
+]
+
+
+def _padded_by_hand():
+    out = X.new_zeros(2, 3, 10, 10)
+    out[:, :, 1:9, 1:9] = X
+    return out
+
+
+@pytest.mark.parametrize("index", range(len(ALLOWED)))
+def test_allowed_ops_pass_every_guard_and_give_the_same_numbers(index):
+    expected = ALLOWED[index]()
+    with forbid(*checks.GROUPS):
+        got = ALLOWED[index]()
+    assert torch.equal(got, expected)
+
+
+def test_guard_works_for_float64_and_nests():
+    x64 = X.double()
+    with forbid("conv"):
+        with forbid("pool"):
+            assert (x64 * 2).dtype == torch.float64
+    with pytest.raises(ForbiddenOperationError, match="pooling"):
+        with forbid("conv"):
+            with forbid("pool"):
+                F.max_pool2d(x64, 2)
+    with pytest.raises(ForbiddenOperationError, match="convolution"):
+        with forbid("conv"):
+            with forbid("pool"):
+                F.conv2d(x64, W.double())
+    assert F.conv2d(X, W).shape == (2, 4, 6, 6)
+
+
+def test_unknown_group_is_a_value_error():
+    with pytest.raises(ValueError, match="unknown forbidden group"):
+        with forbid("everything"):
+            pass
+
+
+def test_call_guarded_accepts_a_hand_written_conv_and_refuses_a_cheat():
+    def conv_by_hand(X, W):
+        cols = F.unfold(X, W.shape[-2:])  # (N, C*kh*kw, L)
+        out = torch.einsum("ok,nkl->nol", W.reshape(W.shape[0], -1), cols)
+        return out.reshape(X.shape[0], W.shape[0], X.shape[2] - W.shape[2] + 1, X.shape[3] - W.shape[3] + 1)
+
+    assert_close(call_guarded(conv_by_hand, X, W), F.conv2d(X, W))
+    with pytest.raises(ForbiddenOperationError):
+        call_guarded(lambda X, W: captured_conv2d(X, W), X, W)
+
+
+# --- NumPy / SciPy by source --------------------------------------------------------------------
+
+def _module_from_source(tmp_path, source: str):
+    path = tmp_path / f"student_{abs(hash(source))}.py"
+    path.write_text(textwrap.dedent(source))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_scan_source_finds_numpy_convolve_by_attribute_and_by_alias(tmp_path):
+    m = _module_from_source(tmp_path, """
+        import numpy as np
+        from numpy import convolve as c
+
+        def by_attribute(a):
+            return np.convolve(a, a)
+
+        def by_alias(a):
+            return c(a, a)
+
+        def by_import_inside(a):
+            from scipy.signal import convolve2d
+            return convolve2d(a, a)
+        """)
+    assert any("np.convolve" in f for f in checks.scan_source(m.by_attribute))
+    assert any("numpy.convolve" in f for f in checks.scan_source(m.by_alias))
+    assert any("scipy.signal import convolve2d" in f for f in checks.scan_source(m.by_import_inside))
+    with pytest.raises(ForbiddenOperationError, match="NumPy/SciPy"):
+        call_guarded(m.by_alias, torch.ones(3).numpy())
+
+
+def test_scan_source_leaves_the_students_own_convolve2d_and_sliding_window_view(tmp_path):
+    m = _module_from_source(tmp_path, """
+        import numpy as np
+
+        def convolve2d(X, K):
+            return X
+
+        def uses_own(X, K):
+            windows = np.lib.stride_tricks.sliding_window_view(X, K.shape)
+            return convolve2d(X, K), windows
+        """)
+    assert checks.scan_source(m.uses_own) == []
+    assert checks.scan_source(m.convolve2d) == []
