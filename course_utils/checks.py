@@ -93,8 +93,12 @@ def assert_close(got: Any, expected: torch.Tensor, *, rtol: float | None = None,
 
 
 def assert_raises(exc_type: type[BaseException], fn: Callable, *args: Any, match: str | None = None,
-                  **kwargs: Any) -> BaseException:
-    """Fail unless `fn(*args, **kwargs)` raises `exc_type` whose message matches regex `match`."""
+                  **kwargs: Any) -> None:
+    """Fail unless `fn(*args, **kwargs)` raises `exc_type` whose message matches regex `match`.
+
+    Returns None on purpose: the last line of a graded cell must display nothing, since nbgrader
+    would read a displayed value as a partial-credit score.
+    """
     import re
 
     call = f"{getattr(fn, '__name__', 'the function')}({', '.join(_short(a) for a in args)})"
@@ -104,7 +108,7 @@ def assert_raises(exc_type: type[BaseException], fn: Callable, *args: Any, match
         if match is not None and not re.search(match, str(exc), re.IGNORECASE):
             raise AssertionError(f"{call} raised {exc_type.__name__}, but its message {str(exc)!r} "
                                  f"should name the offending shape or value (looked for /{match}/)") from None
-        return exc
+        return None
     except Exception as exc:  # a different error type: say which
         raise AssertionError(f"{call} should raise {exc_type.__name__}, but raised "
                              f"{type(exc).__name__}: {exc}") from None

@@ -68,3 +68,10 @@ def _kernel_installed():
 
     if KERNEL not in KernelSpecManager().find_kernel_specs():
         pytest.exit(f"the {KERNEL!r} kernel is not installed: run the tests with `make test`", returncode=3)
+
+
+def stderr_outputs(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """(cell id, text) of every stderr stream: nbgrader fails a graded cell that writes to stderr."""
+    return [(cell.get("id", "?"), out["text"][:300])
+            for cell in nb.cells if cell.cell_type == "code"
+            for out in cell.get("outputs", []) if out.output_type == "stream" and out.get("name") == "stderr"]

@@ -52,7 +52,7 @@ def test_assert_raises_each_path():
     def raises_value_error(x):
         raise ValueError("shape (2, 3) is wrong")
 
-    assert isinstance(assert_raises(ValueError, raises_value_error, 1, match=r"\(2, 3\)"), ValueError)
+    assert assert_raises(ValueError, raises_value_error, 1, match=r"\(2, 3\)") is None
     with pytest.raises(AssertionError, match="should name the offending"):
         assert_raises(ValueError, raises_value_error, 1, match="channels")
     with pytest.raises(AssertionError, match="returned a tensor of shape \\(2,\\)"):
