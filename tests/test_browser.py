@@ -1,0 +1,272 @@
+"""What a student sees: every notebook run in real JupyterLab in headless Chromium.
+
+One JupyterLab (the project's environment, 127.0.0.1, a token, a temporary copy of the course and
+its own Jupyter config/settings dirs) and one Chromium per pytest worker. For each notebook in
+source/ and notebooks/: open it, Run > Run All Cells through JupyterLab's menu, wait for the
+kernel, then assert there is no error output (a student copy may stop only at
+NotImplementedError), no "Error displaying widget", and a rendered PNG in every widget that ran.
+Each topic's main widget is also moved with the keyboard and the page must show the right value.
+Screenshots go to test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+import torch.nn.functional as F
+
+from conftest import ROOT, assignments
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+WIDGET_CALL = re.compile(r"^\s*cw\.\w+\(\)\s*$|^\s*\w+\.\w+_(explorer|gallery|view|viewer|table|curves|comparison)\([^)]*\)\s*$")
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (make installs Debian's chromium)")]
+
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"  # the notebook on screen
+NOTEBOOKS = [f"{kind}/{name}/{name}.ipynb" for name in assignments() for kind in ("source", "notebooks")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on a temporary copy of the course; stopped even when a test fails."""
+    root = tmp_path_factory.mktemp("lab")
+    course = root / "course"
+    course.mkdir()
+    for folder in ("source", "notebooks"):
+        shutil.copytree(ROOT / folder, course / folder)
+    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    settings = root / "settings"
+    for plugin, values in {
+        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},  # every cell in the DOM
+        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    }.items():
+        path = settings / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(root / "config"), JUPYTER_RUNTIME_DIR=str(root / "runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces"),
+               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    log = open(root / "lab.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={course}", "--ServerApp.port_retries=0",
+         *(["--allow-root"] if os.geteuid() == 0 else [])],
+        cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"JupyterLab did not start: {(root / 'lab.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield {"base": base, "token": token, "course": course}
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if process.poll() is None:
+                os.killpg(process.pid, sig)
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    continue
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _open(browser, lab, path: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    page.goto(f"{lab['base']}/lab/tree/{path}?reset&token={lab['token']}")  # reset: no restored tabs
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60000)
+    _wait_kernel_idle(page)
+    return page
+
+
+def _wait_kernel_idle(page, timeout: float = 120) -> None:
+    """Wait until the kernel is idle and no cell of the notebook on screen is queued or running ([*])."""
+    page.wait_for_function(
+        """(panel) => {
+            const prompts = [...document.querySelectorAll(panel + ' .jp-InputPrompt')];
+            const busy = prompts.some(p => p.textContent.includes('*'));
+            const status = document.querySelector('.jp-Notebook-ExecutionIndicator, .jp-KernelStatus');
+            const idle = !status || !/busy|starting|unknown/i.test(status.getAttribute('data-status') || status.textContent || '');
+            return prompts.length > 0 && !busy && idle;
+        }""", arg=PANEL, timeout=timeout * 1000, polling=500)
+
+
+def _run_all(page) -> None:
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    page.wait_for_function("(panel) => [...document.querySelectorAll(panel + ' .jp-InputPrompt')]"
+                           ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))", arg=PANEL, timeout=60000)
+    time.sleep(1)
+    _wait_kernel_idle(page, timeout=240)
+
+
+def _cell_report(page) -> list[dict]:
+    """Per code cell of the notebook on screen: prompt, error texts, widget views, image widths, text."""
+    return page.evaluate("""(panel) => [...document.querySelectorAll(panel + ' .jp-Cell.jp-CodeCell')].map(cell => ({
+        prompt: (cell.querySelector('.jp-InputPrompt') || {}).textContent || '',
+        errors: [...cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+                 .map(e => e.innerText),
+        widgets: cell.querySelectorAll('.jupyter-widgets.widget-vbox, .jupyter-widgets.widget-box').length,
+        images: [...cell.querySelectorAll('.jupyter-widgets img')].map(img => img.naturalWidth),
+        text: cell.innerText,
+    }))""", PANEL)
+
+
+def _screenshot(page, path: str) -> Path:
+    """The window, plus one picture per rendered widget (JupyterLab scrolls inside its own panel)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    stem = path.replace("/", "__").removesuffix(".ipynb")
+    target = ARTIFACTS / f"{stem}.png"
+    page.screenshot(path=str(target))
+    views = page.locator(f"{PANEL} .jp-OutputArea-output > .jupyter-widgets.widget-vbox")
+    for i in range(views.count()):
+        views.nth(i).screenshot(path=str(ARTIFACTS / f"{stem}__widget{i}.png"))
+    return target
+
+
+def _shutdown_kernels(lab) -> None:
+    request = urllib.request.Request(f"{lab['base']}/api/sessions?token={lab['token']}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        sessions = json.loads(response.read())
+    for session in sessions:
+        urllib.request.urlopen(urllib.request.Request(
+            f"{lab['base']}/api/sessions/{session['id']}?token={lab['token']}", method="DELETE"), timeout=10)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS)
+def test_notebook_runs_in_jupyterlab_and_every_widget_renders(browser, lab, path):
+    page = _open(browser, lab, path)
+    try:
+        _run_all(page)
+        cells = _cell_report(page)
+        shot = _screenshot(page, path)
+        nb = nbformat.read(lab["course"] / path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert len(code) == len(cells), f"{len(cells)} code cells in the page, {len(code)} in the file ({shot})"
+        student = path.startswith("notebooks/")
+        first_error = next((i for i, c in enumerate(cells) if c["errors"]), None)
+        if student:
+            assert first_error is not None, f"the student copy ran without the expected NotImplementedError ({shot})"
+            assert "NotImplementedError" in cells[first_error]["errors"][0], \
+                f"the student copy failed with something else: {cells[first_error]['errors'][0][:500]} ({shot})"
+            ran = range(first_error)
+        else:
+            assert first_error is None, f"error in {path}: {cells[first_error]['errors'][0][:800]} ({shot})"
+            ran = range(len(cells))
+        for i in ran:
+            assert re.search(r"\[\d+\]", cells[i]["prompt"]), f"cell {i} did not run ({shot})"
+            assert "Error displaying widget" not in cells[i]["text"], f"cell {i}: Error displaying widget ({shot})"
+            assert "Loading widget" not in cells[i]["text"], f"cell {i}: widget never loaded ({shot})"
+            if any(WIDGET_CALL.match(line) for line in code[i].source.splitlines()):
+                assert cells[i]["widgets"] >= 1, f"cell {i} ({code[i].source!r}) shows no widget ({shot})"
+                assert cells[i]["images"] and all(w > 0 for w in cells[i]["images"]), \
+                    f"cell {i}: a widget's figure did not render ({shot})"
+        widget_errors = [e for e in page.console_errors if "widget" in e.lower()]
+        assert not widget_errors, f"JavaScript errors from widgets: {widget_errors[:3]} ({shot})"
+    finally:
+        _shutdown_kernels(lab)
+        page.close()
+
+
+# --- each topic's main widget, moved with the keyboard --------------------------------------------
+
+def _interact_01(page) -> None:
+    """Step the sliding-window explorer once with ArrowRight: the equation must become seed 003's 25."""
+    widget = page.locator(f"{PANEL} .jupyter-widgets.widget-vbox").first
+    equation = widget.locator(".widget-html").first
+    assert "= 19" in equation.inner_text()
+    before = widget.locator("img").first.get_attribute("src")
+    widget.locator(".noUi-handle, .ui-slider-handle").first.focus()
+    page.keyboard.press("ArrowRight")
+    X, K = torch.arange(9.0).reshape(1, 1, 3, 3), torch.arange(4.0).reshape(1, 1, 2, 2)
+    expected = int(F.conv2d(X, K)[0, 0, 0, 1])  # step 1 is row 0, column 1
+    window = X[0, 0, 0:2, 1:3].flatten().int().tolist()
+    terms = " + ".join(f"{x}×{k}" for x, k in zip(window, K.flatten().int().tolist()))
+    page.wait_for_function("([el, want]) => el.innerText.includes(want)",
+                           arg=[equation.element_handle(), f"{terms} = {expected}"], timeout=20000)
+    page.wait_for_function("([img, old]) => img.getAttribute('src') !== old",
+                           arg=[widget.locator("img").first.element_handle(), before], timeout=20000)
+
+
+INTERACTIONS = {"01_convolution": _interact_01}
+
+
+@pytest.mark.parametrize("name", [n for n in assignments() if n in INTERACTIONS])
+def test_main_widget_responds_to_the_keyboard(browser, lab, name):
+    page = _open(browser, lab, f"source/{name}/{name}.ipynb")
+    try:
+        _run_all(page)
+        INTERACTIONS[name](page)
+        _screenshot(page, f"interaction/{name}")
+    except Exception:
+        _screenshot(page, f"interaction-failed/{name}")
+        raise
+    finally:
+        _shutdown_kernels(lab)
+        page.close()
+
+
+def test_nbgrader_validate_button_reports_on_a_student_copy(browser, lab):
+    name = assignments()[0]
+    page = _open(browser, lab, f"notebooks/{name}/{name}.ipynb")
+    try:
+        page.locator(".validate-button").first.click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.wait_for(timeout=180000)
+        page.wait_for_function("() => !/Validating/.test(document.querySelector('.jp-Dialog').innerText)",
+                               timeout=180000)
+        text = dialog.inner_text()
+        _screenshot(page, f"validate/{name}")
+        assert "VALIDATION FAILED" in text or "failed" in text.lower(), text[:1000]
+        assert "NotImplementedError" in text, text[:1000]
+        page.keyboard.press("Escape")
+    finally:
+        _shutdown_kernels(lab)
+        page.close()
