@@ -220,12 +220,9 @@ class _FunctionWatch(TorchFunctionMode):
         name = getattr(func, "__name__", "")
         group = self.guard.public.get(name)
         module = getattr(func, "__module__", None) or ""
-        if group is not None and (module.startswith("torch") or module == "" or isinstance(func, types_builtin)):
-            raise self.guard.violation(group, f"{name}")
+        if group is not None and (module == "" or module.startswith("torch")):  # not a student's own `pad`
+            raise self.guard.violation(group, name)
         return func(*args, **(kwargs or {}))
-
-
-types_builtin = types.BuiltinFunctionType
 
 
 class _EngineWatch:

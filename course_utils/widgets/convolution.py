@@ -82,6 +82,10 @@ def sliding_window_state(X: torch.Tensor, K: torch.Tensor, mode: str = "valid", 
 class SlidingWindowExplorer(CourseWidget):
     """Step through the output positions: window on the padded input, products, the growing output."""
 
+    def __init__(self) -> None:
+        self.equation = widgets.HTML()  # the sum written out, e.g. "0×0 + 1×1 + 3×2 + 4×3 = 19"
+        super().__init__()
+
     def make_controls(self) -> dict[str, widgets.Widget]:
         return {
             "example": widgets.Dropdown(options=list(EXAMPLES), description="example"),
@@ -91,7 +95,6 @@ class SlidingWindowExplorer(CourseWidget):
         }
 
     def layout(self) -> widgets.Widget:
-        self.equation = getattr(self, "equation", widgets.HTML())
         return widgets.VBox([widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
                              self.equation, self.figure_image.image, self.errors])
 
@@ -132,8 +135,6 @@ class SlidingWindowExplorer(CourseWidget):
         a["products"].update(state.products, title=f"window × kernel, sum {format_number(float(state.products.sum()))}")
         a["output"].update(state.shown, title=f"output {tuple(state.output.shape)}")
         a["cell"].move(state.row, state.col, 1, 1)
-        if not hasattr(self, "equation"):
-            self.equation = widgets.HTML()
         self.equation.value = f"<code>{state.equation}</code>"
 
     def displayed_output(self) -> torch.Tensor:
@@ -185,6 +186,10 @@ def kernel_gallery_state(image: torch.Tensor | str, kernel: torch.Tensor) -> Gal
 class KernelGallery(CourseWidget):
     """An image, a named (or custom) kernel, and the feature map without and with ReLU."""
 
+    def __init__(self) -> None:
+        self.description = widgets.HTML()  # what the chosen kernel does
+        super().__init__()
+
     def make_controls(self) -> dict[str, widgets.Widget]:
         controls: dict[str, widgets.Widget] = {
             "image": widgets.Dropdown(options=GALLERY_IMAGES, description="image"),
@@ -199,7 +204,6 @@ class KernelGallery(CourseWidget):
     def layout(self) -> widgets.Widget:
         grid = widgets.GridBox([self.controls[f"k{r}{c}"] for r in range(3) for c in range(3)],
                                layout=widgets.Layout(grid_template_columns="repeat(3, 64px)"))
-        self.description = getattr(self, "description", widgets.HTML())
         top = widgets.HBox([widgets.VBox([self.controls["image"], self.controls["kernel"], self.description]),
                             widgets.VBox([widgets.HTML(f"<b>{CUSTOM}</b>"), grid])])
         return widgets.VBox([top, self.figure_image.image, self.errors])
@@ -233,8 +237,6 @@ class KernelGallery(CourseWidget):
         message = "" if ok else state.message
         if a["message"].get_text() != message:
             a["message"].set_text(message)
-        if not hasattr(self, "description"):
-            self.description = widgets.HTML()
         name = self.controls["kernel"].value
         self.description.value = "" if name == CUSTOM else f"<i>{kernels.describe(name)}</i>"
         if ok:
@@ -283,6 +285,10 @@ def channels_state(mixing: str, kernel: str, size: int = 64) -> ChannelsState:
 class ChannelsView(CourseWidget):
     """A colour image's three channels and one feature map per output channel."""
 
+    def __init__(self) -> None:
+        self.caption = widgets.HTML()  # W's shape, in words
+        super().__init__()
+
     def make_controls(self) -> dict[str, widgets.Widget]:
         return {"mixing": widgets.Dropdown(options=list(MIXINGS), description="channels"),
                 "kernel": widgets.Dropdown(options=kernels.kernel_names(), value="outline", description="kernel")}
@@ -291,7 +297,6 @@ class ChannelsView(CourseWidget):
         return channels_state(mixing, kernel)
 
     def layout(self) -> widgets.Widget:
-        self.caption = getattr(self, "caption", widgets.HTML())
         return widgets.VBox([widgets.HBox(list(self.controls.values())), self.caption, self.figure_image.image,
                              self.errors])
 
@@ -305,8 +310,6 @@ class ChannelsView(CourseWidget):
     def draw(self, state: ChannelsState) -> None:
         maps = [*state.X, *state.Y]
         self.artists["grid"].update(maps, state.titles)
-        if not hasattr(self, "caption"):
-            self.caption = widgets.HTML()
         self.caption.value = (f"W has shape <code>{tuple(state.W.shape)}</code>: {state.W.shape[0]} output "
                               f"channel(s), each the sum of 3 input channels cross-correlated with their kernels")
 
