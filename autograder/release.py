@@ -26,7 +26,7 @@ def generate(release_dir: Path, names: list[str] | None = None) -> list[Path]:
                  f"--db={db}", f"--CourseDirectory.release_directory={release_dir}"],
                 cwd=ROOT, check=True, env=tool_env(),
             )
-    return sorted(release_dir.glob("*/*.ipynb"))
+    return sorted(path for name in names for path in (release_dir / name).glob("*.ipynb"))
 
 
 def main(argv: list[str]) -> int:

@@ -43,3 +43,19 @@ def seed003_two_in() -> tuple[torch.Tensor, torch.Tensor]:
 def seed003_three_in_two_out() -> tuple[torch.Tensor, torch.Tensor]:
     """Seed 003, three input channels, two outputs, 1x1 kernels: X (1, 3, 3, 3) = arange(27), W (2, 3, 1, 1) = arange(6)."""
     return torch.arange(27.0).reshape(1, 3, 3, 3), torch.arange(6.0).reshape(2, 3, 1, 1)
+
+
+def seed000_bce() -> tuple[torch.Tensor, torch.Tensor]:
+    """Seed 000's binary cross-entropy example: p = [0.1, 0.2, 0.3, 0.4], y = [0, 0, 0, 1]."""
+    return torch.tensor([0.1, 0.2, 0.3, 0.4]), torch.tensor([0.0, 0.0, 0.0, 1.0])
+
+
+def seed000_bce_unused() -> tuple[torch.Tensor, torch.Tensor]:
+    """The five-sample example seed 000 defines and then overwrites: p = [0.2, 0.8, 0.4, 0.1, 0.9], y = [0, 1, 0, 0, 1]."""
+    return torch.tensor([0.2, 0.8, 0.4, 0.1, 0.9]), torch.tensor([0.0, 1.0, 0.0, 0.0, 1.0])
+
+
+def seed000_cross_entropy() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Seed 000's two cross-entropy examples: logits log(20, 40, 60, 80) and log(10, 30, 50, 90), class 3."""
+    return [(torch.tensor([[20.0, 40.0, 60.0, 80.0]]).log(), torch.tensor([3])),
+            (torch.tensor([[10.0, 30.0, 50.0, 90.0]]).log(), torch.tensor([3]))]

@@ -51,3 +51,25 @@ def conv2d(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None, stri
            dilation=1) -> torch.Tensor:
     """``F.conv2d``: X (N, C_in, H, W), W (C_out, C_in, kh, kw), b (C_out,) -> (N, C_out, H', W')."""
     return F.conv2d(X, W, b, stride=stride, padding=padding, dilation=dilation)
+
+
+# --- 04_losses -----------------------------------------------------------------------------------
+
+def sigmoid(z: torch.Tensor) -> torch.Tensor:
+    """``torch.sigmoid``."""
+    return torch.sigmoid(z)
+
+
+def softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """``F.softmax`` along `dim`."""
+    return F.softmax(z, dim=dim)
+
+
+def binary_cross_entropy(p: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """``F.binary_cross_entropy`` (its log is clamped at -100)."""
+    return F.binary_cross_entropy(p, y, reduction=reduction)
+
+
+def cross_entropy(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """``F.cross_entropy`` of logits (N, C) with class indices (N,)."""
+    return F.cross_entropy(logits, target, reduction=reduction)

@@ -221,9 +221,9 @@ class FeatureMapGrid:
 class FigureImage:
     """A Figure shown as PNG in an ``ipywidgets.Image``; ``refresh()`` re-renders what changed.
 
-    The first refresh draws everything. Later ones redraw only the axes matplotlib marks stale,
-    restore the others from a cached render, then draw the figure's animated artists (moving
-    highlights) on top: a widget update costs the panels it changed, not the whole figure.
+    The first refresh draws everything. Later ones start from the cached last frame without its
+    animated artists, redraw only the axes matplotlib marks stale, then draw the animated artists
+    (moving highlights, markers, changing titles) on top: an update costs what it changed.
     Figure-level texts or a resize that changed trigger a full redraw.
     """
 
@@ -255,8 +255,8 @@ class FigureImage:
         for ax, visible in shown:
             ax.set_visible(visible)
         canvas.draw()
-        regions = {ax: (box, canvas.copy_from_bbox(box), blanks[ax]) for ax, box in boxes.items()}
-        self._cache = {"size": canvas.get_width_height(), "regions": regions}
+        regions = {ax: (box, blanks[ax]) for ax, box in boxes.items()}
+        self._cache = {"size": canvas.get_width_height(), "regions": regions, "clean": canvas.copy_from_bbox(fig.bbox)}
 
     def _partial_draw(self) -> bool:
         fig, canvas, cache = self.figure, self.figure.canvas, self._cache
@@ -264,8 +264,9 @@ class FigureImage:
                 or any(t.stale for t in self._figure_texts()):
             return False
         renderer = canvas.get_renderer()
+        canvas.restore_region(cache["clean"])  # the last frame without its animated artists
         for ax in fig.axes:
-            box, clean, blank = cache["regions"][ax]
+            box, blank = cache["regions"][ax]
             if ax.stale:
                 if ax.get_visible():
                     needed = ax.get_tightbbox(renderer, for_layout_only=False)
@@ -274,9 +275,7 @@ class FigureImage:
                         return False
                 canvas.restore_region(blank)
                 ax.draw(renderer)
-                cache["regions"][ax] = (box, canvas.copy_from_bbox(box), blank)
-            else:
-                canvas.restore_region(clean)
+        cache["clean"] = canvas.copy_from_bbox(fig.bbox)
         return True
 
     def refresh(self) -> bytes:

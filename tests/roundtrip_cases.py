@@ -34,3 +34,29 @@ CASES: dict[str, dict[str, tuple[dict, float]]] = {
             "    pass\n")}, 11),
     },
 }
+
+_ALL_04 = {"sigmoid": SOLVED, "softmax": SOLVED, "binary_cross_entropy": SOLVED, "cross_entropy": SOLVED}
+
+CASES["04_losses"] = {
+    "solved": (_ALL_04, 16),
+    "blank": ({}, 0),
+    # softmax without subtracting the max: right on small logits, nan at 1000 (loses the 2 hidden points)
+    "naive_softmax": ({**_ALL_04, "softmax": (
+        "def softmax(z, dim=-1):\n"
+        "    e = torch.exp(z)\n"
+        "    return e / e.sum(dim=dim, keepdim=True)\n")}, 14),
+    # PyTorch's loss through an alias captured at the top of the cell: all 5 points of cross_entropy lost
+    "cheater": ({**_ALL_04, "cross_entropy": (
+        "from torch.nn.functional import cross_entropy as _torch_ce\n\n"
+        "def cross_entropy(logits, target, reduction='mean'):\n"
+        "    return _torch_ce(logits, target, reduction=reduction)\n")}, 11),
+    # no clamp at -100: p = 0 gives inf (hidden BCE test, 2 points)
+    "no_clamp": ({**_ALL_04, "binary_cross_entropy": (
+        "def binary_cross_entropy(p, y, reduction='mean'):\n"
+        "    if p.shape != y.shape:\n"
+        "        raise ValueError(f'p has shape {tuple(p.shape)} but y has shape {tuple(y.shape)}')\n"
+        "    if reduction not in ('mean', 'sum', 'none'):\n"
+        "        raise ValueError(f'unknown reduction {reduction!r}')\n"
+        "    losses = -(y * torch.log(p) + (1 - y) * torch.log(1 - p))\n"
+        "    return {'mean': losses.mean(), 'sum': losses.sum(), 'none': losses}[reduction]\n")}, 14),
+}

@@ -139,10 +139,21 @@ def _wait_kernel_idle(page, timeout: float = 120) -> None:
 
 
 def _run_all(page) -> None:
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-    page.wait_for_function("(panel) => [...document.querySelectorAll(panel + ' .jp-InputPrompt')]"
-                           ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))", arg=PANEL, timeout=60000)
+    """Run > Run All Cells once the kernel is connected and idle; wait until every queued cell ran."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\|\s*Idle")).first.wait_for(timeout=120000)
+    for attempt in range(2):  # a click that lands while the session is still connecting can be lost
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        try:
+            page.wait_for_function("(panel) => [...document.querySelectorAll(panel + ' .jp-InputPrompt')]"
+                                   ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))", arg=PANEL, timeout=45000)
+            break
+        except PlaywrightTimeout:
+            if attempt:
+                raise
+            page.keyboard.press("Escape")
     time.sleep(1)
     _wait_kernel_idle(page, timeout=240)
 
@@ -210,6 +221,9 @@ def test_notebook_runs_in_jupyterlab_and_every_widget_renders(browser, lab, path
                     f"cell {i}: a widget's figure did not render ({shot})"
         widget_errors = [e for e in page.console_errors if "widget" in e.lower()]
         assert not widget_errors, f"JavaScript errors from widgets: {widget_errors[:3]} ({shot})"
+    except Exception:
+        _screenshot(page, f"failed/{path}")
+        raise
     finally:
         _shutdown_kernels(lab)
         page.close()
@@ -235,7 +249,20 @@ def _interact_01(page) -> None:
                            arg=[widget.locator("img").first.element_handle(), before], timeout=20000)
 
 
-INTERACTIONS = {"01_convolution": _interact_01}
+def _interact_04(page) -> None:
+    """Nudge the BCE curve's slider with ArrowRight (0.700 -> 0.701): the readout must give torch's losses."""
+    widget = page.locator(f"{PANEL} .jupyter-widgets.widget-vbox").first
+    readout = widget.locator(".widget-html").first
+    widget.locator(".noUi-handle, .ui-slider-handle").first.focus()
+    page.keyboard.press("ArrowRight")
+    p = torch.tensor([0.701], dtype=torch.float64)
+    want = (f"loss if y=1: {float(F.binary_cross_entropy(p, torch.ones(1, dtype=torch.float64))):.4f} | "
+            f"loss if y=0: {float(F.binary_cross_entropy(p, torch.zeros(1, dtype=torch.float64))):.4f}")
+    page.wait_for_function("([el, want]) => el.innerText.includes(want)", arg=[readout.element_handle(), want],
+                           timeout=20000)
+
+
+INTERACTIONS = {"01_convolution": _interact_01, "04_losses": _interact_04}
 
 
 @pytest.mark.parametrize("name", [n for n in assignments() if n in INTERACTIONS])
