@@ -33,13 +33,21 @@ from conftest import ROOT, assignments
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-WIDGET_CALL = re.compile(r"^\s*cw\.\w+\(\)\s*$|^\s*\w+\.\w+_(explorer|gallery|view|viewer|table|curves|comparison)\([^)]*\)\s*$")
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (make installs Debian's chromium)")]
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"  # the notebook on screen
 NOTEBOOKS = [f"{kind}/{name}/{name}.ipynb" for name in assignments() for kind in ("source", "notebooks")]
+
+
+def _widget_cells(nb: nbformat.NotebookNode) -> set[int]:
+    """Indexes (among code cells) of cells that display a widget: the whole cell is one call into a module
+    imported with `from course_utils.widgets import <topic> as <alias>`."""
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    aliases = {alias for c in code for alias in re.findall(r"from course_utils\.widgets import \w+ as (\w+)", c.source)}
+    call = re.compile(rf"^({'|'.join(map(re.escape, aliases))})\.\w+\([^)]*\)$") if aliases else None
+    return {i for i, c in enumerate(code) if call and call.match(c.source.strip())}
 
 
 def _free_port() -> int:
@@ -211,11 +219,13 @@ def test_notebook_runs_in_jupyterlab_and_every_widget_renders(browser, lab, path
         else:
             assert first_error is None, f"error in {path}: {cells[first_error]['errors'][0][:800]} ({shot})"
             ran = range(len(cells))
+        widget_cells = _widget_cells(nb)
+        assert widget_cells, f"{path} displays no widget"
         for i in ran:
             assert re.search(r"\[\d+\]", cells[i]["prompt"]), f"cell {i} did not run ({shot})"
             assert "Error displaying widget" not in cells[i]["text"], f"cell {i}: Error displaying widget ({shot})"
             assert "Loading widget" not in cells[i]["text"], f"cell {i}: widget never loaded ({shot})"
-            if any(WIDGET_CALL.match(line) for line in code[i].source.splitlines()):
+            if i in widget_cells:
                 assert cells[i]["widgets"] >= 1, f"cell {i} ({code[i].source!r}) shows no widget ({shot})"
                 assert cells[i]["images"] and all(w > 0 for w in cells[i]["images"]), \
                     f"cell {i}: a widget's figure did not render ({shot})"
