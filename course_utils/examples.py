@@ -59,3 +59,9 @@ def seed000_cross_entropy() -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Seed 000's two cross-entropy examples: logits log(20, 40, 60, 80) and log(10, 30, 50, 90), class 3."""
     return [(torch.tensor([[20.0, 40.0, 60.0, 80.0]]).log(), torch.tensor([3])),
             (torch.tensor([[10.0, 30.0, 50.0, 90.0]]).log(), torch.tensor([3]))]
+
+
+def seed002_pool_input() -> torch.Tensor:
+    """Seed 002's pooling input (1, 2, 4, 4): channel 0 has rows of 0, 1, 2, 3; channel 1 rows of 4, 5, 6, 7."""
+    rows = torch.arange(8.0).reshape(2, 4, 1)
+    return rows.expand(2, 4, 4).reshape(1, 2, 4, 4).clone()

@@ -73,3 +73,22 @@ def binary_cross_entropy(p: torch.Tensor, y: torch.Tensor, reduction: str = "mea
 def cross_entropy(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     """``F.cross_entropy`` of logits (N, C) with class indices (N,)."""
     return F.cross_entropy(logits, target, reduction=reduction)
+
+
+# --- 03_pooling ----------------------------------------------------------------------------------
+
+def max_pool2d(X: torch.Tensor, kernel_size, stride=None, padding=0) -> torch.Tensor:
+    """``F.max_pool2d`` (padding counts as -inf)."""
+    return F.max_pool2d(X, kernel_size, stride=stride, padding=padding)
+
+
+def avg_pool2d(X: torch.Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> torch.Tensor:
+    """``F.avg_pool2d``."""
+    return F.avg_pool2d(X, kernel_size, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                        count_include_pad=count_include_pad)
+
+
+def global_avg_pool2d(X: torch.Tensor) -> torch.Tensor:
+    """``F.adaptive_avg_pool2d(X, 1)``: (N, C, H, W) -> (N, C, 1, 1)."""
+    return F.adaptive_avg_pool2d(X, 1)

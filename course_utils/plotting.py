@@ -39,6 +39,7 @@ def figure_to_png(fig: Figure) -> bytes:
 
 
 def _draw_animated(fig: Figure) -> None:
+    """Draw the animated artists (of the axes, and figure-level texts) over what the canvas holds."""
     renderer = fig.canvas.get_renderer()
     for ax in fig.axes:
         for artist in ax.get_children():
@@ -47,6 +48,8 @@ def _draw_animated(fig: Figure) -> None:
                 artist.stale = False
         ax.stale = False
     for text in fig.texts:  # an empty text is never drawn, so matplotlib never clears its flag
+        if text.get_animated() and text.get_visible():
+            text.draw(renderer)
         text.stale = False
     if getattr(fig, "_suptitle", None) is not None:
         fig._suptitle.stale = False
@@ -72,10 +75,12 @@ def format_number(value: float) -> str:
 
 
 class MatrixView:
-    """A 2-D matrix drawn on `ax` with each cell's number written in it.
+    """A 2-D matrix (H, W) drawn on `ax` with each cell's number written in it.
 
     ``update(values)`` changes colours and texts in place (new Text objects only when the shape
-    changes). NaN cells are drawn blank.
+    changes; nothing at all when neither values nor title changed). NaN cells are drawn blank.
+    Matrices of more than ``MAX_NUMBERED_CELLS`` cells (or ``numbers=False``) get no numbers.
+    ``values()`` and ``texts()`` return what is displayed.
     """
 
     def __init__(self, ax: Axes, values: torch.Tensor, cmap: str = "viridis", title: str = "",
@@ -109,7 +114,8 @@ class MatrixView:
         if not self.numbers or rows * cols > MAX_NUMBERED_CELLS:
             return
         size = max(6, min(11, 120 / max(rows, cols)))
-        self._texts = [self.ax.text(c, r, "", ha="center", va="center", fontsize=size)
+        # clipped to the axes: a number never spills out, and layout checks can skip the texts
+        self._texts = [self.ax.text(c, r, "", ha="center", va="center", fontsize=size, clip_on=True)
                        for r in range(rows) for c in range(cols)]
 
     def update(self, values: torch.Tensor, title: str | None = None) -> None:
@@ -138,7 +144,7 @@ class MatrixView:
         self.image.set_clim(lo, hi)
         if self._texts:
             flat = values.flatten()
-            rgba = self.image.cmap(self.image.norm(flat.nan_to_num(lo).numpy()))
+            rgba = self.image.cmap(self.image.norm(torch.where(torch.isfinite(flat), flat, lo).numpy()))
             luminance = rgba[:, 0] * 0.299 + rgba[:, 1] * 0.587 + rgba[:, 2] * 0.114
             for text, value, light in zip(self._texts, flat.tolist(), (luminance > 0.5).tolist()):
                 text.set_text(format_number(value))
@@ -160,14 +166,16 @@ class MatrixView:
 
 
 class WindowHighlight:
-    """An outlined (h, w) window at (row, col) on a matrix's axes."""
+    """An outlined (h, w) window whose top-left cell is (row, col), on a MatrixView's axes."""
 
-    def __init__(self, ax: Axes, row: int = 0, col: int = 0, h: int = 1, w: int = 1, color: str = "red"):
-        self.patch = Rectangle((col - 0.5, row - 0.5), w, h, fill=False, edgecolor=color, linewidth=2.5,
-                               animated=True)  # drawn on top by FigureImage, so moving it redraws nothing
+    def __init__(self, ax: Axes, row: int = 0, col: int = 0, h: int = 1, w: int = 1, color: str = "red",
+                 linewidth: float = 2.5, linestyle: str = "-"):
+        self.patch = Rectangle((col - 0.5, row - 0.5), w, h, fill=False, edgecolor=color, linewidth=linewidth,
+                               linestyle=linestyle, animated=True)  # drawn on top by FigureImage: moving it redraws nothing
         ax.add_patch(self.patch)
 
     def move(self, row: int, col: int, h: int | None = None, w: int | None = None) -> None:
+        """Put the window's top-left cell at (row, col); change its size if h or w are given."""
         self.patch.set_xy((col - 0.5, row - 0.5))
         if h is not None:
             self.patch.set_height(h)
@@ -175,7 +183,8 @@ class WindowHighlight:
             self.patch.set_width(w)
 
     def set_visible(self, visible: bool) -> None:
-        self.patch.set_visible(visible)
+        if self.patch.get_visible() != visible:
+            self.patch.set_visible(visible)
 
     @property
     def position(self) -> tuple[int, int, int, int]:
@@ -185,37 +194,60 @@ class WindowHighlight:
 
 
 class FeatureMapGrid:
-    """A grid of images with titles, one per 2-D map; unused axes are hidden."""
+    """A grid of `capacity` images with titles, one per 2-D map; unused axes are hidden.
+
+    ``update(maps, titles, cmaps)`` touches only the maps, titles and colormaps that changed, so
+    FigureImage redraws only those axes.
+    """
 
     def __init__(self, fig: Figure, capacity: int, ncols: int, cmap: str = "gray"):
         nrows = (capacity + ncols - 1) // ncols
+        self.cmap = cmap
         self.axes = [fig.add_subplot(nrows, ncols, i + 1) for i in range(capacity)]
         self.images = []
+        self._shown: list[torch.Tensor | None] = [None] * capacity
         for ax in self.axes:
             ax.set_xticks([])
             ax.set_yticks([])
+            ax.set_title("", fontsize=9)
             self.images.append(ax.imshow([[0.0]], cmap=cmap, interpolation="nearest"))
 
-    def update(self, maps: Sequence[torch.Tensor], titles: Sequence[str] | None = None) -> None:
+    def update(self, maps: Sequence[torch.Tensor], titles: Sequence[str] | None = None,
+               cmaps: Sequence[str] | None = None) -> None:
+        """Show maps[i] (each (H_i, W_i)) in axes i with titles[i] and cmaps[i]; hide the axes left over."""
         if len(maps) > len(self.axes):
             raise ValueError(f"{len(maps)} maps for a grid of {len(self.axes)}")
         titles = list(titles) if titles is not None else [""] * len(maps)
+        cmaps = list(cmaps) if cmaps is not None else [self.cmap] * len(maps)
         for i, (ax, image) in enumerate(zip(self.axes, self.images)):
-            ax.set_visible(i < len(maps))
-            if i < len(maps):
-                m = torch.as_tensor(maps[i]).detach().to("cpu", torch.float64)
-                rows, cols = m.shape
-                image.set_data(m.numpy())
-                image.set_extent((-0.5, cols - 0.5, rows - 0.5, -0.5))
-                ax.set_xlim(-0.5, cols - 0.5)
-                ax.set_ylim(rows - 0.5, -0.5)
-                lo, hi = float(m.min()), float(m.max())
-                image.set_clim(lo, hi if hi > lo else lo + 1)
-                ax.set_title(titles[i], fontsize=9)
+            visible = i < len(maps)
+            if ax.get_visible() != visible:
+                ax.set_visible(visible)
+            if not visible:
+                continue
+            if ax.title.get_text() != titles[i]:
+                ax.title.set_text(titles[i])
+            if image.get_cmap().name != cmaps[i]:
+                image.set_cmap(cmaps[i])
+            m = torch.as_tensor(maps[i]).detach().to("cpu", torch.float64)
+            if self._shown[i] is not None and self._shown[i].shape == m.shape and torch.equal(self._shown[i], m):
+                continue
+            self._shown[i] = m.clone()
+            rows, cols = m.shape
+            image.set_data(m.numpy())
+            image.set_extent((-0.5, cols - 0.5, rows - 0.5, -0.5))
+            ax.set_xlim(-0.5, cols - 0.5)
+            ax.set_ylim(rows - 0.5, -0.5)
+            lo, hi = float(m.min()), float(m.max())
+            image.set_clim(lo, hi if hi > lo else lo + 1)
 
     def displayed(self) -> list[torch.Tensor]:
-        """The maps currently shown, in order."""
+        """The maps currently shown (float64), in order."""
         return [torch.as_tensor(im.get_array().data) for ax, im in zip(self.axes, self.images) if ax.get_visible()]
+
+    def titles(self) -> list[str]:
+        """The titles currently shown, in order."""
+        return [ax.title.get_text() for ax in self.axes if ax.get_visible()]
 
 
 class FigureImage:
@@ -223,8 +255,8 @@ class FigureImage:
 
     The first refresh draws everything. Later ones start from the cached last frame without its
     animated artists, redraw only the axes matplotlib marks stale, then draw the animated artists
-    (moving highlights, markers, changing titles) on top: an update costs what it changed.
-    Figure-level texts or a resize that changed trigger a full redraw.
+    (moving highlights, markers, changing titles, animated figure texts) on top: an update costs
+    what it changed. A changed non-animated figure-level text, or a resize, triggers a full redraw.
     """
 
     def __init__(self, fig: Figure):
@@ -233,7 +265,8 @@ class FigureImage:
         self._cache: dict | None = None
 
     def _figure_texts(self) -> list:
-        texts = list(self.figure.texts)
+        """Figure-level texts drawn with the figure (animated ones are drawn on top each refresh)."""
+        texts = [t for t in self.figure.texts if not t.get_animated()]
         if getattr(self.figure, "_suptitle", None) is not None:
             texts.append(self.figure._suptitle)
         return texts

@@ -60,3 +60,38 @@ CASES["04_losses"] = {
         "    losses = -(y * torch.log(p) + (1 - y) * torch.log(1 - p))\n"
         "    return {'mean': losses.mean(), 'sum': losses.sum(), 'none': losses}[reduction]\n")}, 14),
 }
+
+_ALL_03 = {"max_pool2d": SOLVED, "avg_pool2d": SOLVED, "global_avg_pool2d": SOLVED}
+
+CASES["03_pooling"] = {
+    "solved": (_ALL_03, 14),
+    "blank": ({}, 0),
+    # pads with zeros and starts the max from 0: right on the seed examples, wrong on negative inputs (3 hidden
+    # points); its _pool_geometry checks nothing, so both error tests fail too (1 + 1): 14 - 5 = 9
+    "max_from_zero": ({**_ALL_03, "max_pool2d": (
+        "def _pair(value, name):\n"
+        "    return (value, value) if isinstance(value, int) else tuple(value)\n\n"
+        "def _pool_geometry(X, kernel_size, stride, padding, ceil_mode=False):\n"
+        "    kh, kw = _pair(kernel_size, 'k')\n"
+        "    sh, sw = _pair(kernel_size if stride is None else stride, 's')\n"
+        "    ph, pw = _pair(padding, 'p')\n"
+        "    H, W = X.shape[-2:]\n"
+        "    sizes = []\n"
+        "    for n, k, s, p in ((H, kh, sh, ph), (W, kw, sw, pw)):\n"
+        "        out = (n + 2 * p - k + (s - 1 if ceil_mode else 0)) // s + 1\n"
+        "        if ceil_mode and (out - 1) * s >= n + p:\n"
+        "            out -= 1\n"
+        "        sizes.append(out)\n"
+        "    return (kh, kw), (sh, sw), (ph, pw), tuple(sizes)\n\n"
+        "def max_pool2d(X, kernel_size, stride=None, padding=0):\n"
+        "    (kh, kw), (sh, sw), (ph, pw), _ = _pool_geometry(X, kernel_size, stride, padding)\n"
+        "    N, C, H, W = X.shape\n"
+        "    Xp = X.new_zeros(N, C, H + 2 * ph, W + 2 * pw)\n"
+        "    Xp[:, :, ph:ph + H, pw:pw + W] = X\n"
+        "    return Xp.unfold(2, kh, sh).unfold(3, kw, sw).amax(dim=(-2, -1)).clamp(min=0)\n")}, 9),
+    # PyTorch's pooling through an alias captured at the top of the cell: the 6 points of avg_pool2d lost
+    "cheater": ({**_ALL_03, "avg_pool2d": (
+        "from torch.nn.functional import avg_pool2d as _torch_avg\n\n"
+        "def avg_pool2d(X, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):\n"
+        "    return _torch_avg(X, kernel_size, stride, padding, ceil_mode, count_include_pad)\n")}, 8),
+}

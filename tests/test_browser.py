@@ -272,7 +272,20 @@ def _interact_04(page) -> None:
                            timeout=20000)
 
 
-INTERACTIONS = {"01_convolution": _interact_01, "04_losses": _interact_04}
+def _interact_03(page) -> None:
+    """Raise the pooling explorer's kernel from 2 to 3 with ArrowRight: the readout must give torch's max."""
+    widget = page.locator(f"{PANEL} .jupyter-widgets.widget-vbox").first
+    readout = widget.locator(".widget-html").first
+    assert "max of the window = 4" in readout.inner_text()  # seed 003's arange(9), kernel 2
+    widget.locator(".noUi-handle, .ui-slider-handle").first.focus()  # the first slider is the kernel
+    page.keyboard.press("ArrowRight")
+    X = torch.arange(9.0).reshape(1, 1, 3, 3)
+    want = [f"max of the window = {int(F.max_pool2d(X, 3)[0, 0, 0, 0])};", "output 1x1"]
+    page.wait_for_function("([el, want]) => want.every(w => el.innerText.includes(w))",
+                           arg=[readout.element_handle(), want], timeout=20000)
+
+
+INTERACTIONS = {"01_convolution": _interact_01, "03_pooling": _interact_03, "04_losses": _interact_04}
 
 
 @pytest.mark.parametrize("name", [n for n in assignments() if n in INTERACTIONS])

@@ -1,0 +1,70 @@
+"""The pooling explorer driven headless: the displayed output is PyTorch's, windows and winners are right."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from course_utils.plotting import figure_to_png
+from course_utils.widgets import pooling as pw
+
+OPTIONS = [(kind, k, s, p, ceil, inc) for kind in ("max", "avg") for k in (2, 3) for s in (pw.SAME_AS_KERNEL, 1, 2)
+           for p in (0, 1) for ceil in (False, True) for inc in (True, False) if p <= k // 2]
+
+
+@pytest.mark.parametrize("name", list(pw.INPUTS))
+@pytest.mark.parametrize("kind,kernel,stride,padding,ceil,include", OPTIONS[::5])
+def test_explorer_displays_torchs_pooling(name, kind, kernel, stride, padding, ceil, include):
+    widget = pw.pooling_explorer()
+    widget.set(input=name, kind=kind, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil,
+               count_include_pad=include)
+    X = pw.INPUTS[name]().double()[None, None]
+    s = None if stride == pw.SAME_AS_KERNEL else stride
+    if kind == "max":
+        expected = F.max_pool2d(X, kernel, s, padding, ceil_mode=ceil)[0, 0]
+    else:
+        expected = F.avg_pool2d(X, kernel, s, padding, ceil_mode=ceil, count_include_pad=include)[0, 0]
+    assert torch.allclose(widget.displayed_output(), expected)
+    assert widget.controls["window"].max == expected.numel() - 1
+
+
+def test_winner_is_the_maximum_of_the_window_and_padding_is_minus_infinity():
+    widget = pw.pooling_explorer()
+    state = widget.set(input="signed 5x5 (negatives)", kind="max", kernel=2, stride=2, padding=1, window=4)
+    window = state.padded[state.row:state.row + 2, state.col:state.col + 2]
+    assert state.padded[0, 0] == float("-inf")
+    assert state.padded[state.winner] == window.max()
+    r, c = divmod(4, state.output.shape[1])
+    assert state.output[r, c] == window.max()
+    assert widget.artists["winner"].position == (*state.winner, 1, 1)
+
+
+def test_window_slider_through_the_observe_path():
+    widget = pw.pooling_explorer()
+    widget.controls["input"].value = "seed 002: channel 1, 4x4"
+    widget.controls["stride"].value = 1
+    widget.controls["window"].value = 5
+    assert widget.state.row == 1 and widget.state.col == 2
+    assert "max of the window = 6" in widget.readout.value
+
+
+def test_invalid_padding_shows_torchs_refusal():
+    widget = pw.pooling_explorer()
+    state = widget.set(kernel=2, padding=2)
+    assert state.output is None and "pad should be at most half" in state.message
+    assert not widget.artists["output"].ax.get_visible()
+    widget.set(padding=1)
+    assert widget.artists["output"].ax.get_visible()
+
+
+def test_incremental_redraw_matches_a_full_one():
+    widget = pw.pooling_explorer()
+    for values in pw.BENCHMARK_CASES()[0][2][:12]:
+        widget.set(**values)
+    shown = np.asarray(Image.open(io.BytesIO(widget.figure_image.image.value)))
+    assert np.array_equal(shown, np.asarray(Image.open(io.BytesIO(figure_to_png(widget.figure)))))
