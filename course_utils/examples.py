@@ -65,3 +65,35 @@ def seed002_pool_input() -> torch.Tensor:
     """Seed 002's pooling input (1, 2, 4, 4): channel 0 has rows of 0, 1, 2, 3; channel 1 rows of 4, 5, 6, 7."""
     rows = torch.arange(8.0).reshape(2, 4, 1)
     return rows.expand(2, 4, 4).reshape(1, 2, 4, 4).clone()
+
+
+def seed003_strided() -> tuple[torch.Tensor, torch.Tensor]:
+    """Seed 003's stride example: X = arange(16) as (4, 4), K = arange(4) as (2, 2); stride (2, 2) gives 24 36 / 72 84."""
+    return torch.arange(16.0).reshape(4, 4), torch.arange(4.0).reshape(2, 2)
+
+
+_SEED004_IM = (
+    (-0.2146, 0.3375, 2.7877, 0.2052, -0.4651),
+    (-0.2261, 0.0116, -0.6255, 1.2523, -1.0565),
+    (-1.9227, -0.2575, -0.7725, 0.5658, 0.0717),
+    (0.8153, -1.3656, -0.1844, 0.1573, -0.2235),
+    (0.0184, -0.0475, 0.2359, 0.0127, 2.0665),
+)
+_SEED004_WEIGHT = ((-0.4872, 0.0604), (-0.3968, -0.3317))
+_SEED004_BIAS = -0.1179
+_SEED004_PRINTED = ((-0.0467, -1.1766, -0.0450), (0.5063, 0.1971, -1.0401), (-0.0748, 0.4769, -0.8986))
+
+
+def seed004_conv() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Seed 004's ``nn.Conv2d(1, 1, kernel_size=2, stride=2, padding=1)`` on a random 5x5 input.
+
+    Returns (im (1, 1, 5, 5), weight (1, 1, 2, 2), bias (1,), printed output (1, 1, 3, 3)), as the seed
+    printed them (rounded to 4 decimals, so recomputing the output agrees to about 1e-4).
+    """
+    return (torch.tensor(_SEED004_IM)[None, None], torch.tensor(_SEED004_WEIGHT)[None, None],
+            torch.tensor([_SEED004_BIAS]), torch.tensor(_SEED004_PRINTED)[None, None])
+
+
+def seed003_lenet_layers() -> list[tuple[int, int]]:
+    """(kernel_size, stride) of seed 003's ReLU LeNet, conv and pool alike: conv 5, max-pool 2, conv 3, max-pool 2."""
+    return [(5, 1), (2, 2), (3, 1), (2, 2)]

@@ -92,3 +92,98 @@ def avg_pool2d(X: torch.Tensor, kernel_size, stride=None, padding=0, ceil_mode: 
 def global_avg_pool2d(X: torch.Tensor) -> torch.Tensor:
     """``F.adaptive_avg_pool2d(X, 1)``: (N, C, H, W) -> (N, C, 1, 1)."""
     return F.adaptive_avg_pool2d(X, 1)
+
+
+# --- 02_padding_stride ---------------------------------------------------------------------------
+
+def conv_output_size(n: int, k: int, padding: int = 0, stride: int = 1, dilation: int = 1) -> int:
+    """The size ``F.conv2d`` actually returns along one axis, for input size n and kernel size k.
+
+    Runs F.conv2d on an (n, 1) input of zeros and reads the shape. Raises RuntimeError where
+    PyTorch refuses (a dilated kernel larger than the padded input).
+    """
+    X = torch.zeros(1, 1, n, 1, dtype=torch.float64)  # float64: no oneDNN set-up for a one-off shape
+    W = torch.zeros(1, 1, k, 1, dtype=torch.float64)
+    return F.conv2d(X, W, stride=(stride, 1), padding=(padding, 0), dilation=(dilation, 1)).shape[2]
+
+
+def pad2d(X: torch.Tensor, padding) -> torch.Tensor:
+    """``F.pad`` with zeros: padding = p or (ph, pw) rows above and below, columns left and right.
+
+    F.pad lists the last dimension first, (left, right, top, bottom); X (..., H, W) -> (..., H + 2ph, W + 2pw).
+    """
+    ph, pw = (padding, padding) if isinstance(padding, int) else tuple(padding)
+    return F.pad(X, (pw, pw, ph, ph))
+
+
+def stack_paths(layers: list[tuple[int, int]], size: int, unit: tuple[int, int]) -> list[torch.Tensor]:
+    """For a stack of layers, how many paths lead from each unit of each map to one `unit` of the last map.
+
+    The stack is ``F.conv2d`` with an all-ones (k, k) kernel and stride s for each (k, s) in `layers`,
+    no padding, on a (size, size) input. Autograd differentiates the chosen unit of the last map by
+    every map; with every weight 1 that derivative counts the paths, so a unit the chosen one does not
+    depend on gets 0. Returns [input (size, size), map 1, ..., map L] in float64; the last is one-hot.
+    Raises RuntimeError (PyTorch's) when a kernel is larger than the map it slides over.
+    """
+    maps = [torch.ones(1, 1, size, size, dtype=torch.float64, requires_grad=True)]
+    with torch.enable_grad():
+        for k, s in layers:
+            nxt = F.conv2d(maps[-1], torch.ones(1, 1, k, k, dtype=torch.float64), stride=s)
+            nxt.retain_grad()
+            maps.append(nxt)
+        maps[-1][0, 0, unit[0], unit[1]].backward()
+    return [m.grad[0, 0].detach() for m in maps]
+
+
+def receptive_field(layers: list[tuple[int, int]]) -> int:
+    """Side of the input region one unit of the last layer sees, by brute force (no formula).
+
+    Doubles a square input until the stack of `layers` (see ``stack_paths``) has an output, then
+    counts the input rows the first output unit depends on, from the first to the last.
+    """
+    size = 1
+    while True:
+        try:
+            paths = stack_paths(layers, size, (0, 0))
+            break
+        except RuntimeError:  # PyTorch: a kernel is larger than its input; try a larger input
+            size *= 2
+    rows = paths[0].sum(dim=1).nonzero()
+    return int(rows.max() - rows.min()) + 1
+
+
+# --- 05_backprop ---------------------------------------------------------------------------------
+
+def conv2d_backward(dY: torch.Tensor, X: torch.Tensor, W: torch.Tensor, stride=1,
+                    padding=0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Autograd of ``F.conv2d(X, W, b, stride, padding)`` with upstream gradient dY: (dX, dW, db).
+
+    dY (N, C_out, out_h, out_w), X (N, C_in, H, W), W (C_out, C_in, kh, kw); returns dX like X,
+    dW like W and db (C_out,), in X's dtype. The bias is zero: its value never changes a gradient.
+    """
+    X, W = X.detach().requires_grad_(), W.detach().to(X.dtype).requires_grad_()
+    b = torch.zeros(W.shape[0], dtype=X.dtype, requires_grad=True)
+    with torch.enable_grad():
+        Y = F.conv2d(X, W, b, stride=stride, padding=padding)
+        dX, dW, db = torch.autograd.grad(Y, (X, W, b), dY.to(X.dtype))
+    return dX, dW, db
+
+
+def max_pool2d_backward(dY: torch.Tensor, X: torch.Tensor, kernel_size, stride=None) -> torch.Tensor:
+    """Autograd of ``F.max_pool2d(X, kernel_size, stride)`` with upstream gradient dY -> dX like X.
+
+    Each window sends its dY to the first maximum of the window in row-major order (PyTorch's rule
+    for ties); a cell that wins several overlapping windows collects the sum of their dY.
+    """
+    X = X.detach().requires_grad_()
+    with torch.enable_grad():
+        (dX,) = torch.autograd.grad(F.max_pool2d(X, kernel_size, stride), X, dY.to(X.dtype))
+    return dX
+
+
+def avg_pool2d_backward(dY: torch.Tensor, X: torch.Tensor, kernel_size, stride=None) -> torch.Tensor:
+    """Autograd of ``F.avg_pool2d(X, kernel_size, stride)`` with upstream gradient dY -> dX like X."""
+    X = X.detach().requires_grad_()
+    with torch.enable_grad():
+        (dX,) = torch.autograd.grad(F.avg_pool2d(X, kernel_size, stride), X, dY.to(X.dtype))
+    return dX

@@ -95,3 +95,34 @@ CASES["03_pooling"] = {
         "def avg_pool2d(X, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):\n"
         "    return _torch_avg(X, kernel_size, stride, padding, ceil_mode, count_include_pad)\n")}, 8),
 }
+
+_ALL_02 = {"conv_output_size": SOLVED, "pad2d": SOLVED, "conv2d": SOLVED, "receptive_field": SOLVED}
+
+CASES["02_padding_stride"] = {
+    "solved": (_ALL_02, 16),
+    "blank": ({}, 0),
+    # ignores dilation and checks nothing: conv_output_size's visible (1) and hidden (2) tests fail, and so do
+    # conv2d's hidden dilated cases (4) and its "kernel does not fit" test (1); the seed examples pass: 16 - 8 = 8
+    "forgot_dilation": ({**_ALL_02, "conv_output_size": (
+        "def conv_output_size(n, k, padding=0, stride=1, dilation=1):\n"
+        "    return (n + 2 * padding - k) // stride + 1\n")}, 8),
+    # torch's padding through an alias captured at the top of the cell: pad2d's 2 points, and conv2d (which
+    # pads with this pad2d) loses the 7 points of its guarded tests; its error test raises before padding: 7
+    "cheater": ({**_ALL_02, "pad2d": (
+        "from torch.nn.functional import pad as _torch_pad\n\n"
+        "def _pair(value, name):\n"
+        "    return (value, value) if isinstance(value, int) else tuple(value)\n\n"
+        "def pad2d(X, padding):\n"
+        "    ph, pw = _pair(padding, 'padding')\n"
+        "    return _torch_pad(X, (pw, pw, ph, ph))\n")}, 7),
+    # forgets that strides multiply the step between units: right for stride-1 stacks, 9 instead of 12 for
+    # seed 003's LeNet (1 visible point) and wrong on the strided hidden stacks (2): 16 - 3 = 13
+    "no_jump": ({**_ALL_02, "receptive_field": (
+        "def receptive_field(layers):\n"
+        "    field = 1\n"
+        "    for k, s in layers:\n"
+        "        if k < 1 or s < 1:\n"
+        "            raise ValueError(f'kernel {k}, stride {s}')\n"
+        "        field += k - 1\n"
+        "    return field\n")}, 13),
+}

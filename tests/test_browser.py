@@ -285,7 +285,22 @@ def _interact_03(page) -> None:
                            arg=[readout.element_handle(), want], timeout=20000)
 
 
-INTERACTIONS = {"01_convolution": _interact_01, "03_pooling": _interact_03, "04_losses": _interact_04}
+def _interact_02(page) -> None:
+    """Grow the conv-arithmetic explorer's input from 5 to 6 rows with ArrowRight: the formula line
+    must give PyTorch's new number of output rows (kernel 2, stride 2, padding 1)."""
+    widget = page.locator(f"{PANEL} .jupyter-widgets.widget-vbox").first
+    formula = widget.locator(".widget-html").first
+    assert "PyTorch: 3 ✓" in formula.inner_text()  # seed 004: 5x5 -> 3x3
+    widget.locator(".noUi-handle, .ui-slider-handle").first.focus()  # the first slider: input rows
+    page.keyboard.press("ArrowRight")
+    rows = F.conv2d(torch.zeros(1, 1, 6, 5), torch.zeros(1, 1, 2, 2), stride=2, padding=1).shape[2]
+    want = [f"⌊(6 + 2·1 − 1·(2−1) − 1) / 2⌋ + 1 = ⌊6 / 2⌋ + 1 = {rows}", f"PyTorch: {rows} ✓"]
+    page.wait_for_function("([el, want]) => want.every(w => el.innerText.includes(w))",
+                           arg=[formula.element_handle(), want], timeout=20000)
+
+
+INTERACTIONS = {"01_convolution": _interact_01, "02_padding_stride": _interact_02, "03_pooling": _interact_03,
+                "04_losses": _interact_04}
 
 
 @pytest.mark.parametrize("name", [n for n in assignments() if n in INTERACTIONS])
