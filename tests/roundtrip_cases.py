@@ -126,3 +126,49 @@ CASES["02_padding_stride"] = {
         "        field += k - 1\n"
         "    return field\n")}, 13),
 }
+
+_ALL_05 = {"conv2d_backward": SOLVED, "max_pool2d_backward": SOLVED, "avg_pool2d_backward": SOLVED}
+
+CASES["05_backprop"] = {
+    "solved": (_ALL_05, 15),
+    "blank": ({}, 0),
+    # assigns instead of accumulating: right while windows don't overlap (the visible seed 002 test), wrong on
+    # the hidden overlapping windows (3 points): 15 - 3 = 12
+    "overwrite": ({**_ALL_05, "max_pool2d_backward": (
+        "def max_pool2d_backward(dY, X, kernel_size, stride=None):\n"
+        "    kh, kw = _pair(kernel_size, 'kernel_size')\n"
+        "    sh, sw = _pair(kernel_size if stride is None else stride, 'stride')\n"
+        "    windows = X.unfold(2, kh, sh).unfold(3, kw, sw)\n"
+        "    N, C, out_h, out_w = windows.shape[:4]\n"
+        "    best = windows.reshape(N, C, out_h, out_w, kh * kw).argmax(dim=-1)\n"
+        "    rows = torch.arange(out_h).reshape(1, 1, out_h, 1) * sh + best // kw\n"
+        "    cols = torch.arange(out_w).reshape(1, 1, 1, out_w) * sw + best % kw\n"
+        "    n = torch.arange(N).reshape(N, 1, 1, 1).expand_as(best)\n"
+        "    c = torch.arange(C).reshape(1, C, 1, 1).expand_as(best)\n"
+        "    dX = torch.zeros_like(X)\n"
+        "    dX[n, c, rows, cols] = dY.to(X.dtype)\n"
+        "    return dX\n")}, 12),
+    # lets autograd do the work: every guarded conv2d_backward test fails (2 + 1 + 4), and the error test too
+    # (autograd rejects a dY of the wrong shape with a RuntimeError, not a ValueError): 15 - 8 = 7
+    "autograd_cheater": ({**_ALL_05, "conv2d_backward": (
+        "def _pair(value, name):\n"
+        "    return (value, value) if isinstance(value, int) else tuple(value)\n\n"
+        "def conv2d_backward(dY, X, W, stride=1, padding=0):\n"
+        "    X = X.detach().requires_grad_()\n"
+        "    W = W.detach().requires_grad_()\n"
+        "    b = torch.zeros(W.shape[0], dtype=X.dtype, requires_grad=True)\n"
+        "    with torch.enable_grad():\n"
+        "        Y = F.conv2d(X, W, b, stride=stride, padding=padding)\n"
+        "        return torch.autograd.grad(Y, (X, W, b), dY)\n")}, 7),
+    # forgets to divide by the window's size: both avg_pool2d_backward tests fail (1 + 2): 15 - 3 = 12
+    "avg_no_divide": ({**_ALL_05, "avg_pool2d_backward": (
+        "def avg_pool2d_backward(dY, X, kernel_size, stride=None):\n"
+        "    kh, kw = _pair(kernel_size, 'kernel_size')\n"
+        "    sh, sw = _pair(kernel_size if stride is None else stride, 'stride')\n"
+        "    out_h, out_w = dY.shape[-2:]\n"
+        "    dX = torch.zeros_like(X)\n"
+        "    for i in range(kh):\n"
+        "        for j in range(kw):\n"
+        "            dX[:, :, i:i + (out_h - 1) * sh + 1:sh, j:j + (out_w - 1) * sw + 1:sw] += dY\n"
+        "    return dX\n")}, 12),
+}

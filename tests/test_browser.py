@@ -299,8 +299,26 @@ def _interact_02(page) -> None:
                            arg=[formula.element_handle(), want], timeout=20000)
 
 
+def _interact_05(page) -> None:
+    """Move the gradient-reach widget's dY cell from 0 to 1 with ArrowRight: the readout must name the input
+    window that autograd's dX lights up (conv, kernel 3, stride 1)."""
+    widget = page.locator(f"{PANEL} .jupyter-widgets.widget-vbox").first
+    readout = widget.locator(".widget-html").first
+    assert "dY[0, 0] = 1" in readout.inner_text()
+    widget.locator(".noUi-handle, .ui-slider-handle").first.focus()  # the first slider: the dY cell
+    page.keyboard.press("ArrowRight")
+    from course_utils.widgets.backprop import W_EXAMPLE, X_EXAMPLE
+    X = X_EXAMPLE[None, None].clone().requires_grad_()
+    out = F.conv2d(X, W_EXAMPLE[None, None])
+    out[0, 0, 0, 1].backward()
+    rows, cols = X.grad[0, 0].any(dim=1).nonzero(), X.grad[0, 0].any(dim=0).nonzero()
+    want = f"dY[0, 1] = 1 reaches the input window rows {int(rows.min())}…{int(rows.max())}, columns {int(cols.min())}…{int(cols.max())}"
+    page.wait_for_function("([el, want]) => el.innerText.includes(want)", arg=[readout.element_handle(), want],
+                           timeout=20000)
+
+
 INTERACTIONS = {"01_convolution": _interact_01, "02_padding_stride": _interact_02, "03_pooling": _interact_03,
-                "04_losses": _interact_04}
+                "04_losses": _interact_04, "05_backprop": _interact_05}
 
 
 @pytest.mark.parametrize("name", [n for n in assignments() if n in INTERACTIONS])
