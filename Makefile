@@ -48,6 +48,7 @@ release: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/widgets.py --json
+	$(BIN)/python benchmarks/lenet.py --json
 
 ## Rewrite constraints.txt from the current .venv (after changing a version on purpose).
 constraints:

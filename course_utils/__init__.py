@@ -3,12 +3,13 @@
 Modules: ``data`` (images and Fashion-MNIST), ``examples`` (the seeds' worked examples),
 ``kernels`` (named kernels), ``oracles`` (PyTorch's answer to each exercise), ``plotting``
 (matrices with their numbers, windows, feature-map grids), ``gradcheck`` (numerical gradient
-checks), ``checks`` (assertions and the
+checks), ``training`` (device, threads, seeds, Fashion-MNIST tensors, recipes and
+the ``fit`` driver for 06), ``checks`` (assertions and the
 forbidden-op guard used by the graded tests), ``widgets.<topic>`` (each topic's widgets).
 Importing the package has no side effects: no seeds are set and nothing is downloaded.
 """
 
-from course_utils import checks, data, examples, gradcheck, kernels, oracles, plotting
+from course_utils import checks, data, examples, gradcheck, kernels, oracles, plotting, training
 
-__all__ = ["checks", "data", "examples", "gradcheck", "kernels", "oracles", "plotting"]
+__all__ = ["checks", "data", "examples", "gradcheck", "kernels", "oracles", "plotting", "training"]
 __version__ = "0.1.0"

@@ -121,7 +121,13 @@ _CACHE: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = {}
 
 
 class DatasetUnavailableError(RuntimeError):
-    """Fashion-MNIST could not be found locally nor downloaded."""
+    """Fashion-MNIST could not be found locally nor downloaded.
+
+    In a notebook, IPython shows just the message (what was tried, how to fix it), not a stack trace.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
 
 
 class ChecksumError(DatasetUnavailableError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = "cnn-course"
+# 06_lenet's long cells train on a subset for one epoch; kernels and JupyterLab started by tests inherit it.
+os.environ.setdefault("COURSE_QUICK", "1")
 
 
 def assignments() -> list[str]:

@@ -172,3 +172,69 @@ CASES["05_backprop"] = {
         "            dX[:, :, i:i + (out_h - 1) * sh + 1:sh, j:j + (out_w - 1) * sw + 1:sw] += dY\n"
         "    return dX\n")}, 12),
 }
+
+_ALL_06 = {"build_lenet": SOLVED, "evaluate_accuracy": SOLVED}
+
+CASES["06_lenet"] = {
+    "solved": (_ALL_06, 11),
+    "blank": ({}, 0),
+    # evaluates in training mode: right without dropout (visible test), wrong with it (1 hidden point): 10
+    "no_eval": ({**_ALL_06, "evaluate_accuracy": (
+        "def evaluate_accuracy(net, loader):\n"
+        "    correct = total = 0\n"
+        "    with torch.no_grad():\n"
+        "        for X, y in loader:\n"
+        "            correct += int((net(X).argmax(dim=1) == y).sum())\n"
+        "            total += len(y)\n"
+        "    return correct / total\n\n"
+        "def train_epoch(net, loader, loss_fn, optimizer):\n"
+        "    net.train()\n"
+        "    total_loss, correct, total = 0.0, 0, 0\n"
+        "    for X, y in loader:\n"
+        "        scores = net(X)\n"
+        "        loss = loss_fn(scores, y)\n"
+        "        optimizer.zero_grad()\n"
+        "        loss.backward()\n"
+        "        optimizer.step()\n"
+        "        total_loss += loss.item() * len(y)\n"
+        "        correct += int((scores.argmax(dim=1) == y).sum())\n"
+        "        total += len(y)\n"
+        "    return total_loss / total, correct / total\n")}, 10),
+    # averages the batches' mean losses (a short last batch counts as much as a full one): the hidden
+    # reference comparison fails (2 points); everything visible passes: 9
+    "batch_mean": ({**_ALL_06, "evaluate_accuracy": (
+        "def evaluate_accuracy(net, loader):\n"
+        "    net.eval()\n"
+        "    correct = total = 0\n"
+        "    with torch.no_grad():\n"
+        "        for X, y in loader:\n"
+        "            correct += int((net(X).argmax(dim=1) == y).sum())\n"
+        "            total += len(y)\n"
+        "    return correct / total\n\n"
+        "def train_epoch(net, loader, loss_fn, optimizer):\n"
+        "    net.train()\n"
+        "    losses, correct, total = [], 0, 0\n"
+        "    for X, y in loader:\n"
+        "        scores = net(X)\n"
+        "        loss = loss_fn(scores, y)\n"
+        "        optimizer.zero_grad()\n"
+        "        loss.backward()\n"
+        "        optimizer.step()\n"
+        "        losses.append(loss.item())\n"
+        "        correct += int((scores.argmax(dim=1) == y).sum())\n"
+        "        total += len(y)\n"
+        "    return sum(losses) / len(losses), correct / total\n")}, 9),
+    # second conv of the ReLU LeNet is 5x5 instead of 3x3: its flatten no longer gives 1250 features, so its
+    # visible test (1), the layer-by-layer test (2, both nets in one cell) and the training run (2) fail: 6
+    "wrong_kernel": ({**_ALL_06, "build_lenet": (
+        "def build_lenet():\n"
+        "    return nn.Sequential(\n"
+        "        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(2, 2),\n"
+        "        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(2, 2),\n"
+        "        nn.Flatten(), nn.Linear(400, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(), nn.Linear(84, 10))\n\n"
+        "def build_lenet_relu():\n"
+        "    return nn.Sequential(\n"
+        "        nn.Conv2d(1, 20, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2, 2),\n"
+        "        nn.Conv2d(20, 50, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2, 2),\n"
+        "        nn.Flatten(), nn.Linear(1250, 128), nn.ReLU(), nn.Linear(128, 10))\n")}, 6),
+}

@@ -317,8 +317,22 @@ def _interact_05(page) -> None:
                            timeout=20000)
 
 
+def _interact_06(page) -> None:
+    """Step the feature-map viewer to the next test image with ArrowRight: its figure must be redrawn, and the
+    training monitor above must report a finished run with a test accuracy."""
+    monitor = page.locator(f"{PANEL} .jupyter-widgets.widget-vbox", has_text="test accuracy").first
+    assert re.search(r"test accuracy 0\.\d{4} after 1 epoch", monitor.inner_text()), monitor.inner_text()[:300]
+    viewer = page.locator(f"{PANEL} .jupyter-widgets.widget-vbox", has_text="test image").last
+    image = viewer.locator("img").first
+    before = image.get_attribute("src")
+    viewer.locator(".noUi-handle, .ui-slider-handle").first.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("([img, old]) => img.getAttribute('src') !== old", arg=[image.element_handle(), before],
+                           timeout=20000)
+
+
 INTERACTIONS = {"01_convolution": _interact_01, "02_padding_stride": _interact_02, "03_pooling": _interact_03,
-                "04_losses": _interact_04, "05_backprop": _interact_05}
+                "04_losses": _interact_04, "05_backprop": _interact_05, "06_lenet": _interact_06}
 
 
 @pytest.mark.parametrize("name", [n for n in assignments() if n in INTERACTIONS])

@@ -193,3 +193,16 @@ def test_the_real_fashion_mnist():
     assert torch.equal(torch.bincount(test_y), torch.full((10,), 1000))
     image, label = data.fashion_mnist_item(0, "test")
     assert image.dtype == torch.float32 and image.shape == (28, 28) and label == int(test_y[0])
+
+
+def test_missing_dataset_shows_a_message_not_a_stack_trace_in_a_notebook():
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    shell = InteractiveShell.instance()
+    shell.user_ns["cu_data"] = __import__("course_utils.data", fromlist=["data"])
+    with capture_output() as captured:
+        shell.run_cell("raise cu_data.DatasetUnavailableError('Fashion-MNIST was not found.\\nLooked in: /nowhere')")
+    text = captured.stdout + captured.stderr
+    assert "DatasetUnavailableError: Fashion-MNIST was not found." in text and "Looked in: /nowhere" in text
+    assert "Traceback" not in text and "run_cell" not in text

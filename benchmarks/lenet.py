@@ -1,0 +1,77 @@
+"""Train seed 003's recipe and the course's recipe on the real Fashion-MNIST, in one run, and compare.
+
+    python benchmarks/lenet.py --json            # one JSON line, as the README describes
+    python benchmarks/lenet.py --subset 2000 --epochs 1 --json   # a smoke run (what the tests use)
+
+The network, ``train_epoch`` and ``evaluate_accuracy`` are the reference solutions: the solution cells
+of source/06_lenet/06_lenet.ipynb, executed with nbgrader's markers removed (their only home).
+Both recipes run through ``course_utils.training.fit`` with the same seed, threads and device.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import nbformat  # noqa: E402
+
+from course_utils import training  # noqa: E402
+
+NOTEBOOK = ROOT / "source" / "06_lenet" / "06_lenet.ipynb"
+
+
+def reference() -> dict:
+    """The namespace of 06's setup imports and solution cells (markers stripped)."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    namespace: dict = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("solution"):
+            continue
+        source = "\n".join(line for line in cell.source.splitlines() if not re.search(r"### (BEGIN|END) SOLUTION", line))
+        exec(compile("import torch\nfrom torch import nn\n" + source, f"{NOTEBOOK.name}:{meta['grade_id']}", "exec"),
+             namespace)
+    return namespace
+
+
+def run(recipe: training.Recipe, ref: dict, subset: int | None, epochs: int | None) -> dict:
+    recipe = replace(recipe, epochs=epochs) if epochs else recipe
+    training.seed_everything(0)
+    net = ref["build_lenet_relu"]()
+    history = training.fit(net, recipe, ref["train_epoch"], ref["evaluate_accuracy"], train_subset=subset, seed=0)
+    last = history[-1]
+    return {"test_accuracy": round(last.test_accuracy, 4), "seconds": round(last.seconds, 1), "epochs": last.epoch,
+            "recipe": recipe.describe()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON line")
+    parser.add_argument("--subset", type=int, default=None, help="train on this many images (default: all 60,000)")
+    parser.add_argument("--epochs", type=int, default=None, help="override both recipes' epochs")
+    args = parser.parse_args(argv)
+    threads = training.set_threads()
+    ref = reference()
+    results = {"seed_recipe": run(training.SEED_RECIPE, ref, args.subset, args.epochs),
+               "course_recipe": run(training.COURSE_RECIPE, ref, args.subset, args.epochs)}
+    results["time_ratio"] = round(results["course_recipe"]["seconds"] / max(results["seed_recipe"]["seconds"], 1e-9), 3)
+    results["threads"], results["device"] = threads, str(training.choose_device())
+    if args.json:
+        print(json.dumps(results))
+    else:
+        for name in ("seed_recipe", "course_recipe"):
+            r = results[name]
+            print(f"{name}: test accuracy {r['test_accuracy']:.4f} after {r['epochs']} epochs in {r['seconds']:.1f} s ({r['recipe']})")
+        print(f"course / seed time: {results['time_ratio']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,452 @@
+"""Widgets of 06_lenet: shape table, live training monitor, optimizer comparison, feature maps, mistakes.
+
+Each takes the student's network (and, for training, the student's ``train_epoch`` and
+``evaluate_accuracy``) as arguments: nothing here defines a network or a training loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from course_utils import data, training
+from course_utils.plotting import FigureImage, MatrixView, WindowHighlight, new_figure
+from course_utils.widgets.base import CourseWidget
+
+__all__ = ["BENCHMARK_CASES", "FeatureMapViewer", "MistakesView", "OptimizerCurves", "TrainingMonitor",
+           "compare_optimizers", "layer_shapes", "mistakes_state", "shape_table", "train_live"]
+
+
+# --- the shape table -------------------------------------------------------------------------------
+
+def layer_shapes(net: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> list[tuple[str, tuple[int, ...], int]]:
+    """(layer, output shape, parameters) for each top-level layer of `net`, run on zeros of `input_shape`."""
+    rows = []
+    x = torch.zeros(input_shape, device=next(net.parameters()).device)
+    with torch.no_grad():
+        for name, layer in net.named_children():
+            x = layer(x)
+            rows.append((f"{name}: {layer}", tuple(x.shape), sum(p.numel() for p in layer.parameters())))
+    return rows
+
+
+def shape_table(net: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)):
+    """An HTML table of ``layer_shapes`` with the total parameter count."""
+    from IPython.display import HTML
+
+    rows = layer_shapes(net, input_shape)
+    body = "".join(f"<tr><td><code>{name}</code></td><td>{shape}</td><td style='text-align:right'>{params:,}</td></tr>"
+                   for name, shape, params in rows)
+    total = sum(p.numel() for p in net.parameters())
+    return HTML(f"<table><tr><th>layer</th><th>output shape</th><th>parameters</th></tr>"
+                f"<tr><td>input</td><td>{tuple(input_shape)}</td><td></td></tr>{body}"
+                f"<tr><td><b>total</b></td><td></td><td style='text-align:right'><b>{total:,}</b></td></tr></table>")
+
+
+# --- live training ---------------------------------------------------------------------------------
+
+class TrainingMonitor:
+    """A progress bar with ETA and two live plots: per-batch loss, and train/test accuracy per epoch."""
+
+    def __init__(self, epochs: int, title: str = "") -> None:
+        self.epochs = epochs
+        self.bar = widgets.IntProgress(0, min=0, max=1, description="epoch 1", layout=widgets.Layout(width="420px"))
+        self.label = widgets.Label("")
+        self.history: list[training.Epoch] = []
+        self.losses = training.RecordingLoss()
+        fig = new_figure(9, 3.2)
+        self.ax_loss, self.ax_acc = fig.subplots(1, 2)
+        self.loss_line, = self.ax_loss.plot([], [], color="tab:blue", linewidth=1)
+        self.ax_loss.set(title=f"{title} training loss per batch".strip(), xlabel="batch")
+        self.train_line, = self.ax_acc.plot([], [], "o-", label="train")
+        self.test_line, = self.ax_acc.plot([], [], "s-", label="test")
+        self.ax_acc.set(title="accuracy per epoch", xlabel="epoch", xlim=(0.5, epochs + 0.5), ylim=(0.0, 1.0))
+        self.ax_acc.legend(loc="lower right")
+        fig.subplots_adjust(left=0.07, right=0.98, top=0.88, bottom=0.16, wspace=0.22)
+        self.image = FigureImage(fig)
+        self.image.refresh()
+        self.widget = widgets.VBox([widgets.HBox([self.bar, self.label]), self.image.image])
+        self._start = time.perf_counter()
+        self._epoch = 1
+        self._last_draw = 0.0
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    def on_batch(self, done: int, total: int) -> None:
+        """Advance the bar; every half second, redraw the loss curve and the ETA."""
+        self.bar.max, self.bar.value = total, done
+        now = time.perf_counter()
+        if now - self._last_draw < 0.5 and done < total:
+            return
+        self._last_draw = now
+        finished = (self._epoch - 1) * total + done
+        rate = (now - self._start) / max(finished, 1)
+        remaining = rate * (self.epochs * total - finished)
+        self.label.value = f"{done}/{total} batches · {now - self._start:.0f} s · about {remaining:.0f} s left"
+        self._draw_loss()
+
+    def _draw_loss(self) -> None:
+        losses = self.losses.losses
+        self.loss_line.set_data(range(1, len(losses) + 1), losses)
+        if losses:
+            self.ax_loss.set_xlim(0, max(len(losses), 10))
+            self.ax_loss.set_ylim(0, max(losses) * 1.05)
+        self.image.refresh()
+
+    def on_epoch(self, record: training.Epoch) -> None:
+        self.history.append(record)
+        epochs = [h.epoch for h in self.history]
+        self.train_line.set_data(epochs, [h.train_accuracy for h in self.history])
+        self.test_line.set_data(epochs, [h.test_accuracy for h in self.history])
+        self.ax_acc.set_title(f"accuracy per epoch (test {record.test_accuracy:.4f})")
+        self._epoch = record.epoch + 1
+        self.bar.description = f"epoch {min(self._epoch, self.epochs)}" if record.epoch < self.epochs else "done"
+        self._draw_loss()
+
+    def displayed_accuracy(self) -> tuple[list[float], list[float]]:
+        """(train, test) accuracies as plotted."""
+        return list(self.train_line.get_ydata()), list(self.test_line.get_ydata())
+
+
+def _quick_sizes(train_subset, test_subset, epochs):
+    if training.quick():
+        return train_subset or 6000, test_subset or 2000, epochs or 1
+    return train_subset, test_subset, epochs
+
+
+def train_live(net: nn.Module, recipe: training.Recipe, train_epoch: Callable, evaluate_accuracy: Callable, *,
+               train_subset: int | None = None, test_subset: int | None = None, epochs: int | None = None,
+               seed: int = 0) -> list[training.Epoch]:
+    """``training.fit`` with a TrainingMonitor displayed above; in quick mode on a subset for one epoch."""
+    from IPython.display import display
+
+    train_subset, test_subset, epochs = _quick_sizes(train_subset, test_subset, epochs)
+    monitor = TrainingMonitor(epochs or recipe.epochs, recipe.name)
+    display(monitor)
+    history = training.fit(net, recipe, train_epoch, evaluate_accuracy, train_subset=train_subset,
+                           test_subset=test_subset, epochs=epochs, seed=seed, loss_fn=monitor.losses,
+                           on_epoch=monitor.on_epoch, on_batch=monitor.on_batch)
+    last = history[-1]
+    monitor.label.value = (f"test accuracy {last.test_accuracy:.4f} after {last.epoch} epoch(s), "
+                           f"{last.seconds:.0f} s of training ({recipe.name} recipe)")
+    return history
+
+
+# --- the optimizer comparison ------------------------------------------------------------------------
+
+#: Learning rates that suit each optimizer on the ReLU LeNet with standardised inputs.
+COMPARISON_LRS = {"SGD": 0.1, "momentum": 0.02, "Adagrad": 0.01, "RMSProp": 1e-3, "Adam": 1e-3}
+
+
+@dataclass
+class Run:
+    """One optimizer's run: per-batch losses and the final test accuracy."""
+
+    optimizer: str
+    lr: float
+    losses: list[float]
+    test_accuracy: float
+    seconds: float
+
+
+class OptimizerCurves(CourseWidget):
+    """Per-batch training loss of each optimizer (smoothed), with their test accuracies in the legend."""
+
+    def __init__(self, runs: list[Run]) -> None:
+        self.runs = runs
+        super().__init__()
+
+    def make_controls(self) -> dict[str, widgets.Widget]:
+        names = [run.optimizer for run in self.runs]
+        return {"smoothing": widgets.IntSlider(10, min=1, max=50, description="smoothing"),
+                "shown": widgets.SelectMultiple(options=names, value=tuple(names), description="optimizers", rows=5)}
+
+    def compute(self, smoothing: int, shown: tuple[str, ...]) -> dict[str, torch.Tensor]:
+        """Name -> moving average of its losses over `smoothing` batches (only the shown ones)."""
+        curves = {}
+        for run in self.runs:
+            if run.optimizer in shown:
+                losses = torch.tensor(run.losses, dtype=torch.float64)
+                kernel = torch.ones(1, 1, min(smoothing, len(losses)), dtype=torch.float64) / min(smoothing, len(losses))
+                curves[run.optimizer] = torch.nn.functional.conv1d(losses[None, None], kernel)[0, 0]
+        return curves
+
+    def build_figure(self) -> Figure:
+        fig = new_figure(8, 3.6)
+        ax = fig.subplots()
+        lines = {run.optimizer: ax.plot([], [], linewidth=1.5,
+                                        label=f"{run.optimizer} (lr {run.lr:g}): test {run.test_accuracy:.3f}")[0]
+                 for run in self.runs}
+        ax.set(xlabel="batch", ylabel="training loss", title="the same network and data, five optimizers")
+        ax.legend(loc="upper right", fontsize=9)
+        fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.14)
+        self.keep_artists(fig, {"ax": ax, "lines": lines})
+        return fig
+
+    def draw(self, state: dict[str, torch.Tensor]) -> None:
+        ax, lines = self.artists["ax"], self.artists["lines"]
+        top, right = 0.1, 10
+        for name, line in lines.items():
+            visible = name in state
+            line.set_visible(visible)
+            if visible:
+                curve = state[name]
+                line.set_data(range(1, len(curve) + 1), curve.tolist())
+                top, right = max(top, float(curve.max())), max(right, len(curve))
+        ax.set_xlim(0, right)
+        ax.set_ylim(0, top * 1.05)
+
+    def displayed_curves(self) -> dict[str, list[float]]:
+        return {name: list(line.get_ydata()) for name, line in self.artists["lines"].items() if line.get_visible()}
+
+
+def compare_optimizers(build: Callable[[], nn.Module], train_epoch: Callable, evaluate_accuracy: Callable, *,
+                       lrs: dict[str, float] | None = None, train_subset: int = 12000, test_subset: int = 2000,
+                       epochs: int = 2, seed: int = 0) -> OptimizerCurves:
+    """Train a fresh `build()` with each optimizer of seed 004 (same seed, same data order) and compare.
+
+    Quick mode: 2,000 training images, one epoch each.
+    """
+    from IPython.display import display
+
+    if training.quick():
+        train_subset, test_subset, epochs = 2000, 1000, 1
+    lrs = {**COMPARISON_LRS, **(lrs or {})}
+    status = widgets.Label("")
+    display(status)
+    runs = []
+    for name, lr in lrs.items():
+        status.value = f"training with {name} (lr {lr:g}) on {train_subset} images, {epochs} epoch(s)…"
+        training.seed_everything(seed)
+        net = build()
+        loss = training.RecordingLoss()
+        recipe = training.Recipe(name, name, lr, 64, epochs, normalize=True)
+        history = training.fit(net, recipe, train_epoch, evaluate_accuracy, train_subset=train_subset,
+                               test_subset=test_subset, seed=seed, loss_fn=loss)
+        runs.append(Run(name, lr, loss.losses, history[-1].test_accuracy, history[-1].seconds))
+    status.value = "test accuracy: " + ", ".join(f"{r.optimizer} {r.test_accuracy:.3f}" for r in runs)
+    return OptimizerCurves(runs)
+
+
+# --- feature maps -----------------------------------------------------------------------------------
+
+MAX_MAPS = 24
+
+
+def _activations(net: nn.Module, image: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+    """(layer description, output) of every top-level layer whose output is still an image (N, C, H, W)."""
+    outputs = []
+    x = image[None].to(next(net.parameters()).device)
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            for name, layer in net.named_children():
+                x = layer(x)
+                if x.dim() == 4:
+                    outputs.append((f"{name}: {type(layer).__name__}", x[0].cpu()))
+    finally:
+        net.train(was_training)
+    return outputs
+
+
+class FeatureMapViewer(CourseWidget):
+    """Pick a test image and a layer: the image and that layer's feature maps (up to 24 channels)."""
+
+    def __init__(self, net: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> None:
+        self.net, self.images, self.labels = net, images, labels
+        self.layers = [name for name, _ in _activations(net, images[0])]
+        self._cache: dict[int, list[tuple[str, torch.Tensor]]] = {}
+        super().__init__()
+
+    def make_controls(self) -> dict[str, widgets.Widget]:
+        return {"image": widgets.IntSlider(0, min=0, max=len(self.images) - 1, description="test image"),
+                "layer": widgets.Dropdown(options=self.layers, description="layer")}
+
+    def compute(self, image: int, layer: str) -> tuple[torch.Tensor, str, list[torch.Tensor], str]:
+        if image not in self._cache:
+            if len(self._cache) > 64:
+                self._cache.clear()
+            self._cache[image] = _activations(self.net, self.images[image])
+        maps = dict(self._cache[image])[layer]
+        label = data.CLASS_NAMES[int(self.labels[image])]
+        shown = min(MAX_MAPS, maps.shape[0])
+        title = f"{layer}: {tuple(maps.shape)}" + (f", channels 1–{shown} of {maps.shape[0]}" if shown < maps.shape[0] else "")
+        return self.images[image][0], label, list(maps[:shown]), title
+
+    def build_figure(self) -> Figure:
+        fig = new_figure(11, 4.2)
+        grid = fig.add_gridspec(3, 10, left=0.01, right=0.99, top=0.88, bottom=0.02, wspace=0.08, hspace=0.25)
+        ax_in = fig.add_subplot(grid[:, :2])
+        ax_in.set_xticks([])
+        ax_in.set_yticks([])
+        image = ax_in.imshow(torch.zeros(28, 28).numpy(), cmap="gray", interpolation="nearest")
+        axes, ims = [], []
+        for i in range(MAX_MAPS):
+            ax = fig.add_subplot(grid[i // 8, 2 + i % 8])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            axes.append(ax)
+            ims.append(ax.imshow([[0.0]], cmap="viridis", interpolation="nearest"))
+        title = fig.suptitle("", fontsize=10)
+        self.keep_artists(fig, {"input": image, "ax_in": ax_in, "axes": axes, "maps": ims, "title": title,
+                                "shown": [None] * MAX_MAPS})
+        return fig
+
+    def draw(self, state) -> None:
+        image, label, maps, title = state
+        a = self.artists
+        a["input"].set_data(image.numpy())
+        a["input"].set_clim(float(image.min()), float(image.max()))
+        a["ax_in"].set_title(f"input: {label}", fontsize=10)
+        if a["title"].get_text() != title:
+            a["title"].set_text(title)
+        for i, (ax, im) in enumerate(zip(a["axes"], a["maps"])):
+            visible = i < len(maps)
+            if ax.get_visible() != visible:
+                ax.set_visible(visible)
+            if not visible:
+                continue
+            m = maps[i]
+            if a["shown"][i] is not None and a["shown"][i].shape == m.shape and torch.equal(a["shown"][i], m):
+                continue
+            a["shown"][i] = m
+            rows, cols = m.shape
+            im.set_data(m.numpy())
+            im.set_extent((-0.5, cols - 0.5, rows - 0.5, -0.5))
+            ax.set_xlim(-0.5, cols - 0.5)
+            ax.set_ylim(rows - 0.5, -0.5)
+            lo, hi = float(m.min()), float(m.max())
+            im.set_clim(lo, hi if hi > lo else lo + 1)
+
+    def displayed_maps(self) -> list[torch.Tensor]:
+        return [torch.as_tensor(im.get_array().data) for ax, im in zip(self.artists["axes"], self.artists["maps"])
+                if ax.get_visible()]
+
+
+# --- confusion matrix and worst mistakes -----------------------------------------------------------
+
+WORST = 8
+ALL = "all classes"
+
+
+@dataclass
+class MistakesState:
+    confusion: torch.Tensor          # (10, 10) int64: row = true class, column = predicted
+    row: int | None                  # highlighted true class (None: all)
+    worst: list[int]                 # indexes of the most confident mistakes (of that class)
+    titles: list[str]
+
+
+def _predictions(net: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Softmax probabilities (N, 10) of `net` on `images`, in eval mode, in chunks."""
+    device = next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            return torch.cat([torch.softmax(net(images[i:i + 1000].to(device)), dim=1).cpu()
+                              for i in range(0, len(images), 1000)])
+    finally:
+        net.train(was_training)
+
+
+def mistakes_state(probabilities: torch.Tensor, labels: torch.Tensor, true_class: str = ALL) -> MistakesState:
+    """The confusion matrix and the most confident mistakes (optionally of one true class)."""
+    predicted = probabilities.argmax(dim=1)
+    confusion = torch.zeros(10, 10, dtype=torch.int64)
+    confusion.index_put_((labels, predicted), torch.ones_like(labels), accumulate=True)
+    wrong = predicted != labels
+    row = None
+    if true_class != ALL:
+        row = data.CLASS_NAMES.index(true_class)
+        wrong &= labels == row
+    confidence = probabilities.max(dim=1).values
+    candidates = wrong.nonzero().flatten()
+    worst = candidates[confidence[candidates].argsort(descending=True)][:WORST].tolist()
+    titles = [f"{data.CLASS_NAMES[int(labels[i])]} → {data.CLASS_NAMES[int(predicted[i])]}\n"
+              f"p = {float(confidence[i]):.2f}" for i in worst]
+    return MistakesState(confusion, row, worst, titles)
+
+
+class MistakesView(CourseWidget):
+    """The confusion matrix of `net` on test images, and its most confident mistakes with their images."""
+
+    def __init__(self, net: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> None:
+        self.images, self.labels = images, labels
+        self.probabilities = _predictions(net, images)
+        super().__init__()
+
+    def make_controls(self) -> dict[str, widgets.Widget]:
+        return {"true_class": widgets.Dropdown(options=[ALL, *data.CLASS_NAMES], description="true class")}
+
+    def compute(self, true_class: str) -> MistakesState:
+        return mistakes_state(self.probabilities, self.labels, true_class)
+
+    def build_figure(self) -> Figure:
+        fig = new_figure(12, 5)
+        grid = fig.add_gridspec(2, 6, width_ratios=[2.2, 2.2, 1, 1, 1, 1], left=0.08, right=0.99, top=0.9,
+                                bottom=0.12, wspace=0.25, hspace=0.45)
+        ax_conf = fig.add_subplot(grid[:, :2])
+        confusion = MatrixView(ax_conf, torch.zeros(10, 10), cmap="Blues", title="confusion matrix (rows: true)")
+        ax_conf.set_yticks(range(10), data.CLASS_NAMES, fontsize=8)
+        ax_conf.set_xticks(range(10), data.CLASS_NAMES, fontsize=8, rotation=60, ha="right")
+        row = WindowHighlight(ax_conf, 0, 0, 1, 10, color="red")
+        axes, ims = [], []
+        for i in range(WORST):
+            ax = fig.add_subplot(grid[i // 4, 2 + i % 4])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            axes.append(ax)
+            ims.append(ax.imshow(torch.zeros(28, 28).numpy(), cmap="gray", interpolation="nearest"))
+        self.keep_artists(fig, {"confusion": confusion, "row": row, "axes": axes, "images": ims})
+        return fig
+
+    def draw(self, state: MistakesState) -> None:
+        a = self.artists
+        accuracy = float(state.confusion.diag().sum()) / max(int(state.confusion.sum()), 1)
+        a["confusion"].update(state.confusion.double(), title=f"confusion matrix (rows: true), accuracy {accuracy:.4f}")
+        a["row"].set_visible(state.row is not None)
+        if state.row is not None:
+            a["row"].move(state.row, 0, 1, 10)
+        for i, (ax, im) in enumerate(zip(a["axes"], a["images"])):
+            visible = i < len(state.worst)
+            if ax.get_visible() != visible:
+                ax.set_visible(visible)
+            if visible:
+                picture = self.images[state.worst[i]][0]
+                im.set_data(picture.numpy())
+                im.set_clim(float(picture.min()), float(picture.max()))
+                ax.set_title(state.titles[i], fontsize=8)
+
+    def displayed_confusion(self) -> torch.Tensor:
+        return self.artists["confusion"].values()
+
+
+# --- benchmark --------------------------------------------------------------------------------------
+
+def _benchmark_inputs() -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    """A small random conv net (not LeNet) and random images: the widgets' drawing cost, no dataset needed."""
+    generator = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 8, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 30, 3), nn.ReLU(),
+                        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(750, 10))
+    return net, torch.rand(500, 1, 28, 28, generator=generator), torch.randint(0, 10, (500,), generator=generator)
+
+
+def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:  # noqa: N802 (the registry's name)
+    net, images, labels = _benchmark_inputs()
+    names = [name for name, _ in _activations(net, images[0])]
+    maps = [{"image": i} for i in range(1, 9)] + [{"layer": name} for name in names] + [{"image": 20, "layer": names[0]}]
+    mistakes = [{"true_class": name} for name in [*data.CLASS_NAMES, ALL]]
+    return [("feature_maps", lambda: FeatureMapViewer(net, images, labels), maps),
+            ("mistakes", lambda: MistakesView(net, images, labels), mistakes)]

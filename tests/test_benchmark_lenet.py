@@ -1,0 +1,35 @@
+"""benchmarks/lenet.py runs both recipes from 06's own solution cells and prints the promised JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_lenet_benchmark_prints_one_json_line_for_both_recipes():
+    result = subprocess.run([sys.executable, "benchmarks/lenet.py", "--json", "--subset", "1000", "--epochs", "1"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, result.stdout
+    figures = json.loads(lines[0])
+    for name in ("seed_recipe", "course_recipe"):
+        assert set(figures[name]) >= {"test_accuracy", "seconds", "epochs"}
+        assert 0.0 <= figures[name]["test_accuracy"] <= 1.0 and figures[name]["seconds"] > 0
+        assert figures[name]["epochs"] == 1
+    assert figures["course_recipe"]["test_accuracy"] > 0.3  # one epoch of Adam on 1,000 images already learns
+
+
+def test_reference_comes_from_the_source_notebooks_solution_cells():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import lenet
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    namespace = lenet.reference()
+    assert {"build_lenet", "build_lenet_relu", "evaluate_accuracy", "train_epoch"} <= set(namespace)
+    assert sum(p.numel() for p in namespace["build_lenet_relu"]().parameters()) == 170988
+
