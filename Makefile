@@ -18,11 +18,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt "torch==2.13.0"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 (cnn-course)" >/dev/null
+	$(BIN)/python -m autograder sandbox install >/dev/null
 	@touch $(STAMP)
 
 ## Debian packages: the real Fashion-MNIST and Chromium for the browser tests.
 system-deps:
-	@pkgs="dataset-fashion-mnist chromium"; \
+	@pkgs="dataset-fashion-mnist chromium bubblewrap"; \
 	missing=""; for p in $$pkgs; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then echo "system-deps: $$pkgs already installed"; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,11 +39,9 @@ def nbgrader(*args: str, cwd: Path, timeout: float = 900) -> subprocess.Complete
 
 def make_course(dest: Path, names: list[str]) -> Path:
     """A fresh course directory: the repository's nbgrader_config.py and source/ for `names`."""
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
-    for name in names:
-        shutil.copytree(ROOT / "source" / name, dest / "source" / name)
-    return dest
+    from autograder.simulate import make_course as _make_course
+
+    return _make_course(dest, ROOT, names)
 
 
 def execute_notebook(path: Path, timeout: int = 300) -> nbformat.NotebookNode:

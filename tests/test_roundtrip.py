@@ -9,29 +9,10 @@ import nbformat
 import pytest
 
 from conftest import ROOT, assignments, make_course, nbgrader
-from roundtrip_cases import CASES, SOLVED
+from autograder.simulate import submission
+from roundtrip_cases import CASES
 
 ROUNDTRIP = [name for name in assignments() if name in CASES]
-
-
-def _solved_source(source: str) -> str:
-    """A solution cell with nbgrader's markers removed (what a student who solved it submits)."""
-    return "\n".join(line for line in source.splitlines()
-                     if not re.search(r"### (BEGIN|END) SOLUTION", line))
-
-
-def _submission(released: nbformat.NotebookNode, source: nbformat.NotebookNode, edits: dict) -> nbformat.NotebookNode:
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
-    unknown = set(edits) - set(solutions)
-    assert not unknown, f"roundtrip_cases names cells that are not solution cells: {unknown}"
-    nb = nbformat.from_dict(released)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in edits:
-            edit = edits[grade_id]
-            cell.source = _solved_source(solutions[grade_id]) if edit is SOLVED else edit
-    return nb
 
 
 @pytest.mark.slow
@@ -47,7 +28,7 @@ def test_class_roundtrip_gives_each_student_the_exact_score(name, tmp_path):
     for student, (edits, _) in cases.items():
         folder = course / "submitted" / student / name
         folder.mkdir(parents=True)
-        nbformat.write(_submission(released, source, edits), folder / f"{name}.ipynb")
+        nbformat.write(submission(released, source, edits), folder / f"{name}.ipynb")
         (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
 
     result = nbgrader("autograde", name, cwd=course)

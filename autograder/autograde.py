@@ -1,0 +1,307 @@
+"""``python -m autograder autograde <assignment> [--jobs N]``: grade a class that one bad submission can't stop.
+
+Run it from the course root (where nbgrader_config.py lives), like ``nbgrader autograde``. It:
+
+1. checks every submission first (``submitted/<student>/<assignment>/``) and repairs what is safe to
+   repair, saying so: a notebook saved under another name is renamed when it is the only one; a file
+   that is not a valid notebook is set aside (``*.invalid``) and its student gets zero with the
+   parser's reason; a missing notebook gets zero; a cell copied with its nbgrader metadata (which
+   makes nbgrader reject the notebook, and stops a plain ``nbgrader autograde`` of the whole class)
+   stays as an ordinary cell. Deleted test cells and edited metadata are nbgrader's own business:
+   it restores test cells and their points from the gradebook.
+2. grades the class in N ``nbgrader autograde`` processes at a time, each given a share of the students
+   (the others excluded), with a progress bar and an ETA. A student a process could not grade (a
+   crash, "database is locked": SQLite allows one writer at a time) is graded again alone, in their
+   own ``nbgrader autograde --student`` process, and gets zero with nbgrader's reason if that fails.
+3. prints one line per student: score, what was repaired, why they got zero.
+
+Each student's scores are exactly those of plain serial ``nbgrader autograde`` (a test compares them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from autograder import tool_env
+
+RETRIES = 3
+
+
+@dataclass
+class Outcome:
+    """What happened to one student's submission."""
+
+    student: str
+    notes: list[str] = field(default_factory=list)  # repairs and reasons, in order
+    graded: bool = False
+    score: float | None = None
+    max_score: float | None = None
+    seconds: float = 0.0
+    log: str = ""
+
+
+def expected_notebooks(course: Path, assignment: str) -> list[str]:
+    """The notebook names the assignment releases (from source/)."""
+    names = sorted(p.name for p in (course / "source" / assignment).glob("*.ipynb"))
+    if not names:
+        raise SystemExit(f"no notebooks in {course / 'source' / assignment}: is this the course root?")
+    return names
+
+
+def students(course: Path, assignment: str) -> list[str]:
+    """Students with a submission folder for `assignment`."""
+    root = course / "submitted"
+    return sorted(p.parent.name for p in root.glob(f"*/{assignment}") if p.is_dir()) if root.is_dir() else []
+
+
+def check_submission(folder: Path, expected: list[str], outcome: Outcome) -> bool:
+    """Repair what is safe to repair in `folder`; return False when nothing can be graded."""
+    present = sorted(p.name for p in folder.glob("*.ipynb"))
+    missing = [name for name in expected if name not in present]
+    extra = [name for name in present if name not in expected]
+    if len(missing) == 1 and len(extra) == 1:
+        (folder / extra[0]).rename(folder / missing[0])
+        outcome.notes.append(f"renamed {extra[0]} to {missing[0]}")
+        missing, extra = [], []
+    gradable = False
+    for name in expected:
+        path = folder / name
+        if not path.exists():
+            outcome.notes.append(f"zero for {name}: not submitted" + (f" (found {', '.join(extra)})" if extra else ""))
+            continue
+        try:
+            nb = nbformat.read(path, as_version=4)
+            nbformat.validate(nb)
+        except Exception as exc:  # any parse or schema error: the file is not a notebook nbgrader can read
+            reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            path.rename(path.with_name(path.name + ".invalid"))
+            outcome.notes.append(f"zero for {name}: not a valid notebook ({type(exc).__name__}: {reason})")
+            continue
+        _unduplicate(nb, path, name, outcome)
+        gradable = True
+    return gradable
+
+
+def _unduplicate(nb, path: Path, name: str, outcome: Outcome) -> None:
+    """Cells copied with their nbgrader metadata make nbgrader reject the notebook (and, in one run, the whole
+    class). Keep the first cell of each grade id as the graded one; later copies still run, as ordinary cells."""
+    seen: dict[str, int] = {}
+    ids: set[str] = set()
+    changed = False
+    for index, cell in enumerate(nb.cells):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is not None and grade_id in seen:
+            del cell.metadata["nbgrader"]
+            seen[grade_id] += 1
+            changed = True
+        elif grade_id is not None:
+            seen[grade_id] = 1
+        if cell.get("id") in ids:
+            cell["id"] = f"copy-{index}"
+            changed = True
+        ids.add(cell.get("id"))
+    if changed:
+        nbformat.write(nb, path)
+        for grade_id, count in seen.items():
+            if count > 1:
+                outcome.notes.append(f"{name}: cell {grade_id!r} appears {count} times; graded the first, "
+                                     "ran the copies as ordinary cells")
+
+
+def grade_one(course: Path, assignment: str, outcome: Outcome, timeout: float) -> Outcome:
+    """`nbgrader autograde <assignment> --student <id> --force` in its own process (retried if the db was locked)."""
+    start = time.perf_counter()
+    for attempt in range(1, RETRIES + 1):
+        try:
+            result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment, "--student",
+                                     outcome.student, "--force"], cwd=course, capture_output=True, text=True,
+                                    timeout=timeout, env=tool_env())
+        except subprocess.TimeoutExpired:
+            outcome.notes.append(f"grading took over {timeout:.0f} s and was stopped")
+            break
+        outcome.log = result.stdout[-4000:] + result.stderr[-8000:]
+        if result.returncode == 0:
+            outcome.graded = True
+            break
+        if "database is locked" not in outcome.log or attempt == RETRIES:
+            lines = [line for line in outcome.log.splitlines() if "ERROR" in line or "Error" in line]
+            outcome.notes.append("nbgrader failed: " + (lines[-1].strip()[:300] if lines else f"exit {result.returncode}"))
+            break
+        time.sleep(attempt)
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def read_scores(course: Path, assignment: str, outcomes: list[Outcome]) -> None:
+    """Fill in each outcome's score from the gradebook (the numbers `nbgrader export` gives)."""
+    from nbgrader.api import MissingEntry
+
+    with _gradebook(course) as gradebook:
+        maximum = gradebook.find_assignment(assignment).max_score
+        for outcome in outcomes:
+            outcome.max_score = maximum
+            try:
+                outcome.score = gradebook.find_submission(assignment, outcome.student).score
+            except MissingEntry:
+                outcome.score = 0.0
+
+
+def report(outcomes: list[Outcome], assignment: str) -> str:
+    """One line per student, then a summary."""
+    lines = [f"{assignment}: {len(outcomes)} submission(s)"]
+    width = max((len(o.student) for o in outcomes), default=7)
+    for o in outcomes:
+        score = "—" if o.score is None else f"{o.score:g}/{o.max_score:g}"
+        status = "graded" if o.graded else "NOT GRADED"
+        notes = "; ".join(o.notes)
+        lines.append(f"  {o.student:<{width}}  {score:>9}  {status}" + (f"  ({notes})" if notes else ""))
+    graded = sum(o.graded for o in outcomes)
+    lines.append(f"graded {graded} of {len(outcomes)}; every student has a score in the gradebook")
+    return "\n".join(lines)
+
+
+def _thread_share(jobs: int) -> dict[str, str]:
+    """Kernels grading side by side share the CPUs: each gets its part of them as its PyTorch/OpenMP threads."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    return {"OMP_NUM_THREADS": str(max(1, cpus // max(1, jobs)))} if jobs > 1 else {}
+
+
+def grade_chunk(course: Path, assignment: str, chunk: list[str], everyone: list[str], timeout: float,
+                on_done, jobs: int = 1) -> dict[str, str]:
+    """Grade `chunk` in one `nbgrader autograde` process (the others excluded); return {student: error line}
+    for those it could not grade. `on_done(student)` is called as each one finishes, for the progress bar."""
+    others = [name for name in everyone if name not in chunk]
+    command = [sys.executable, "-m", "nbgrader", "autograde", assignment, "--force",
+               f"--CourseDirectory.student_id_exclude={','.join(others)}"]
+    process = subprocess.Popen(command, cwd=course, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**tool_env(), **_thread_share(jobs)})
+    timer = threading.Timer(timeout * max(1, len(chunk)), process.kill)
+    timer.start()
+    current, done, errors = None, set(), {}
+    try:
+        for line in process.stdout:
+            grading = re.search(rf"Autograding .*[/\\]autograded[/\\]([^/\\]+)[/\\]{re.escape(assignment)}[/\\]", line)
+            if grading:
+                current = grading.group(1)
+            elif "Setting destination file permissions" in line and current and current not in done:
+                done.add(current)
+                on_done(current)
+            failed = re.search(r"error processing assignment '.*' for student '([^']+)'", line)
+            if failed:
+                errors[failed.group(1)] = line.strip()
+            elif "ERROR" in line and current and current not in done:
+                errors.setdefault(current, line.strip())
+        process.wait()
+    finally:
+        timer.cancel()
+    for name in chunk:
+        if name not in done and name not in errors:
+            errors[name] = f"not graded (nbgrader exited with {process.returncode})"
+    return {name: line for name, line in errors.items() if name in chunk}
+
+
+def autograde(course: Path, assignment: str, jobs: int = 1, only: list[str] | None = None,
+              timeout: float = 1800, progress: bool = True) -> list[Outcome]:
+    """Check, repair and grade every submission of `assignment` in `course`, `jobs` processes at a time.
+
+    The students are dealt round-robin into `jobs` chunks, each graded by one nbgrader process (nbgrader
+    starts once per chunk, not once per student); a student a chunk could not grade is graded again on
+    their own, and given zero with nbgrader's reason if that fails too.
+    """
+    expected = expected_notebooks(course, assignment)
+    everyone = students(course, assignment)
+    names = only or everyone
+    outcomes = {name: Outcome(name) for name in names}
+    todo = []
+    for name in names:
+        folder = course / "submitted" / name / assignment
+        if check_submission(folder, expected, outcomes[name]):
+            todo.append(name)
+        else:
+            outcomes[name].notes.append("nothing to grade: zero")
+    _register(course, assignment)
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo), desc=f"autograde {assignment}", unit="student", disable=not progress, file=sys.stderr)
+    lock = threading.Lock()
+
+    def finished(name: str) -> None:
+        with lock:
+            outcomes[name].graded = True
+            bar.set_postfix_str(name)
+            bar.update()
+
+    chunks = [todo[i::max(1, jobs)] for i in range(max(1, jobs))]
+    retry: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(grade_chunk, course, assignment, chunk, everyone, timeout, finished, jobs)
+                   for chunk in chunks if chunk]
+        for future in as_completed(futures):
+            retry.update(future.result())
+    for name in sorted(retry):  # on their own, so nothing else can be blamed
+        outcomes[name].graded = False
+        outcome = grade_one(course, assignment, outcomes[name], timeout)
+        if outcome.graded:
+            outcome.notes.append("graded on a second try, alone")
+            bar.update()
+    bar.close()
+    result = [outcomes[name] for name in names]
+    read_scores(course, assignment, result)
+    return result
+
+
+def _register(course: Path, assignment: str) -> None:
+    """Make sure the assignment and its students exist in the gradebook before parallel runs write to it."""
+    with _gradebook(course) as gradebook:
+        gradebook.update_or_create_assignment(assignment)
+        for student in students(course, assignment):
+            gradebook.update_or_create_student(student)
+
+
+def _gradebook(course: Path):
+    """The course's gradebook, as nbgrader_config.py in `course` configures it."""
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGrader
+
+    here = os.getcwd()
+    os.chdir(course)
+    try:
+        app = NbGrader()
+        app.initialize([])
+        return Gradebook(app.coursedir.db_url, app.coursedir.course_id)
+    finally:
+        os.chdir(here)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder autograde", description=__doc__.splitlines()[0])
+    parser.add_argument("assignment")
+    parser.add_argument("--jobs", "-j", type=int, default=1, help="students graded at the same time (default 1)")
+    parser.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per student before giving up")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    course = Path.cwd()
+    if not (course / "nbgrader_config.py").exists():
+        print("run this from the course root, where nbgrader_config.py is", file=sys.stderr)
+        return 2
+    if shutil.which("alembic", path=tool_env()["PATH"]) is None:
+        print("warning: alembic is not on PATH; nbgrader may fail to create the gradebook", file=sys.stderr)
+    outcomes = autograde(course, args.assignment, args.jobs, args.student, args.timeout, not args.no_progress)
+    print(report(outcomes, args.assignment))
+    return 0

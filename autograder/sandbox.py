@@ -1,0 +1,174 @@
+"""The sandboxed kernel that `nbgrader autograde` runs submissions in (kernel spec ``cnn-course-sandbox``).
+
+nbgrader starts a kernel for each submission with the instructor's rights. Here the kernel spec's
+command is ``python -m autograder.sandbox {connection_file}``, which execs the normal IPython kernel
+inside Debian's bubblewrap (``bwrap``) with these guarantees:
+
+* **Files**: the sandbox sees only the system (``/usr``, ``/etc``), the Python installation and the
+  course's virtual environment, the ``course_utils`` package, and the datasets (``/usr/share``,
+  ``$COURSE_DATA``): all read-only. ``source/``, the gradebook, ``submitted/`` and every other
+  student's folder do not exist in it. The one writable place that persists is the submission's own
+  folder (nbgrader's working directory for the kernel); ``/tmp`` and anything else written vanish
+  with the sandbox.
+* **Network**: a new network namespace with no interfaces but its own loopback: no internet, and
+  no server of the host, not even on 127.0.0.1. nbgrader talks to the kernel over Unix sockets
+  (``KernelManager.transport = "ipc"`` in nbgrader_config.py), which live in a private folder.
+* **Processes**: a new PID namespace (the kernel sees only its own processes; they all die with it),
+  no capabilities, a new session (no terminal injection).
+* **Limits**: address space ``SANDBOX_MEMORY`` (6 GiB: an allocation beyond it raises MemoryError in
+  the cell), CPU time ``SANDBOX_CPU_SECONDS`` per kernel, and at most ``SANDBOX_PROCESSES`` tasks
+  (threads included): through a ``pids`` cgroup when running as root with cgroup v1 or v2
+  writable (root ignores RLIMIT_NPROC), through RLIMIT_NPROC otherwise.
+
+Not guaranteed: the kernel runs as the grader's uid (without capabilities), so inside the
+sandbox it may read root-owned files of the bound, read-only paths (the system and the Python
+environment, which hold no secrets of the course). CPU *time* is limited, wall time is nbgrader's
+cell timeout. Disk use of the submission's folder is not limited. Without bubblewrap installed the
+kernel refuses to start (grading fails loudly rather than running unsandboxed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+SANDBOX_MEMORY = 6 * 2**30
+SANDBOX_CPU_SECONDS = 900
+SANDBOX_PROCESSES = 256
+KERNEL_NAME = "cnn-course-sandbox"
+PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
+
+
+def _pids_cgroup(limit: int) -> Path | None:
+    """A fresh pids cgroup (v1 or v2) holding this process, limited to `limit` tasks; None if not allowed."""
+    for root in CGROUP_ROOTS:
+        parent = root / "cnn-course-sandbox"
+        try:
+            if not (root / "cgroup.procs").exists():
+                continue
+            if root.name != "pids" and "pids" not in (root / "cgroup.controllers").read_text().split():
+                continue
+            parent.mkdir(exist_ok=True)
+            if root.name != "pids":
+                (parent / "cgroup.subtree_control").write_text("+pids")
+            for stale in parent.iterdir():  # sandboxes that ended leave empty groups behind
+                if stale.is_dir():
+                    try:
+                        stale.rmdir()
+                    except OSError:
+                        pass
+            group = parent / uuid.uuid4().hex
+            group.mkdir()
+            (group / "pids.max").write_text(str(limit))
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+            return group
+        except OSError:
+            continue
+    return None
+
+
+def _limit(name: int, value: int) -> None:
+    soft, hard = resource.getrlimit(name)
+    value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+    resource.setrlimit(name, (value, value))
+
+
+def bwrap_command(connection: dict, connection_path: str, private: Path, cwd: Path) -> list[str]:
+    """The bwrap command line that runs the IPython kernel with `connection` in `cwd`."""
+    import importlib.util
+
+    course_utils = importlib.util.find_spec("course_utils")  # found, not imported (that would load torch)
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SystemExit("cnn-course-sandbox: bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+    ro = ["/usr", "/etc", sys.base_prefix, sys.prefix, *course_utils.submodule_search_locations]
+    if os.environ.get("COURSE_DATA"):
+        ro.append(os.environ["COURSE_DATA"])
+    command = [bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL",
+               "--tmpfs", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for link in ("bin", "lib", "lib64", "sbin"):
+        if Path("/", link).is_symlink():
+            command += ["--symlink", os.readlink(Path("/", link)), f"/{link}"]
+    for path in dict.fromkeys(ro):
+        if Path(path).exists():
+            command += ["--ro-bind", path, path]
+    command += ["--bind", str(private / "matplotlib"), "/tmp/matplotlib"]
+    ipc_dir = str(Path(connection["ip"]).parent)
+    command += ["--bind", str(private / "ipc"), ipc_dir, "--ro-bind", connection_path, "/tmp/connection.json",
+                "--bind", str(cwd), str(cwd), "--chdir", str(cwd),
+                "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
+                "--setenv", "PYTHONNOUSERSITE", "1", "--unsetenv", "JPY_SESSION_NAME", "--unsetenv", "JPY_PARENT_PID",
+                "--remount-ro", "/",
+                sys.executable, "-m", "ipykernel_launcher", "-f", "/tmp/connection.json"]
+    return command
+
+
+def launch(connection_file: str) -> None:
+    """Exec the kernel for `connection_file` inside the sandbox (never returns)."""
+    connection = json.loads(Path(connection_file).read_text())
+    if connection.get("transport") != "ipc":
+        raise SystemExit("cnn-course-sandbox: the kernel must be started with KernelManager.transport = 'ipc' "
+                         "(nbgrader_config.py sets it for autograde); refusing to open TCP ports")
+    if not os.path.isabs(connection["ip"]):
+        raise SystemExit(f"cnn-course-sandbox: the kernel's socket path {connection['ip']!r} must be absolute "
+                         "(set KernelManager.ip, as nbgrader_config.py does)")
+    cwd = Path.cwd()
+    private = Path(tempfile.mkdtemp(prefix="cnn-course-sandbox-"))
+    (private / "ipc").mkdir()
+    # the kernel binds its sockets in the private folder; nbgrader finds them where it expects them
+    for port in PORTS:
+        expected = Path(f"{connection['ip']}-{connection[port]}")
+        if expected.is_symlink() or expected.exists():
+            expected.unlink()
+        expected.symlink_to(private / "ipc" / expected.name)
+    # matplotlib's font cache, copied so the kernel need not rebuild it (a writable copy: no warnings)
+    mpl_cache = Path(os.environ.get("MPLCONFIGDIR") or Path.home() / ".cache" / "matplotlib")
+    if mpl_cache.is_dir():
+        shutil.copytree(mpl_cache, private / "matplotlib", ignore=shutil.ignore_patterns("tex.cache"))
+    else:
+        (private / "matplotlib").mkdir()
+    copy = private / "connection.json"
+    copy.write_text(json.dumps(connection))
+    command = bwrap_command(connection, str(copy), private, cwd)
+    _limit(resource.RLIMIT_AS, SANDBOX_MEMORY)
+    _limit(resource.RLIMIT_CPU, SANDBOX_CPU_SECONDS)
+    if _pids_cgroup(SANDBOX_PROCESSES) is None:
+        _limit(resource.RLIMIT_NPROC, SANDBOX_PROCESSES)
+    if os.environ.get("CNN_COURSE_SANDBOX_DEBUG"):
+        print("cnn-course-sandbox:", " ".join(command), file=sys.stderr)
+    os.execv(command[0], command)
+
+
+def install(prefix: str | None = None) -> Path:
+    """Install the ``cnn-course-sandbox`` kernel spec into this environment (or `prefix`)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = {"argv": [sys.executable, "-m", "autograder.sandbox", "{connection_file}"],
+                "display_name": "Python 3 (cnn-course, sandboxed for grading)", "language": "python",
+                "interrupt_mode": "message", "metadata": {"debugger": False}}
+        (Path(tmp) / "kernel.json").write_text(json.dumps(spec, indent=1))
+        return Path(KernelSpecManager().install_kernel_spec(tmp, KERNEL_NAME, prefix=prefix or sys.prefix,
+                                                             replace=True))
+
+
+def main(argv: list[str]) -> int:
+    """`python -m autograder sandbox install`: install the kernel spec."""
+    if argv[:1] == ["install"]:
+        print(f"installed {install()}")
+        return 0
+    print("usage: python -m autograder sandbox install", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or not sys.argv[1].endswith(".json"):
+        sys.exit("usage: python -m autograder.sandbox CONNECTION_FILE (started by Jupyter as a kernel)")
+    launch(sys.argv[1])

@@ -1,0 +1,87 @@
+"""Grade a simulated class serially (plain `nbgrader autograde`) and in parallel (`python -m autograder
+autograde --jobs N`) in one run, and print the wall times.
+
+    python benchmarks/autograde.py --json                    # 40 submissions of 01_convolution, 2 jobs
+    python benchmarks/autograde.py --json --submissions 4    # a smoke run (what the tests use)
+
+The class cycles through the round trip's students (solved, blank, a wrong function, a cheater, a
+syntax error). Both runs grade the same submissions in fresh course folders; the scores are checked
+equal before the times are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import nbformat  # noqa: E402
+
+from autograder import tool_env  # noqa: E402
+from autograder.simulate import make_course, submission, submit  # noqa: E402
+from roundtrip_cases import CASES  # noqa: E402
+
+NAME = "01_convolution"
+KINDS = ["solved", "blank", "wrong_convolve2d", "cheater", "syntax_error"]
+
+
+def _run(args: list[str], cwd: Path) -> None:
+    result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, env=tool_env())
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+
+
+def course_with_class(dest: Path, submissions: int) -> Path:
+    course = make_course(dest, ROOT, [NAME])
+    _run(["-m", "nbgrader", "generate_assignment", NAME], course)
+    released = nbformat.read(course / "notebooks" / NAME / f"{NAME}.ipynb", as_version=4)
+    source = nbformat.read(course / "source" / NAME / f"{NAME}.ipynb", as_version=4)
+    for i in range(submissions):
+        kind = KINDS[i % len(KINDS)]
+        submit(course, NAME, f"s{i:03d}_{kind}", submission(released, source, CASES[NAME][kind][0]))
+    return course
+
+
+def scores(course: Path) -> dict[str, float]:
+    _run(["-m", "nbgrader", "export", "--to", "grades.csv"], course)
+    with open(course / "grades.csv") as f:
+        return {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--submissions", type=int, default=40)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        serial = course_with_class(Path(tmp) / "serial", args.submissions)
+        parallel = course_with_class(Path(tmp) / "parallel", args.submissions)
+        start = time.perf_counter()
+        _run(["-m", "nbgrader", "autograde", NAME], serial)
+        serial_s = time.perf_counter() - start
+        start = time.perf_counter()
+        _run(["-m", "autograder", "autograde", NAME, "--jobs", str(args.jobs), "--no-progress"], parallel)
+        parallel_s = time.perf_counter() - start
+        if scores(serial) != scores(parallel):
+            raise SystemExit("parallel grading gave different scores from serial nbgrader")
+    figures = {"serial_s": round(serial_s, 1), "parallel_s": round(parallel_s, 1), "jobs": args.jobs,
+               "submissions": args.submissions, "speedup": round(serial_s / parallel_s, 2)}
+    print(json.dumps(figures) if args.json else
+          f"{args.submissions} submissions: serial {serial_s:.1f} s, {args.jobs} jobs {parallel_s:.1f} s "
+          f"({serial_s / parallel_s:.2f}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
