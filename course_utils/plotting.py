@@ -200,10 +200,14 @@ class FeatureMapGrid:
     FigureImage redraws only those axes.
     """
 
-    def __init__(self, fig: Figure, capacity: int, ncols: int, cmap: str = "gray"):
+    def __init__(self, fig: Figure, capacity: int, ncols: int, cmap: str = "gray", slots=None):
+        """`slots`: where the axes go, e.g. the cells of a gridspec (default: a capacity/ncols grid over `fig`)."""
         nrows = (capacity + ncols - 1) // ncols
         self.cmap = cmap
-        self.axes = [fig.add_subplot(nrows, ncols, i + 1) for i in range(capacity)]
+        if slots is None:
+            self.axes = [fig.add_subplot(nrows, ncols, i + 1) for i in range(capacity)]
+        else:
+            self.axes = [fig.add_subplot(slot) for slot in list(slots)[:capacity]]
         self.images = []
         self._shown: list[torch.Tensor | None] = [None] * capacity
         for ax in self.axes:

@@ -175,55 +175,40 @@ CASES["05_backprop"] = {
 
 _ALL_06 = {"build_lenet": SOLVED, "evaluate_accuracy": SOLVED}
 
+_EVALUATE_06 = (
+    "def evaluate_accuracy(net, loader):\n"
+    "    net.eval()\n"
+    "    correct = total = 0\n"
+    "    with torch.no_grad():\n"
+    "        for X, y in loader:\n"
+    "            correct += int((net(X).argmax(dim=1) == y).sum())\n"
+    "            total += len(y)\n"
+    "    return correct / total\n\n")
+_TRAIN_06 = (
+    "def train_epoch(net, loader, loss_fn, optimizer):\n"
+    "    net.train()\n"
+    "    losses, correct, total = [], 0, 0\n"
+    "    for X, y in loader:\n"
+    "        scores = net(X)\n"
+    "        loss = loss_fn(scores, y)\n"
+    "        optimizer.zero_grad()\n"
+    "        loss.backward()\n"
+    "        optimizer.step()\n"
+    "        losses.append(loss.item() * len(y))\n"
+    "        correct += int((scores.argmax(dim=1) == y).sum())\n"
+    "        total += len(y)\n"
+    "    return sum(losses) / total, correct / total\n")
+
 CASES["06_lenet"] = {
     "solved": (_ALL_06, 11),
     "blank": ({}, 0),
     # evaluates in training mode: right without dropout (visible test), wrong with it (1 hidden point): 10
-    "no_eval": ({**_ALL_06, "evaluate_accuracy": (
-        "def evaluate_accuracy(net, loader):\n"
-        "    correct = total = 0\n"
-        "    with torch.no_grad():\n"
-        "        for X, y in loader:\n"
-        "            correct += int((net(X).argmax(dim=1) == y).sum())\n"
-        "            total += len(y)\n"
-        "    return correct / total\n\n"
-        "def train_epoch(net, loader, loss_fn, optimizer):\n"
-        "    net.train()\n"
-        "    total_loss, correct, total = 0.0, 0, 0\n"
-        "    for X, y in loader:\n"
-        "        scores = net(X)\n"
-        "        loss = loss_fn(scores, y)\n"
-        "        optimizer.zero_grad()\n"
-        "        loss.backward()\n"
-        "        optimizer.step()\n"
-        "        total_loss += loss.item() * len(y)\n"
-        "        correct += int((scores.argmax(dim=1) == y).sum())\n"
-        "        total += len(y)\n"
-        "    return total_loss / total, correct / total\n")}, 10),
+    "no_eval": ({**_ALL_06, "evaluate_accuracy": _EVALUATE_06.replace("    net.eval()\n", "") + _TRAIN_06}, 10),
     # averages the batches' mean losses (a short last batch counts as much as a full one): the hidden
     # reference comparison fails (2 points); everything visible passes: 9
-    "batch_mean": ({**_ALL_06, "evaluate_accuracy": (
-        "def evaluate_accuracy(net, loader):\n"
-        "    net.eval()\n"
-        "    correct = total = 0\n"
-        "    with torch.no_grad():\n"
-        "        for X, y in loader:\n"
-        "            correct += int((net(X).argmax(dim=1) == y).sum())\n"
-        "            total += len(y)\n"
-        "    return correct / total\n\n"
-        "def train_epoch(net, loader, loss_fn, optimizer):\n"
-        "    net.train()\n"
-        "    losses, correct, total = [], 0, 0\n"
-        "    for X, y in loader:\n"
-        "        scores = net(X)\n"
-        "        loss = loss_fn(scores, y)\n"
-        "        optimizer.zero_grad()\n"
-        "        loss.backward()\n"
-        "        optimizer.step()\n"
-        "        losses.append(loss.item())\n"
-        "        correct += int((scores.argmax(dim=1) == y).sum())\n"
-        "        total += len(y)\n"
-        "    return sum(losses) / len(losses), correct / total\n")}, 9),
+    "batch_mean": ({**_ALL_06, "evaluate_accuracy": _EVALUATE_06 + _TRAIN_06.replace(
+        "losses.append(loss.item() * len(y))", "losses.append(loss.item())").replace(
+        "sum(losses) / total", "sum(losses) / len(losses)")}, 9),
     # second conv of the ReLU LeNet is 5x5 instead of 3x3: its flatten no longer gives 1250 features, so its
     # visible test (1), the layer-by-layer test (2, both nets in one cell) and the training run (2) fail: 6
     "wrong_kernel": ({**_ALL_06, "build_lenet": (

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from course_utils import data, training
-from course_utils.plotting import FigureImage, MatrixView, WindowHighlight, new_figure
+from course_utils.plotting import FeatureMapGrid, FigureImage, MatrixView, WindowHighlight, new_figure
 from course_utils.widgets.base import CourseWidget
 
 __all__ = ["BENCHMARK_CASES", "FeatureMapViewer", "MistakesView", "OptimizerCurves", "TrainingMonitor",
@@ -290,16 +290,10 @@ class FeatureMapViewer(CourseWidget):
         ax_in.set_xticks([])
         ax_in.set_yticks([])
         image = ax_in.imshow(torch.zeros(28, 28).numpy(), cmap="gray", interpolation="nearest")
-        axes, ims = [], []
-        for i in range(MAX_MAPS):
-            ax = fig.add_subplot(grid[i // 8, 2 + i % 8])
-            ax.set_xticks([])
-            ax.set_yticks([])
-            axes.append(ax)
-            ims.append(ax.imshow([[0.0]], cmap="viridis", interpolation="nearest"))
+        maps = FeatureMapGrid(fig, MAX_MAPS, 8, cmap="viridis",
+                              slots=[grid[i // 8, 2 + i % 8] for i in range(MAX_MAPS)])
         title = fig.suptitle("", fontsize=10)
-        self.keep_artists(fig, {"input": image, "ax_in": ax_in, "axes": axes, "maps": ims, "title": title,
-                                "shown": [None] * MAX_MAPS})
+        self.keep_artists(fig, {"input": image, "ax_in": ax_in, "maps": maps, "title": title})
         return fig
 
     def draw(self, state) -> None:
@@ -310,27 +304,10 @@ class FeatureMapViewer(CourseWidget):
         a["ax_in"].set_title(f"input: {label}", fontsize=10)
         if a["title"].get_text() != title:
             a["title"].set_text(title)
-        for i, (ax, im) in enumerate(zip(a["axes"], a["maps"])):
-            visible = i < len(maps)
-            if ax.get_visible() != visible:
-                ax.set_visible(visible)
-            if not visible:
-                continue
-            m = maps[i]
-            if a["shown"][i] is not None and a["shown"][i].shape == m.shape and torch.equal(a["shown"][i], m):
-                continue
-            a["shown"][i] = m
-            rows, cols = m.shape
-            im.set_data(m.numpy())
-            im.set_extent((-0.5, cols - 0.5, rows - 0.5, -0.5))
-            ax.set_xlim(-0.5, cols - 0.5)
-            ax.set_ylim(rows - 0.5, -0.5)
-            lo, hi = float(m.min()), float(m.max())
-            im.set_clim(lo, hi if hi > lo else lo + 1)
+        a["maps"].update(maps)
 
     def displayed_maps(self) -> list[torch.Tensor]:
-        return [torch.as_tensor(im.get_array().data) for ax, im in zip(self.artists["axes"], self.artists["maps"])
-                if ax.get_visible()]
+        return self.artists["maps"].displayed()
 
 
 # --- confusion matrix and worst mistakes -----------------------------------------------------------
