@@ -174,6 +174,7 @@ CASES["05_backprop"] = {
 }
 
 _ALL_06 = {"build_lenet": SOLVED, "evaluate_accuracy": SOLVED}
+# (06 trains a network in every graded run, so its class is kept small: solved, blank, two realistic bugs.)
 
 _EVALUATE_06 = (
     "def evaluate_accuracy(net, loader):\n"
@@ -202,8 +203,6 @@ _TRAIN_06 = (
 CASES["06_lenet"] = {
     "solved": (_ALL_06, 11),
     "blank": ({}, 0),
-    # evaluates in training mode: right without dropout (visible test), wrong with it (1 hidden point): 10
-    "no_eval": ({**_ALL_06, "evaluate_accuracy": _EVALUATE_06.replace("    net.eval()\n", "") + _TRAIN_06}, 10),
     # averages the batches' mean losses (a short last batch counts as much as a full one): the hidden
     # reference comparison fails (2 points); everything visible passes: 9
     "batch_mean": ({**_ALL_06, "evaluate_accuracy": _EVALUATE_06 + _TRAIN_06.replace(

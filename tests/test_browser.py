@@ -231,6 +231,10 @@ def test_notebook_runs_in_jupyterlab_and_every_widget_renders(browser, lab, path
                     f"cell {i}: a widget's figure did not render ({shot})"
         widget_errors = [e for e in page.console_errors if "widget" in e.lower()]
         assert not widget_errors, f"JavaScript errors from widgets: {widget_errors[:3]} ({shot})"
+        name = path.split("/")[1]
+        if not student and name in INTERACTIONS:  # the topic's main widget, moved with the keyboard
+            INTERACTIONS[name](page)
+            _screenshot(page, f"interaction/{name}")
     except Exception:
         _screenshot(page, f"failed/{path}")
         raise
@@ -333,21 +337,6 @@ def _interact_06(page) -> None:
 
 INTERACTIONS = {"01_convolution": _interact_01, "02_padding_stride": _interact_02, "03_pooling": _interact_03,
                 "04_losses": _interact_04, "05_backprop": _interact_05, "06_lenet": _interact_06}
-
-
-@pytest.mark.parametrize("name", [n for n in assignments() if n in INTERACTIONS])
-def test_main_widget_responds_to_the_keyboard(browser, lab, name):
-    page = _open(browser, lab, f"source/{name}/{name}.ipynb")
-    try:
-        _run_all(page)
-        INTERACTIONS[name](page)
-        _screenshot(page, f"interaction/{name}")
-    except Exception:
-        _screenshot(page, f"interaction-failed/{name}")
-        raise
-    finally:
-        _shutdown_kernels(lab)
-        page.close()
 
 
 def test_nbgrader_validate_button_reports_on_a_student_copy(browser, lab):
