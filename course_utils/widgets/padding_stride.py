@@ -57,6 +57,34 @@ CATEGORY_COLORS = {INPUT: (0.78, 0.87, 0.97), PADDING: (0.86, 0.86, 0.86), DROPP
 _GEOMETRY = ("H", "W", "kh", "kw", "ph", "pw", "sh", "sw", "dh", "dw")
 
 
+class PresetMenu(widgets.Dropdown):
+    """A menu of named examples that also follows the controls: choosing an example sets the
+    controls through `apply`; `follow(current)` names the example the controls now show, or
+    "custom", without applying anything."""
+
+    def __init__(self, presets: dict, apply, **kwargs) -> None:
+        super().__init__(options=[*presets, CUSTOM], **kwargs)
+        self._presets, self._apply, self._following = presets, apply, False
+        self.observe(self._chosen, names="value")
+
+    def _chosen(self, change: dict) -> None:
+        if self._following or change["new"] == CUSTOM:
+            return
+        try:
+            self._apply(self._presets[change["new"]])
+        except Exception:  # already shown in the widget's errors; a callback must not raise into the kernel
+            pass
+
+    def follow(self, current) -> None:
+        name = next((n for n, preset in self._presets.items() if preset == current), CUSTOM)
+        if self.value != name:
+            self._following = True
+            try:
+                self.value = name
+            finally:
+                self._following = False
+
+
 def _geometry(H, W, k, p, s, d) -> dict[str, int]:
     """Control values for a square-or-not geometry given as (rows, cols) pairs or ints."""
     pairs = [v if isinstance(v, tuple) else (v, v) for v in (k, p, s, d)]
@@ -310,13 +338,11 @@ class ConvArithmeticExplorer(CourseWidget):
     MAX_TAPS = 16  # kernels up to 4x4
 
     def __init__(self) -> None:
-        self.preset = widgets.Dropdown(options=[*PRESETS, CUSTOM], description="example",
-                                       layout=widgets.Layout(width="420px"))
+        self.preset = PresetMenu(PRESETS, lambda preset: self.set(**preset, placement=0), description="example",
+                                 layout=widgets.Layout(width="420px"))
         self.formula = widgets.HTML()
         self.equation = widgets.HTML()
-        self._syncing = False
         super().__init__()
-        self.preset.observe(self._preset_chosen, names="value")
 
     def make_controls(self) -> dict[str, widgets.Widget]:
         start = PRESETS[next(iter(PRESETS))]
@@ -346,14 +372,6 @@ class ConvArithmeticExplorer(CourseWidget):
         return widgets.VBox([self.preset, rows, cols, widgets.HBox([c["placement"], c["numbers"]]), self.formula,
                              self.equation, self.figure_image.image, self.errors])
 
-    def _preset_chosen(self, change: dict) -> None:
-        if self._syncing or change["new"] == CUSTOM:
-            return
-        try:
-            self.set(**PRESETS[change["new"]], placement=0)
-        except Exception:  # already shown in self.errors; a callback must not raise into the kernel
-            pass
-
     def before_compute(self, values: dict) -> None:
         """The placement slider's max follows the output size; the example menu names the current settings."""
         geometry = {name: values[name] for name in _GEOMETRY}
@@ -363,13 +381,7 @@ class ConvArithmeticExplorer(CourseWidget):
         slider.max = count - 1
         if slider.value > slider.max:
             slider.value = slider.max
-        name = next((n for n, preset in PRESETS.items() if preset == geometry), CUSTOM)
-        if self.preset.value != name:
-            self._syncing = True
-            try:
-                self.preset.value = name
-            finally:
-                self._syncing = False
+        self.preset.follow(geometry)
 
     def compute(self, placement: int, numbers: str, **geometry: int) -> ConvArithmeticState:
         state = conv_arithmetic_state(placement=placement, **geometry)
@@ -570,12 +582,10 @@ class ReceptiveFieldExplorer(CourseWidget):
     the region it sees growing layer by layer."""
 
     def __init__(self) -> None:
-        self.preset = widgets.Dropdown(options=[*RF_PRESETS, CUSTOM], description="stack",
-                                       layout=widgets.Layout(width="460px"))
+        self.preset = PresetMenu(RF_PRESETS, lambda layers: self.set(**self.preset_values(layers)),
+                                 description="stack", layout=widgets.Layout(width="460px"))
         self.table = widgets.HTML()
-        self._syncing = False
         super().__init__()
-        self.preset.observe(self._preset_chosen, names="value")
 
     @staticmethod
     def preset_values(layers: list[tuple[int, int]]) -> dict[str, int]:
@@ -607,14 +617,6 @@ class ReceptiveFieldExplorer(CourseWidget):
             widgets.HBox([c[f"s{i}"] for i in range(1, MAX_LAYERS + 1)]),
             self.table, self.figure_image.image, self.errors])
 
-    def _preset_chosen(self, change: dict) -> None:
-        if self._syncing or change["new"] == CUSTOM:
-            return
-        try:
-            self.set(**self.preset_values(RF_PRESETS[change["new"]]))
-        except Exception:  # already shown in self.errors; a callback must not raise into the kernel
-            pass
-
     @staticmethod
     def layers_from(values: dict) -> list[tuple[int, int]]:
         return [(values[f"k{i}"], values[f"s{i}"]) for i in range(1, values["layers"] + 1)]
@@ -625,14 +627,7 @@ class ReceptiveFieldExplorer(CourseWidget):
             for name in (f"k{i}", f"s{i}"):
                 if self.controls[name].disabled != (i > values["layers"]):
                     self.controls[name].disabled = i > values["layers"]
-        layers = self.layers_from(values)
-        name = next((n for n, stack in RF_PRESETS.items() if stack == layers), CUSTOM)
-        if self.preset.value != name:
-            self._syncing = True
-            try:
-                self.preset.value = name
-            finally:
-                self._syncing = False
+        self.preset.follow(self.layers_from(values))
 
     def compute(self, unit: int, layers: int, **sizes: int) -> ReceptiveFieldState:
         return receptive_field_state(self.layers_from({"layers": layers, **sizes}), unit)
