@@ -18,7 +18,6 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt "torch==2.13.0"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 (cnn-course)" >/dev/null
-	$(BIN)/python -m autograder sandbox install >/dev/null
 	@touch $(STAMP)
 
 ## Debian packages: the real Fashion-MNIST and Chromium for the browser tests.

@@ -41,16 +41,9 @@ if _NBGRADER:
 # network, only its own folder writable, memory/CPU/process limits), talking to nbgrader over Unix
 # sockets. CNN_COURSE_NO_SANDBOX=1 turns it off (for a machine without bubblewrap: say so to students).
 if _NBGRADER and _sys.argv[1:2] == ["autograde"] and _os.environ.get("CNN_COURSE_NO_SANDBOX", "") in ("", "0"):
-    import atexit as _atexit  # noqa: E402
-    import shutil as _shutil  # noqa: E402
-    import tempfile as _tempfile  # noqa: E402
+    from autograder.sandbox import configure as _sandbox  # noqa: E402
 
-    c.Execute.kernel_name = "cnn-course-sandbox"
-    c.KernelManager.transport = "ipc"
-    # the kernels' Unix sockets: an absolute path of this process's own (parallel graders never share one)
-    _IPC = _tempfile.mkdtemp(prefix="cnn-course-ipc-")
-    _atexit.register(_shutil.rmtree, _IPC, True)
-    c.KernelManager.ip = _os.path.join(_IPC, "kernel")
+    _sandbox(c)
 
 # Feedback shows test names, points and messages, never hidden test code (autograder/feedback.py).
 c.GenerateFeedback.preprocessors = [

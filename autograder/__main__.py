@@ -5,7 +5,6 @@ Commands:
   autograde <assignment> [--jobs N] [--student ID]
                              grade every submission, N at a time; repair what is safe, give zero
                              with a reason for what is not, and print a report per student
-  sandbox install            install the sandboxed kernel spec `nbgrader autograde` uses (done by make)
 """
 
 from __future__ import annotations
@@ -22,9 +21,6 @@ def main(argv: list[str] | None = None) -> int:
     if command == "release":
         from autograder import release
         return release.main(rest)
-    if command == "sandbox":
-        from autograder import sandbox
-        return sandbox.main(rest)
     if command == "autograde":
         from autograder import autograde
         return autograde.main(rest)

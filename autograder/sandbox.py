@@ -42,6 +42,7 @@ SANDBOX_MEMORY = 6 * 2**30
 SANDBOX_CPU_SECONDS = 900
 SANDBOX_PROCESSES = 256
 KERNEL_NAME = "cnn-course-sandbox"
+JUPYTER_DIR = Path(__file__).resolve().parent / "jupyter"  # holds kernels/cnn-course-sandbox/
 PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
 
@@ -146,26 +147,23 @@ def launch(connection_file: str) -> None:
     os.execv(command[0], command)
 
 
-def install(prefix: str | None = None) -> Path:
-    """Install the ``cnn-course-sandbox`` kernel spec into this environment (or `prefix`)."""
-    from jupyter_client.kernelspec import KernelSpecManager
+def configure(c) -> None:
+    """Make `nbgrader autograde` (whose config `c` this is) run submissions in the sandbox kernel.
 
-    with tempfile.TemporaryDirectory() as tmp:
-        spec = {"argv": [sys.executable, "-m", "autograder.sandbox", "{connection_file}"],
-                "display_name": "Python 3 (cnn-course, sandboxed for grading)", "language": "python",
-                "interrupt_mode": "message", "metadata": {"debugger": False}}
-        (Path(tmp) / "kernel.json").write_text(json.dumps(spec, indent=1))
-        return Path(KernelSpecManager().install_kernel_spec(tmp, KERNEL_NAME, prefix=prefix or sys.prefix,
-                                                             replace=True))
+    The kernel spec lives in this package (``jupyter/kernels/cnn-course-sandbox``) and is put on the
+    kernel search path of this nbgrader process only: JupyterLab's launcher never offers it to
+    students. Its command starts with ``python``, which jupyter_client replaces with the Python
+    running nbgrader, so the sandbox always runs the course's own environment.
+    """
+    import atexit
 
-
-def main(argv: list[str]) -> int:
-    """`python -m autograder sandbox install`: install the kernel spec."""
-    if argv[:1] == ["install"]:
-        print(f"installed {install()}")
-        return 0
-    print("usage: python -m autograder sandbox install", file=sys.stderr)
-    return 2
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(JUPYTER_DIR), os.environ.get("JUPYTER_PATH")]))
+    c.Execute.kernel_name = KERNEL_NAME
+    c.KernelManager.transport = "ipc"
+    # the kernels' Unix sockets: an absolute path of this process's own (parallel graders never share one)
+    ipc = tempfile.mkdtemp(prefix="cnn-course-ipc-")
+    atexit.register(shutil.rmtree, ipc, True)
+    c.KernelManager.ip = os.path.join(ipc, "kernel")
 
 
 if __name__ == "__main__":
