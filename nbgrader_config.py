@@ -24,6 +24,10 @@ c.Execute.interrupt_on_timeout = True
 c.ExecutePreprocessor.kernel_name = "cnn-course"
 c.Execute.kernel_name = "cnn-course"
 
+# A submission whose test cells were deleted gets them back from the gradebook and is graded in full:
+# deleting a test neither dodges it nor loses the points of correct code.
+c.OverwriteCells.add_missing_cells = True
+
 # Students' files that never need to be collected.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
 

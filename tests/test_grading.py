@@ -105,6 +105,7 @@ def test_malformed_submissions_are_repaired_or_zeroed_with_a_reason(graded):
     full = CASES[NAME]["solved"][1]
     assert scores["renamed"] == full and scores["duplicated"] == full and scores["huge_output"] == full
     assert scores["edited_metadata"] == full  # nbgrader restores test cells and their points from the gradebook
+    assert scores["deleted_tests"] == full  # OverwriteCells.add_missing_cells puts the deleted tests back
     assert scores["not_json"] == 0 and scores["missing"] == 0
     lines = {line.split()[0]: line for line in report.splitlines()[1:-1]}
     assert "renamed Untitled.ipynb to 01_convolution.ipynb" in lines["renamed"]
