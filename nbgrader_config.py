@@ -31,15 +31,16 @@ c.OverwriteCells.add_missing_cells = True
 # Students' files that never need to be collected.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
 
-# 06_lenet trains networks. Under nbgrader itself (autograde, validate, feedback...) its long cells run
-# in quick mode: a subset of the data for one epoch (see course_utils.training.quick). The kernel
-# inherits this environment. Students' own runs in JupyterLab are not affected.
+# 06_lenet trains networks. In every kernel nbgrader starts (autograde, validate, the Validate button
+# and the formgrader, which run inside JupyterLab) its long cells run in quick mode: a subset of the
+# data for one epoch (course_utils.training.quick). The kernel sets COURSE_QUICK=1 before any cell
+# unless the environment already sets it; kernels students start themselves are not affected.
+c.Execute.extra_arguments = ["--IPKernelApp.exec_lines=__import__('os').environ.setdefault('COURSE_QUICK', '1')"]
+
 import os as _os  # noqa: E402
 import sys as _sys  # noqa: E402
 
 _NBGRADER = _os.path.basename(_sys.argv[0]) == "nbgrader" or _sys.argv[0].endswith(_os.path.join("nbgrader", "__main__.py"))
-if _NBGRADER:
-    _os.environ.setdefault("COURSE_QUICK", "1")
 
 # Students' code runs sandboxed under `nbgrader autograde` (autograder/sandbox.py: bubblewrap, no
 # network, only its own folder writable, memory/CPU/process limits), talking to nbgrader over Unix

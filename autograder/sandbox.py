@@ -81,8 +81,10 @@ def _limit(name: int, value: int) -> None:
     resource.setrlimit(name, (value, value))
 
 
-def bwrap_command(connection: dict, connection_path: str, private: Path, cwd: Path) -> list[str]:
-    """The bwrap command line that runs the IPython kernel with `connection` in `cwd`."""
+def bwrap_command(connection: dict, connection_path: str, private: Path, cwd: Path,
+                  kernel_args: list[str] = ()) -> list[str]:
+    """The bwrap command line that runs the IPython kernel with `connection` in `cwd` (and `kernel_args`:
+    the `Execute.extra_arguments` of nbgrader_config.py)."""
     import importlib.util
 
     course_utils = importlib.util.find_spec("course_utils")  # found, not imported (that would load torch)
@@ -107,11 +109,11 @@ def bwrap_command(connection: dict, connection_path: str, private: Path, cwd: Pa
                 "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
                 "--setenv", "PYTHONNOUSERSITE", "1", "--unsetenv", "JPY_SESSION_NAME", "--unsetenv", "JPY_PARENT_PID",
                 "--remount-ro", "/",
-                sys.executable, "-m", "ipykernel_launcher", "-f", "/tmp/connection.json"]
+                sys.executable, "-m", "ipykernel_launcher", "-f", "/tmp/connection.json", *kernel_args]
     return command
 
 
-def launch(connection_file: str) -> None:
+def launch(connection_file: str, kernel_args: list[str] = ()) -> None:
     """Exec the kernel for `connection_file` inside the sandbox (never returns)."""
     connection = json.loads(Path(connection_file).read_text())
     if connection.get("transport") != "ipc":
@@ -137,7 +139,7 @@ def launch(connection_file: str) -> None:
         (private / "matplotlib").mkdir()
     copy = private / "connection.json"
     copy.write_text(json.dumps(connection))
-    command = bwrap_command(connection, str(copy), private, cwd)
+    command = bwrap_command(connection, str(copy), private, cwd, list(kernel_args))
     _limit(resource.RLIMIT_AS, SANDBOX_MEMORY)
     _limit(resource.RLIMIT_CPU, SANDBOX_CPU_SECONDS)
     if _pids_cgroup(SANDBOX_PROCESSES) is None:
@@ -167,6 +169,6 @@ def configure(c) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or not sys.argv[1].endswith(".json"):
-        sys.exit("usage: python -m autograder.sandbox CONNECTION_FILE (started by Jupyter as a kernel)")
-    launch(sys.argv[1])
+    if len(sys.argv) < 2 or not sys.argv[1].endswith(".json"):
+        sys.exit("usage: python -m autograder.sandbox CONNECTION_FILE [KERNEL_ARGS] (started by Jupyter as a kernel)")
+    launch(sys.argv[1], sys.argv[2:])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -128,15 +129,44 @@ def test_quick_mode_follows_the_environment(monkeypatch):
     assert not training.quick()
 
 
-def test_nbgrader_runs_set_quick_mode_and_jupyterlab_does_not():
-    code = ("import sys, os; sys.argv = [{argv!r}]; os.environ.pop('COURSE_QUICK', None); "
-            "get_config = lambda: __import__('traitlets.config', fromlist=['Config']).Config(); "
-            "exec(open('nbgrader_config.py').read()); print(os.environ.get('COURSE_QUICK'))")
-    for argv, expected in [("/x/bin/nbgrader", "1"), ("/x/site-packages/nbgrader/__main__.py", "1"),
-                           ("/x/bin/jupyter-lab", "None")]:
-        out = subprocess.run([sys.executable, "-c", code.format(argv=argv)], cwd=ROOT, capture_output=True, text=True,
-                             env={k: v for k, v in os.environ.items() if k != "COURSE_QUICK"})
-        assert out.stdout.strip() == expected, (argv, out.stdout, out.stderr)
+_KERNEL_QUICK = r"""
+import sys
+sys.argv = [sys.argv[1], *sys.argv[2:]]  # what nbgrader_config.py sees: the program and its command
+import nbformat
+from nbclient import NotebookClient
+from nbgrader.apps import NbGrader
+from nbgrader.preprocessors import Execute
+
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os; print(os.environ.get('COURSE_QUICK'))")])
+if sys.argv[0] == "student":  # a kernel JupyterLab starts for a student: the course kernel, nothing added
+    NotebookClient(nb, kernel_name="cnn-course", resources={"metadata": {"path": "."}}).execute()
+else:  # nbgrader's own Execute with the course's config, loaded the way the Validate button loads it
+    import os
+    here = os.getcwd()
+    os.chdir(ROOT)  # nbgrader finds nbgrader_config.py in the current folder, the repository root
+    app = NbGrader()
+    app.load_config_file()
+    os.chdir(here)
+    Execute(config=app.config).preprocess(nb, {"metadata": {"path": here}})
+print("KERNEL", nb.cells[0].outputs[0].text.strip(), app.config.Execute.kernel_name if sys.argv[0] != "student" else "")
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("argv, expected", [
+    (["/x/bin/jupyter-lab"], "KERNEL 1 cnn-course"),  # the Validate button and the formgrader, in the server
+    (["/x/bin/nbgrader", "validate"], "KERNEL 1 cnn-course"),
+    (["/x/bin/nbgrader", "autograde"], "KERNEL 1 cnn-course-sandbox"),
+    (["student"], "KERNEL None"),
+])
+def test_every_kernel_nbgrader_starts_runs_in_quick_mode_and_students_kernels_do_not(argv, expected, tmp_path):
+    if "sandbox" in expected and shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed (make system-deps)")
+    env = {k: v for k, v in os.environ.items() if k not in ("COURSE_QUICK", "JUPYTER_PATH")}
+    code = _KERNEL_QUICK.replace("ROOT", repr(str(ROOT)))
+    out = subprocess.run([sys.executable, "-c", code, *argv], cwd=tmp_path, capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert out.stdout.strip().splitlines()[-1:] == [expected.strip()], (out.stdout, out.stderr[-3000:])
 
 
 def test_setup_sets_threads_to_the_cpus_available():
