@@ -82,7 +82,7 @@ def _limit(name: int, value: int) -> None:
 
 
 def bwrap_command(connection: dict, connection_path: str, private: Path, cwd: Path,
-                  kernel_args: list[str] = ()) -> list[str]:
+                  kernel_args: tuple[str, ...] = ()) -> list[str]:
     """The bwrap command line that runs the IPython kernel with `connection` in `cwd` (and `kernel_args`:
     the `Execute.extra_arguments` of nbgrader_config.py)."""
     import importlib.util
@@ -113,7 +113,7 @@ def bwrap_command(connection: dict, connection_path: str, private: Path, cwd: Pa
     return command
 
 
-def launch(connection_file: str, kernel_args: list[str] = ()) -> None:
+def launch(connection_file: str, kernel_args: tuple[str, ...] = ()) -> None:
     """Exec the kernel for `connection_file` inside the sandbox (never returns)."""
     connection = json.loads(Path(connection_file).read_text())
     if connection.get("transport") != "ipc":
@@ -139,7 +139,7 @@ def launch(connection_file: str, kernel_args: list[str] = ()) -> None:
         (private / "matplotlib").mkdir()
     copy = private / "connection.json"
     copy.write_text(json.dumps(connection))
-    command = bwrap_command(connection, str(copy), private, cwd, list(kernel_args))
+    command = bwrap_command(connection, str(copy), private, cwd, kernel_args)
     _limit(resource.RLIMIT_AS, SANDBOX_MEMORY)
     _limit(resource.RLIMIT_CPU, SANDBOX_CPU_SECONDS)
     if _pids_cgroup(SANDBOX_PROCESSES) is None:
@@ -171,4 +171,4 @@ def configure(c) -> None:
 if __name__ == "__main__":
     if len(sys.argv) < 2 or not sys.argv[1].endswith(".json"):
         sys.exit("usage: python -m autograder.sandbox CONNECTION_FILE [KERNEL_ARGS] (started by Jupyter as a kernel)")
-    launch(sys.argv[1], sys.argv[2:])
+    launch(sys.argv[1], tuple(sys.argv[2:]))

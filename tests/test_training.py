@@ -130,43 +130,42 @@ def test_quick_mode_follows_the_environment(monkeypatch):
 
 
 _KERNEL_QUICK = r"""
-import sys
-sys.argv = [sys.argv[1], *sys.argv[2:]]  # what nbgrader_config.py sees: the program and its command
+import os, sys
 import nbformat
 from nbclient import NotebookClient
 from nbgrader.apps import NbGrader
 from nbgrader.preprocessors import Execute
 
+root, sys.argv = sys.argv[1], sys.argv[2:]  # sys.argv: what nbgrader_config.py sees (program, command)
 nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os; print(os.environ.get('COURSE_QUICK'))")])
+here, kernel = os.getcwd(), "cnn-course"
 if sys.argv[0] == "student":  # a kernel JupyterLab starts for a student: the course kernel, nothing added
-    NotebookClient(nb, kernel_name="cnn-course", resources={"metadata": {"path": "."}}).execute()
-else:  # nbgrader's own Execute with the course's config, loaded the way the Validate button loads it
-    import os
-    here = os.getcwd()
-    os.chdir(ROOT)  # nbgrader finds nbgrader_config.py in the current folder, the repository root
+    NotebookClient(nb, kernel_name=kernel, resources={"metadata": {"path": here}}).execute()
+else:  # nbgrader's own Execute with the course's config, loaded the way the Validate button loads it:
+    os.chdir(root)  # from nbgrader_config.py in the current folder
     app = NbGrader()
     app.load_config_file()
     os.chdir(here)
+    kernel = app.config.Execute.kernel_name
     Execute(config=app.config).preprocess(nb, {"metadata": {"path": here}})
-print("KERNEL", nb.cells[0].outputs[0].text.strip(), app.config.Execute.kernel_name if sys.argv[0] != "student" else "")
+print("KERNEL", kernel, nb.cells[0].outputs[0].text.strip())
 """
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("argv, expected", [
-    (["/x/bin/jupyter-lab"], "KERNEL 1 cnn-course"),  # the Validate button and the formgrader, in the server
-    (["/x/bin/nbgrader", "validate"], "KERNEL 1 cnn-course"),
-    (["/x/bin/nbgrader", "autograde"], "KERNEL 1 cnn-course-sandbox"),
-    (["student"], "KERNEL None"),
+    (["/x/bin/jupyter-lab"], "KERNEL cnn-course 1"),  # the Validate button and the formgrader, in the server
+    (["/x/bin/nbgrader", "validate"], "KERNEL cnn-course 1"),
+    (["/x/bin/nbgrader", "autograde"], "KERNEL cnn-course-sandbox 1"),
+    (["student"], "KERNEL cnn-course None"),
 ])
 def test_every_kernel_nbgrader_starts_runs_in_quick_mode_and_students_kernels_do_not(argv, expected, tmp_path):
     if "sandbox" in expected and shutil.which("bwrap") is None:
         pytest.skip("bubblewrap is not installed (make system-deps)")
     env = {k: v for k, v in os.environ.items() if k not in ("COURSE_QUICK", "JUPYTER_PATH")}
-    code = _KERNEL_QUICK.replace("ROOT", repr(str(ROOT)))
-    out = subprocess.run([sys.executable, "-c", code, *argv], cwd=tmp_path, capture_output=True, text=True, env=env,
-                         timeout=300)
-    assert out.stdout.strip().splitlines()[-1:] == [expected.strip()], (out.stdout, out.stderr[-3000:])
+    out = subprocess.run([sys.executable, "-c", _KERNEL_QUICK, str(ROOT), *argv], cwd=tmp_path, capture_output=True,
+                         text=True, env=env, timeout=300)
+    assert out.stdout.strip().splitlines()[-1:] == [expected], (out.stdout, out.stderr[-3000:])
 
 
 def test_setup_sets_threads_to_the_cpus_available():
