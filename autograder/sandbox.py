@@ -41,7 +41,9 @@ from pathlib import Path
 SANDBOX_MEMORY = 6 * 2**30
 SANDBOX_CPU_SECONDS = 900
 SANDBOX_PROCESSES = 256
+SANDBOX_TMP = 512 * 2**20  # each of /tmp and the working folder (RAM-backed, inside the memory limit)
 KERNEL_NAME = "cnn-course-sandbox"
+GRADER_KERNEL = "cnn-course-grader"
 JUPYTER_DIR = Path(__file__).resolve().parent / "jupyter"  # holds kernels/cnn-course-sandbox/
 PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
@@ -81,35 +83,92 @@ def _limit(name: int, value: int) -> None:
     resource.setrlimit(name, (value, value))
 
 
-def bwrap_command(connection: dict, connection_path: str, private: Path, cwd: Path,
-                  kernel_args: tuple[str, ...] = ()) -> list[str]:
-    """The bwrap command line that runs the IPython kernel with `connection` in `cwd` (and `kernel_args`:
-    the `Execute.extra_arguments` of nbgrader_config.py)."""
+def _memory_cgroup(limit: int) -> Path | None:
+    """A fresh memory cgroup (v1 or v2) holding this process, limited to `limit` bytes in all; None if not allowed.
+
+    Every process of the sandbox and its RAM-backed folders (``/tmp``, the working folder) count together.
+    """
+    for root, limit_file in ((Path("/sys/fs/cgroup/memory"), "memory.limit_in_bytes"),
+                             (Path("/sys/fs/cgroup/unified"), "memory.max"), (Path("/sys/fs/cgroup"), "memory.max")):
+        parent = root / "cnn-course-sandbox"
+        try:
+            if not (root / "cgroup.procs").exists():
+                continue
+            if limit_file == "memory.max" and "memory" not in (root / "cgroup.controllers").read_text().split():
+                continue
+            parent.mkdir(exist_ok=True)
+            if limit_file == "memory.max":
+                (parent / "cgroup.subtree_control").write_text("+memory")
+            for stale in parent.iterdir():
+                if stale.is_dir():
+                    try:
+                        stale.rmdir()
+                    except OSError:
+                        pass
+            group = parent / uuid.uuid4().hex
+            group.mkdir()
+            (group / limit_file).write_text(str(limit))
+            swap = group / ("memory.memsw.limit_in_bytes" if limit_file == "memory.limit_in_bytes" else "memory.swap.max")
+            try:
+                swap.write_text(str(limit) if swap.name.startswith("memory.memsw") else "0")
+            except OSError:
+                pass
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+            return group
+        except OSError:
+            continue
+    return None
+
+
+#: Only these variables reach the sandbox (the grader's own environment stays outside).
+PASSED_ENV = ("LANG", "LC_ALL", "COURSE_QUICK", "COURSE_DATA", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+              "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "CUDA_VISIBLE_DEVICES")
+WORKDIR = "/submission"
+
+
+def bwrap_command(connection: dict, connection_path: str, private: Path, files: Path | None,
+                  inbox: Path | None, kernel_args: tuple[str, ...] = ()) -> list[str]:
+    """The bwrap command line that runs the IPython kernel with `connection` in a fresh working folder holding
+    `files` (read-only) and the grader's `inbox` at /rpc (read-only), with `kernel_args` (the
+    `Execute.extra_arguments` of nbgrader_config.py)."""
     import importlib.util
 
-    course_utils = importlib.util.find_spec("course_utils")  # found, not imported (that would load torch)
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SystemExit("cnn-course-sandbox: bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
-    ro = ["/usr", "/etc", sys.base_prefix, sys.prefix, *course_utils.submodule_search_locations]
+    packages = []
+    for name in ("course_utils", "autograder"):  # found, not imported (that would load torch)
+        packages += list(importlib.util.find_spec(name).submodule_search_locations)
+    ro = ["/usr", "/etc", sys.base_prefix, sys.prefix, *packages]
     if os.environ.get("COURSE_DATA"):
         ro.append(os.environ["COURSE_DATA"])
-    command = [bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL",
-               "--tmpfs", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    command = [bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL", "--clearenv",
+               "--tmpfs", "/", "--dev", "/dev", "--proc", "/proc",
+               "--size", str(SANDBOX_TMP), "--tmpfs", "/tmp",
+               "--size", str(SANDBOX_TMP), "--tmpfs", WORKDIR]
     for link in ("bin", "lib", "lib64", "sbin"):
         if Path("/", link).is_symlink():
             command += ["--symlink", os.readlink(Path("/", link)), f"/{link}"]
     for path in dict.fromkeys(ro):
         if Path(path).exists():
             command += ["--ro-bind", path, path]
+    if files is not None and files.is_dir():
+        for item in sorted(files.rglob("*")):
+            if item.is_file() and not item.is_symlink():
+                command += ["--ro-bind", str(item), f"{WORKDIR}/{item.relative_to(files)}"]
+    if inbox is not None:
+        command += ["--ro-bind", str(inbox), "/rpc"]
     command += ["--bind", str(private / "matplotlib"), "/tmp/matplotlib"]
     ipc_dir = str(Path(connection["ip"]).parent)
+    env = {"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "MPLBACKEND": "Agg", "PYTHONNOUSERSITE": "1",
+           "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8"}
+    env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
     command += ["--bind", str(private / "ipc"), ipc_dir, "--ro-bind", connection_path, "/tmp/connection.json",
-                "--bind", str(cwd), str(cwd), "--chdir", str(cwd),
-                "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
-                "--setenv", "PYTHONNOUSERSITE", "1", "--unsetenv", "JPY_SESSION_NAME", "--unsetenv", "JPY_PARENT_PID",
-                "--remount-ro", "/",
-                sys.executable, "-m", "ipykernel_launcher", "-f", "/tmp/connection.json", *kernel_args]
+                "--chdir", WORKDIR]
+    for key, value in env.items():
+        command += ["--setenv", key, value]
+    command += ["--remount-ro", "/", sys.executable, "-m", "ipykernel_launcher", "-f", "/tmp/connection.json",
+                *kernel_args]
     return command
 
 
@@ -122,10 +181,11 @@ def launch(connection_file: str, kernel_args: tuple[str, ...] = ()) -> None:
     if not os.path.isabs(connection["ip"]):
         raise SystemExit(f"cnn-course-sandbox: the kernel's socket path {connection['ip']!r} must be absolute "
                          "(set KernelManager.ip, as nbgrader_config.py does)")
-    cwd = Path.cwd()
+    files = Path(os.environ["CNN_SANDBOX_FILES"]) if os.environ.get("CNN_SANDBOX_FILES") else None
+    inbox = Path(os.environ["CNN_SANDBOX_INBOX"]) if os.environ.get("CNN_SANDBOX_INBOX") else None
     private = Path(tempfile.mkdtemp(prefix="cnn-course-sandbox-"))
     (private / "ipc").mkdir()
-    # the kernel binds its sockets in the private folder; nbgrader finds them where it expects them
+    # the kernel binds its sockets in the private folder; its client finds them where it expects them
     for port in PORTS:
         expected = Path(f"{connection['ip']}-{connection[port]}")
         if expected.is_symlink() or expected.exists():
@@ -139,8 +199,9 @@ def launch(connection_file: str, kernel_args: tuple[str, ...] = ()) -> None:
         (private / "matplotlib").mkdir()
     copy = private / "connection.json"
     copy.write_text(json.dumps(connection))
-    command = bwrap_command(connection, str(copy), private, cwd, kernel_args)
-    _limit(resource.RLIMIT_AS, SANDBOX_MEMORY)
+    command = bwrap_command(connection, str(copy), private, files, inbox, kernel_args)
+    if _memory_cgroup(SANDBOX_MEMORY) is None:
+        _limit(resource.RLIMIT_AS, SANDBOX_MEMORY)
     _limit(resource.RLIMIT_CPU, SANDBOX_CPU_SECONDS)
     if _pids_cgroup(SANDBOX_PROCESSES) is None:
         _limit(resource.RLIMIT_NPROC, SANDBOX_PROCESSES)
@@ -150,22 +211,28 @@ def launch(connection_file: str, kernel_args: tuple[str, ...] = ()) -> None:
 
 
 def configure(c) -> None:
-    """Make `nbgrader autograde` (whose config `c` this is) run submissions in the sandbox kernel.
+    """Make `nbgrader autograde` (whose config `c` this is) grade with the split kernels.
 
-    The kernel spec lives in this package (``jupyter/kernels/cnn-course-sandbox``) and is put on the
-    kernel search path of this nbgrader process only: JupyterLab's launcher never offers it to
-    students. Its command starts with ``python``, which jupyter_client replaces with the Python
-    running nbgrader, so the sandbox always runs the course's own environment.
+    nbgrader talks to ``cnn-course-grader`` (``autograder.grader_kernel``: the checks run there), which
+    runs the student's code in ``cnn-course-sandbox`` (this module). Both kernel specs live in this
+    package (``jupyter/kernels/``) and are put on the kernel search path of this nbgrader process only:
+    JupyterLab's launcher never offers them to students. Their commands start with ``python``, which
+    jupyter_client replaces with the Python running nbgrader: the course's own environment.
     """
     import atexit
 
     os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(JUPYTER_DIR), os.environ.get("JUPYTER_PATH")]))
-    c.Execute.kernel_name = KERNEL_NAME
+    c.Execute.kernel_name = GRADER_KERNEL
     c.KernelManager.transport = "ipc"
     # the kernels' Unix sockets: an absolute path of this process's own (parallel graders never share one)
     ipc = tempfile.mkdtemp(prefix="cnn-course-ipc-")
     atexit.register(shutil.rmtree, ipc, True)
     c.KernelManager.ip = os.path.join(ipc, "kernel")
+    # where the grading kernel reads the test cells (the gradebook nbgrader restores them from)
+    root = Path(c.CourseDirectory.root) if "root" in c.CourseDirectory else Path.cwd()
+    db_url = c.CourseDirectory.db_url if "db_url" in c.CourseDirectory else f"sqlite:///{root.resolve() / 'gradebook.db'}"
+    os.environ["CNN_COURSE_DB_URL"] = db_url
+    os.environ["CNN_COURSE_ID"] = c.CourseDirectory.course_id if "course_id" in c.CourseDirectory else "cnn-course"
 
 
 if __name__ == "__main__":

@@ -1,0 +1,673 @@
+"""The grading kernel: a student's code runs in a sandbox, the checks run here and nowhere else.
+
+``nbgrader autograde`` (and ``python -m autograder autograde``) talks to this kernel (kernel spec
+``cnn-course-grader``, found only by autograde: see ``autograder.sandbox.configure``). It never runs
+a line the student wrote. For each cell nbgrader sends, it decides by the cell's code alone, compared
+with the gradebook (the same test cells nbgrader restores into every submission):
+
+* **a test cell** (graded, not a solution) runs in this process. The names the student defined are
+  proxies: ``corr2d(X, K)`` sends X and K as plain data (``autograder.wire``) to the sandbox, where the
+  student's function runs, and gets back the result as plain data, rebuilt here as a plain tensor (or
+  a module, an optimizer ... of torch's own classes). An error comes back as its type name and
+  message. The comparison with PyTorch and every assertion happen here, on data the student's code
+  cannot reach or change.
+* **the setup cell** (the locked cell named ``setup``: imports) runs in both.
+* **any other locked cell of the course** (widgets, demonstrations) is skipped: it decides nothing.
+* **everything else** is the student's and runs in the sandbox (``autograder.sandbox``: bubblewrap,
+  no network, no course files, memory, process and output limits), after the assignment's banned
+  operations were switched off there for good (``autograder.bans``). Its output is relayed, capped.
+
+A sandbox that does not answer an interrupt within a few seconds is killed and started again, and the
+student's cells that ran before are run again in it, so one runaway call costs only its own test.
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from queue import Empty, SimpleQueue
+from pathlib import Path
+from typing import Any
+
+from ipykernel.ipkernel import IPythonKernel
+
+from autograder import wire
+
+MIME = "application/x-cnn-course-rpc+json"
+SANDBOX_KERNEL = "cnn-course-sandbox"
+#: Output relayed from the sandbox, per cell and per notebook; the rest is dropped with a note.
+CELL_OUTPUT = 1 * 2**20
+NOTEBOOK_OUTPUT = 8 * 2**20
+#: How long a sandbox may take to stop after an interrupt before it is killed and started again.
+INTERRUPT_GRACE = 5.0
+START_TIMEOUT = 120.0
+FORBID = re.compile(r"forbid\s*=\s*\(([^)]*)\)")
+
+
+def _norm(code: str) -> str:
+    return "\n".join(line.rstrip() for line in code.strip().splitlines())
+
+
+class CourseCells:
+    """The assignment's own code cells, from the gradebook: which are tests, which is setup, which others."""
+
+    def __init__(self, tests: set[str], setup: set[str], instructor: set[str]):
+        self.tests, self.setup, self.instructor = tests, setup, instructor
+
+    @classmethod
+    def from_gradebook(cls, db_url: str, course_id: str, assignment: str) -> CourseCells:
+        from nbgrader.api import Gradebook
+
+        tests, setup, instructor = set(), set(), set()
+        with Gradebook(db_url, course_id) as gb:
+            for notebook in gb.find_assignment(assignment).notebooks:
+                graded = {c.name for c in notebook.grade_cells}
+                solutions = {c.name for c in notebook.solution_cells}
+                for cell in notebook.source_cells:
+                    if cell.cell_type != "code" or cell.name in solutions:
+                        continue
+                    code = _norm(cell.source)
+                    if cell.name in graded:
+                        tests.add(code)
+                    elif cell.name == "setup":
+                        setup.add(code)
+                    elif cell.locked:
+                        instructor.add(code)
+        if not tests:
+            raise RuntimeError(f"the gradebook has no test cells for {assignment!r}")
+        return cls(tests, setup, instructor)
+
+    def kind(self, code: str) -> str:
+        code = _norm(code)
+        if code in self.tests:
+            return "test"
+        if code in self.setup:
+            return "setup"
+        if code in self.instructor:
+            return "instructor"
+        return "student"
+
+    def banned_groups(self) -> list[str]:
+        groups = set()
+        for code in self.tests:
+            for match in FORBID.finditer(code):
+                groups.update(re.findall(r"[\"'](\w+)[\"']", match.group(1)))
+        return sorted(groups)
+
+
+class StudentCodeError(Exception):
+    """An error raised by the student's function whose type is not one of Python's own."""
+
+
+_BUILTIN_ERRORS = {name: obj for name, obj in vars(builtins).items() if isinstance(obj, type) and issubclass(obj, Exception)}
+
+
+def _rebuild_error(error: Any) -> Exception:
+    """A student's exception, from its type name and message, as a fresh exception of a builtin type."""
+    if not isinstance(error, dict):
+        return StudentCodeError("the student's function failed in a way the grader cannot read")
+    name = str(error.get("type", "Error"))[:100]
+    text = str(error.get("message", ""))[:4000]
+    mro = [str(n) for n in error.get("mro", [])][:50] if isinstance(error.get("mro"), list) else []
+    if name == "ForbiddenOperationError" or "ForbiddenOperationError" in mro:
+        from course_utils.checks import ForbiddenOperationError
+
+        return ForbiddenOperationError(text)
+    for base in [name, *mro]:
+        cls = _BUILTIN_ERRORS.get(base)
+        if cls is not None and cls not in (KeyboardInterrupt, SystemExit, GeneratorExit):
+            try:
+                exc = cls(text)
+            except Exception:  # an error type whose constructor wants more
+                continue
+            if base != name:
+                exc = cls(f"{name}: {text}")
+            return exc
+    return StudentCodeError(f"{name}: {text}")
+
+
+class StudentFunction:
+    """What a test cell sees under the name of a student's function: a call into the sandbox."""
+
+    __cnn_course_remote__ = True  # course_utils.checks.call_guarded: the sandbox enforces the bans
+
+    def __init__(self, kernel: GraderKernel, name: str):
+        self._kernel = kernel
+        self.__name__ = self.__qualname__ = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._kernel.call_student(self.__name__, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<the student's {self.__name__}>"
+
+
+class Cancelled(Exception):
+    """The grader stopped waiting for the sandbox (the cell was interrupted)."""
+
+
+class SandboxDied(RuntimeError):
+    """The sandbox's kernel is gone."""
+
+
+class Sandbox:
+    """One student's sandbox kernel (``cnn-course-sandbox``), driven as a Jupyter client."""
+
+    def __init__(self, files: Path):
+        self.private = Path(tempfile.mkdtemp(prefix="cnn-course-grading-"))
+        self.inbox = self.private / "inbox"
+        self.inbox.mkdir(mode=0o755)
+        self.files = self.private / "files"
+        _copy_regular_files(files, self.files)
+        self.km = None
+        self.kc = None
+        self.requests = 0
+        self._chain: list[int] | None = None
+
+    def start(self) -> None:
+        import zmq
+        from jupyter_client import KernelManager
+
+        context = zmq.Context()
+        # an answer larger than this is dropped by ZeroMQ before it is read: printing 500 MB costs nothing here
+        context.setsockopt(zmq.MAXMSGSIZE, wire.MAX_MESSAGE + 2**20)
+        ipc = self.private / "ipc"
+        ipc.mkdir(exist_ok=True)
+        self.km = KernelManager(kernel_name=SANDBOX_KERNEL, transport="ipc", ip=str(ipc / "kernel"), context=context)
+        env = {k: v for k, v in os.environ.items()}
+        env.update({"CNN_SANDBOX_INBOX": str(self.inbox), "CNN_SANDBOX_FILES": str(self.files)})
+        self.km.start_kernel(cwd=str(self.private), env=env)
+        self.kc = self.km.client(context=context)
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=START_TIMEOUT)
+
+    def execute(self, code: str, on_message=None, deadline: float | None = None,
+                cancel: threading.Event | None = None) -> tuple[dict, list[dict]]:
+        """Run `code`; pass its output messages to `on_message`; (reply content, private answers).
+
+        Runs in the grader's sandbox thread (jupyter_client must not share the kernel's event loop).
+        """
+        msg_id = self.kc.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
+        answers, idle, reply = [], False, None
+        next_check = time.monotonic() + 0.5
+        while not (idle and reply is not None):
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError("the sandbox did not answer in time")
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            if time.monotonic() > next_check:
+                next_check = time.monotonic() + 0.5
+                if not self.km.is_alive():
+                    self.km = None
+                    raise SandboxDied("the sandbox stopped (out of memory, or killed)")
+            if not idle:
+                try:
+                    msg = self.kc.get_iopub_msg(timeout=0.05)
+                except Exception:  # queue.Empty
+                    msg = None
+                if msg is not None and msg.get("parent_header", {}).get("msg_id") == msg_id:
+                    kind, content = msg["msg_type"], msg["content"]
+                    if kind == "status" and content.get("execution_state") == "idle":
+                        idle = True
+                    elif kind == "display_data" and MIME in content.get("data", {}):
+                        answers.append(content["data"][MIME])
+                    elif on_message is not None and kind in ("stream", "display_data", "execute_result", "error",
+                                                              "update_display_data", "clear_output"):
+                        on_message(kind, content)
+            if reply is None:
+                try:
+                    msg = self.kc.get_shell_msg(timeout=0.0 if not idle else 0.05)
+                except Exception:
+                    msg = None
+                if msg is not None and msg.get("parent_header", {}).get("msg_id") == msg_id:
+                    reply = msg["content"]
+                    if not idle:  # the status message may have been dropped (too large a neighbour)
+                        grace = time.monotonic() + 1.0
+                        while not idle and time.monotonic() < grace:
+                            try:
+                                m = self.kc.get_iopub_msg(timeout=0.05)
+                            except Exception:
+                                continue
+                            if m.get("parent_header", {}).get("msg_id") != msg_id:
+                                continue
+                            if m["msg_type"] == "status" and m["content"].get("execution_state") == "idle":
+                                idle = True
+                            elif m["msg_type"] == "display_data" and MIME in m["content"].get("data", {}):
+                                answers.append(m["content"]["data"][MIME])
+                            elif on_message is not None and m["msg_type"] in ("stream", "display_data", "error"):
+                                on_message(m["msg_type"], m["content"])
+                        idle = True
+        return reply, answers
+
+    def interrupt(self) -> bool:
+        """Interrupt the running cell; True if the sandbox became idle within the grace period."""
+        try:
+            self.km.interrupt_kernel()
+        except Exception:
+            return False
+        deadline = time.monotonic() + INTERRUPT_GRACE
+        while time.monotonic() < deadline:
+            try:
+                msg = self.kc.get_iopub_msg(timeout=0.1)
+            except Exception:
+                continue
+            if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                while True:  # drain the shell reply of the interrupted request
+                    try:
+                        self.kc.get_shell_msg(timeout=0.2)
+                    except Exception:
+                        break
+                return True
+        return False
+
+    def request(self, message: dict) -> str:
+        self.requests += 1
+        name = f"r{self.requests}"
+        path = self.inbox / f"{name}.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w") as f:
+            f.write(wire.dumps(message))
+        return name
+
+    def kill_strays(self) -> None:
+        """Kill every process in the sandbox but the kernel itself: none outlives its cell."""
+        if self.km is None:
+            return
+        if self._chain is None:
+            self._chain = self._find_chain()
+            if self._chain is None:
+                return
+        *wrappers, kernel = self._chain
+        init = wrappers[-1]
+        # the usual case, cheaply: the namespace's init has only the kernel, and the kernel has no children
+        try:
+            extra = [int(p) for p in Path(f"/proc/{init}/task/{init}/children").read_text().split() if int(p) != kernel]
+            for task in os.listdir(f"/proc/{kernel}/task"):
+                extra += [int(p) for p in Path(f"/proc/{kernel}/task/{task}/children").read_text().split()]
+        except (OSError, ValueError):
+            return
+        if not extra:
+            return
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                    children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+                except (OSError, ValueError, IndexError):
+                    continue
+        stack, doomed = list(extra), []
+        while stack:
+            p = stack.pop()
+            doomed.append(p)
+            stack.extend(children.get(p, []))
+        for p in doomed:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def _find_chain(self) -> list[int] | None:
+        """The launcher's pid, the bwrap processes below it and the kernel's pid (host pids)."""
+        pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
+        chain = [pid] if pid else []
+        while chain:
+            try:
+                kids = [int(p) for p in Path(f"/proc/{chain[-1]}/task/{chain[-1]}/children").read_text().split()]
+                argv = Path(f"/proc/{kids[0]}/cmdline").read_bytes().split(b"\0") if kids else []
+            except (OSError, ValueError):
+                return None
+            if not kids:
+                return None
+            chain.append(kids[0])
+            if not argv[0].endswith(b"bwrap"):
+                return chain if len(chain) >= 3 else None
+        return None
+
+    def shutdown(self) -> None:
+        try:
+            if self.kc is not None:
+                self.kc.stop_channels()
+            if self.km is not None:
+                self.km.shutdown_kernel(now=True)
+        except Exception:
+            pass
+        self.km = self.kc = None
+        self._chain = None
+
+    def cleanup(self) -> None:
+        self.shutdown()
+        shutil.rmtree(self.private, ignore_errors=True)
+
+
+def _copy_regular_files(src: Path, dest: Path, limit: int = 64 * 2**20) -> None:
+    """The submission's own files (never a notebook, never a link), for the sandbox's working folder."""
+    dest.mkdir(mode=0o755)
+    total = 0
+    for root, dirs, files in os.walk(src, followlinks=False):
+        rel = Path(root).relative_to(src)
+        dirs[:] = [d for d in dirs if not (Path(root) / d).is_symlink() and not d.startswith(".")]
+        for name in files:
+            path = Path(root) / name
+            if path.is_symlink() or not path.is_file() or name.endswith(".ipynb") or name == "timestamp.txt":
+                continue
+            total += path.stat().st_size
+            if total > limit:
+                return
+            (dest / rel).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest / rel / name, follow_symlinks=False)
+
+
+class GraderKernel(IPythonKernel):
+    implementation = "cnn-course-grader"
+    implementation_version = "1"
+    banner = "cnn-course grading kernel (the student's code runs in a sandbox)"
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.workdir = Path.cwd()
+        self.assignment = self.workdir.name
+        self.cells: CourseCells | None = None
+        self.load_error: str | None = None
+        try:
+            self.cells = CourseCells.from_gradebook(os.environ["CNN_COURSE_DB_URL"],
+                                                    os.environ.get("CNN_COURSE_ID", "cnn-course"), self.assignment)
+        except Exception as exc:  # grading without knowing the tests would run them in the sandbox: refuse
+            self.load_error = f"the grading kernel could not read the course's test cells: {type(exc).__name__}: {exc}"
+        self.sandbox: Sandbox | None = None
+        self.banned: dict | None = None
+        self.protected: set[str] = set()
+        self.history: list[str | None] = []  # the sandbox cells that ran, to replay after a restart
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="sandbox")  # jupyter_client stays off the kernel's loop
+        self._prestart = None
+        self._cell_output_left, self._truncated = CELL_OUTPUT, False
+        self.output_left = NOTEBOOK_OUTPUT
+        atexit.register(self._cleanup)
+        self.shell.user_ns["__name__"] = "__main__"
+        if self.cells is not None:  # start the sandbox while nbgrader gets ready
+            self.sandbox = Sandbox(self.workdir)
+            self._prestart = self.pool.submit(self._start_sandbox)
+            import course_utils.checks  # noqa: F401  (the checks' imports, meanwhile)
+            import course_utils.training  # noqa: F401
+
+    def _start_sandbox(self) -> None:
+        """In the sandbox thread: start the kernel, load the worker and warm the course's imports."""
+        self.sandbox.start()
+        self.sandbox.execute("import autograder.worker as _w; __cnn_worker__ = _w.Worker(globals(), '/rpc'); del _w\n"
+                             "import torch, course_utils, course_utils.training")
+
+    # ---------------------------------------------------------------------------------------
+    # the sandbox
+
+    def _in_thread(self, fn, *args: Any, relay: bool = False, **kwargs: Any) -> Any:
+        """Run `fn` in the sandbox thread; relay its output here; an interrupt stops the wait."""
+        import concurrent.futures
+
+        queue: SimpleQueue = SimpleQueue()
+        cancel = threading.Event()
+        if relay:
+            kwargs["on_message"] = lambda kind, content: queue.put((kind, content))
+        if fn == self.sandbox.execute:
+            kwargs["cancel"] = cancel
+        future = self.pool.submit(fn, *args, **kwargs)
+        return self._wait(future, queue, cancel)
+
+    def _wait(self, future, queue: SimpleQueue | None = None, cancel: threading.Event | None = None) -> Any:
+        import concurrent.futures
+
+        def drain() -> None:
+            if queue is None:
+                return
+            while True:
+                try:
+                    kind, content = queue.get_nowait()
+                except Empty:
+                    return
+                self._relay(kind, content)
+        try:
+            while True:
+                done, _ = concurrent.futures.wait([future], timeout=0.02)
+                drain()
+                if done:
+                    return future.result()
+        except KeyboardInterrupt:
+            if cancel is not None:
+                cancel.set()
+            concurrent.futures.wait([future], timeout=10)
+            raise
+
+    def _ensure_sandbox(self) -> Sandbox:
+        if self._prestart is not None:
+            prestart, self._prestart = self._prestart, None
+            self._wait(prestart)
+        if self.sandbox is None:
+            self.sandbox = Sandbox(self.workdir)
+        if self.sandbox.km is None:
+            self._in_thread(self.sandbox.start)
+            self.banned = None
+            self._in_thread(self.sandbox.execute,
+                            "import autograder.worker as _w; __cnn_worker__ = _w.Worker(globals(), '/rpc'); del _w")
+        return self.sandbox
+
+    def _ensure_bans(self) -> None:
+        if self.banned is None:
+            groups = self.cells.banned_groups() if self.cells else []
+            reply, answers = self._in_thread(self.sandbox.execute, (
+                f"import autograder.bans as _b; __import__('IPython').display.publish_display_data("
+                f"{{{MIME!r}: __import__('json').dumps(_b.install({groups!r}))}}); del _b"))
+            if reply.get("status") != "ok" or not answers:
+                raise RuntimeError(f"could not switch off the banned operations in the sandbox: {reply.get('evalue')}")
+            self.banned = wire.loads(answers[-1])
+
+    def _recover(self) -> None:
+        """After an interrupt: a sandbox that does not stop is killed and started again, and the student's
+        earlier cells run again in it."""
+        if self._in_thread(self.sandbox.interrupt):
+            return
+        self._in_thread(self.sandbox.shutdown)
+        self._ensure_sandbox()
+        for code in self.history:
+            if code == "<bans>":
+                self._ensure_bans()
+            elif code is not None:
+                try:
+                    self._in_thread(self.sandbox.execute, code, deadline=time.monotonic() + 30)
+                except TimeoutError:
+                    self._in_thread(self.sandbox.interrupt)
+        self._in_thread(self.sandbox.kill_strays)
+
+    def _relay(self, kind: str, content: dict) -> None:
+        """Show what the student's code printed or displayed, within the output budget."""
+        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
+        if size > self._cell_output_left or size > self.output_left:
+            if not self._truncated:
+                self._truncated = True
+                sys.stdout.write("\n[the grader dropped the rest of this cell's output: over the output limit]\n")
+            return
+        self._cell_output_left -= size
+        self.output_left -= size
+        if kind == "stream":
+            stream = sys.stderr if content.get("name") == "stderr" else sys.stdout
+            stream.write(content.get("text", ""))
+            return
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if kind == "execute_result":
+            content = dict(content, execution_count=self.shell.execution_count)
+        self.session.send(self.iopub_socket, kind, content, self.get_parent("shell"), ident=self._topic(kind))
+
+    def _execute_student(self, code: str) -> tuple[dict, list]:
+        """Run the student's `code` in the sandbox with its output relayed; recover from an interrupt."""
+        self._cell_output_left, self._truncated = CELL_OUTPUT, False
+        try:
+            return self._in_thread(self.sandbox.execute, code, relay=True)
+        except KeyboardInterrupt:
+            self._recover()
+            raise
+        finally:
+            self._in_thread(self.sandbox.kill_strays)
+
+    # ---------------------------------------------------------------------------------------
+    # calls from test cells
+
+    def call_student(self, name: str, args: tuple, kwargs: dict) -> Any:
+        import torch
+
+        from course_utils.training import TensorLoader
+
+        sandbox = self._ensure_sandbox()
+        message = wire.encode_call(args, kwargs)
+        message["name"] = name
+        message["rng"] = wire.encode_tensor(torch.get_rng_state())
+        request = sandbox.request(message)
+        try:
+            reply, answers = self._execute_student(f"__cnn_worker__.call({request!r})")
+        finally:
+            try:
+                (sandbox.inbox / f"{request}.json").unlink()
+            except OSError:
+                pass
+        if not answers:
+            detail = f"{reply.get('ename')}: {reply.get('evalue')}" if reply.get("status") == "error" else "no answer"
+            raise RuntimeError(f"the grader could not call {name} in the sandbox ({detail})")
+        answer = wire.loads(answers[-1])
+        if answer.get("rng") is not None:
+            try:
+                torch.set_rng_state(wire.Decoder().tensor(answer["rng"]))
+            except (wire.WireError, RuntimeError):
+                pass
+        if "error" in answer:
+            raise _rebuild_error(answer["error"])
+        try:
+            result = wire.Decoder(answer, loader_class=TensorLoader).decode(answer["result"])
+            after = answer.get("after", {})
+            decoder = wire.Decoder(answer.get("after_tables"), loader_class=TensorLoader)
+            after_args = [None if a is None else decoder.decode(a) for a in after.get("args", [])]
+            after_kwargs = [None if after.get("kwargs", {}).get(k) is None else decoder.decode(after["kwargs"][k])
+                            for k in kwargs]
+        except (wire.WireError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise TypeError(f"{name} returned something the grader cannot check: {exc}") from None
+        wire.apply_after(list(args) + list(kwargs.values()), after_args + after_kwargs)
+        return result
+
+    def _sync_names(self) -> None:
+        self._ensure_sandbox()
+        reply, answers = self._in_thread(self.sandbox.execute, "__cnn_worker__.names()")
+        names = []
+        if answers:
+            try:
+                names = [n for n in wire.loads(answers[-1]).get("names", []) if isinstance(n, str)]
+            except (wire.WireError, ValueError):
+                names = []
+        ns = self.shell.user_ns
+        for name in names:
+            if name.isidentifier() and name not in self.protected:
+                ns[name] = StudentFunction(self, name)
+
+    # ---------------------------------------------------------------------------------------
+    # the kernel protocol
+
+    def _reply(self, status: str = "ok", **extra: Any) -> dict:
+        content = {"status": status, "execution_count": self.shell.execution_count, "user_expressions": {},
+                   "payload": []}
+        content.update(extra)
+        return content
+
+    def _error(self, ename: str, evalue: str) -> dict:
+        content = {"ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+        sys.stdout.flush()
+        self.session.send(self.iopub_socket, "error", content, self.get_parent("shell"), ident=self._topic("error"))
+        return self._reply("error", **content)
+
+    async def do_execute(self, code, silent, store_history=True, user_expressions=None, allow_stdin=False, *,
+                         cell_meta=None, cell_id=None):
+        if self.load_error is not None:
+            return self._error("GradingError", self.load_error)
+        kind = self.cells.kind(code)
+        if os.environ.get("CNN_GRADER_DEBUG"):
+            started = time.monotonic()
+            try:
+                return await self._do_execute(kind, code, silent, store_history, user_expressions, cell_meta, cell_id)
+            finally:
+                print(f"cnn-course-grader: {kind} cell {code[:40]!r} {time.monotonic() - started:.2f}s",
+                      file=sys.__stderr__, flush=True)
+        return await self._do_execute(kind, code, silent, store_history, user_expressions, cell_meta, cell_id)
+
+    async def _do_execute(self, kind, code, silent, store_history, user_expressions, cell_meta, cell_id):
+        if kind == "test":
+            try:
+                if not self.protected:  # a notebook without its setup cell: the checks still need their imports
+                    for setup in sorted(self.cells.setup):
+                        await super().do_execute(setup, True, False, None, False)
+                    self.protected = {n for n in self.shell.user_ns if not n.startswith("_")}
+                self._ensure_sandbox()
+                self._sync_names()
+            except Exception as exc:
+                return self._error("GradingError", f"the sandbox is not available: {exc}")
+            return await super().do_execute(code, silent, store_history, user_expressions, False,
+                                            cell_meta=cell_meta, cell_id=cell_id)
+        if kind == "instructor":
+            return self._reply()
+        if store_history:
+            self.shell.execution_count += 1
+        try:
+            if kind == "setup":
+                self._ensure_sandbox()
+                self._cell_output_left, self._truncated = CELL_OUTPUT, False
+                queue: SimpleQueue = SimpleQueue()
+                future = self.pool.submit(self.sandbox.execute, code, lambda k, c: queue.put((k, c)))
+                reply = await super().do_execute(code, True, False, None, False)
+                self.protected = {n for n in self.shell.user_ns if not n.startswith("_")}
+                sandbox_reply, _ = self._wait(future, queue)
+                self.history.append(code)
+                if reply.get("status") != "ok":
+                    return self._error("GradingError", f"the setup cell failed in the grader: {reply.get('evalue')}")
+            else:
+                self._ensure_sandbox()
+                if self.banned is None:
+                    self._ensure_bans()
+                    self.history.append("<bans>")
+                self.history.append(None)
+                sandbox_reply, _ = self._execute_student(code)
+                self.history[-1] = code
+        except KeyboardInterrupt:
+            return self._error("KeyboardInterrupt", "the cell was interrupted (it ran past the time limit)")
+        except Exception as exc:
+            return self._error("GradingError", f"the sandbox failed: {type(exc).__name__}: {exc}")
+        if sandbox_reply.get("status") == "error":
+            return self._reply("error", ename=sandbox_reply.get("ename", "Error"),
+                               evalue=sandbox_reply.get("evalue", ""), traceback=sandbox_reply.get("traceback", []))
+        return self._reply()
+
+    async def do_shutdown(self, restart):
+        self._cleanup()
+        result = super().do_shutdown(restart)
+        return (await result) if hasattr(result, "__await__") else result
+
+    def _cleanup(self) -> None:
+        if self.sandbox is not None:
+            sandbox, self.sandbox = self.sandbox, None
+            try:
+                self.pool.submit(sandbox.cleanup).result(timeout=30)
+            except Exception:
+                shutil.rmtree(sandbox.private, ignore_errors=True)
+
+
+def main() -> None:
+    from ipykernel.kernelapp import IPKernelApp
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    IPKernelApp.launch_instance(kernel_class=GraderKernel)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""The sandbox's side of split grading: runs a student's function on plain data (runs in the sandbox only).
+
+The grader (``autograder.grader_kernel``) asks for a call by name; the arguments wait in a request
+file that only the grader can write (the sandbox sees that folder read-only). The answer, the
+function's result and what it did to its arguments (all in ``autograder.wire``'s format) or its
+exception as type name and message, is published as a display message of a private MIME type that
+the grader reads and never shows. The student's code can replace this object or forge an answer:
+that gains nothing, because an answer is only data, which the grader checks itself.
+"""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+
+from autograder import wire
+
+MIME = "application/x-cnn-course-rpc+json"
+
+
+class Worker:
+    def __init__(self, namespace: dict, inbox: str):
+        self.namespace = namespace
+        self.inbox = Path(inbox)
+
+    def _publish(self, message: dict) -> None:
+        from IPython.display import publish_display_data
+
+        publish_display_data({MIME: wire.dumps(message)})
+
+    def names(self) -> None:
+        """The callables the notebook defines (what a test cell may call)."""
+        names = sorted(name for name, value in list(self.namespace.items())
+                       if not name.startswith("_") and callable(value) and not isinstance(value, types.ModuleType))
+        self._publish({"names": names})
+
+    def call(self, request: str) -> None:
+        """Run the function the request names on its decoded arguments; publish the answer."""
+        from course_utils.training import TensorLoader
+
+        try:
+            message = wire.loads((self.inbox / f"{request}.json").read_text())
+            decoder = wire.Decoder(message, loader_class=TensorLoader)
+            args = [decoder.decode(a) for a in message["args"]]
+            kwargs = {k: decoder.decode(v) for k, v in message["kwargs"].items()}
+            fn = self.namespace.get(message["name"])
+            if fn is None:
+                raise NameError(f"name {message['name']!r} is not defined")
+        except Exception as exc:  # the grader's message could not be read: say so, as data
+            self._publish({"error": {"type": type(exc).__name__, "mro": [c.__name__ for c in type(exc).__mro__],
+                                     "message": f"the grader could not pass the arguments: {exc}"[:4000]}})
+            return
+        import torch
+
+        if message.get("rng") is not None:
+            torch.set_rng_state(decoder.tensor(message["rng"]))
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - the student's error, reported as data
+            answer = {"error": {"type": type(exc).__name__, "mro": [c.__name__ for c in type(exc).__mro__],
+                                "message": str(exc)[:4000]}}
+        else:
+            try:
+                answer = wire.encode_result(result, args, kwargs)
+            except wire.WireError as exc:
+                answer = {"error": {"type": "TypeError", "mro": ["TypeError", "Exception", "BaseException"],
+                                    "message": f"{message['name']} returned something the grader cannot check: {exc}"}}
+        answer["rng"] = wire.encode_tensor(torch.get_rng_state())
+        self._publish(answer)
