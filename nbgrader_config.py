@@ -42,13 +42,24 @@ import sys as _sys  # noqa: E402
 
 _NBGRADER = _os.path.basename(_sys.argv[0]) == "nbgrader" or _sys.argv[0].endswith(_os.path.join("nbgrader", "__main__.py"))
 
-# Students' code runs sandboxed under `nbgrader autograde` (autograder/sandbox.py: bubblewrap, no
-# network, only its own folder writable, memory/CPU/process limits), talking to nbgrader over Unix
-# sockets. CNN_COURSE_NO_SANDBOX=1 turns it off (for a machine without bubblewrap: say so to students).
+# Grading splits each submission in two (autograder/grader_kernel.py): the test cells run in a trusted
+# grading kernel, and the student's code only in a sandbox (autograder/sandbox.py: bubblewrap, no
+# network, no course files, memory/CPU/process/output limits), reached through plain data. The banned
+# ops are switched off for good inside the sandbox (autograder/bans.py). CNN_COURSE_NO_SANDBOX=1 grades
+# in one ordinary kernel instead (a machine without bubblewrap; trusted code only: say so to students).
 if _NBGRADER and _sys.argv[1:2] == ["autograde"] and _os.environ.get("CNN_COURSE_NO_SANDBOX", "") in ("", "0"):
     from autograder.sandbox import configure as _sandbox  # noqa: E402
 
     _sandbox(c)
+
+# A submission holding a symbolic link is never opened (nbgrader would read and write through it): it
+# scores zero with the reason printed; `collect` copies links as links, and its copies are read-only for
+# students (autograder/nbgrader_hooks.py).
+if _NBGRADER:
+    from autograder.nbgrader_hooks import reject_links as _reject_links  # noqa: E402
+
+    c.Autograde.pre_convert_hook = _reject_links
+    c.ExchangeFactory.collect = "autograder.nbgrader_hooks.SafeCollect"
 
 # Feedback shows test names, points and messages, never hidden test code (autograder/feedback.py).
 c.GenerateFeedback.preprocessors = [

@@ -37,10 +37,34 @@ def hide(source: str) -> str:
     return _REGION.sub(note, source)
 
 
+def hidden_lines(nb) -> set[str]:
+    """Every line of every hidden-test region of `nb` (stripped; short ones, like a lone `)`, left out)."""
+    lines = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            for region in _REGION.findall(cell.source):
+                lines.update(line.strip() for line in region.splitlines()[1:-1] if len(line.strip()) >= 12)
+    return lines
+
+
+def scrub(text: str, lines: set[str]) -> str:
+    """`text` without any line that quotes a hidden test line."""
+    if not lines or not isinstance(text, str):
+        return text
+    kept = [line if not any(hidden in line for hidden in lines) else "(a line of a hidden test, not shown)"
+            for line in text.split("\n")]
+    return "\n".join(kept)
+
+
 class HideHiddenTests(Preprocessor):
-    """Hide hidden test code and tracebacks in graded cells (for generate_feedback)."""
+    """Hide hidden test code and tracebacks in graded cells (for generate_feedback); and any output line of
+    any cell that quotes hidden test code."""
 
     enabled = Bool(True, help="nbconvert skips preprocessors that are not enabled").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        self._hidden = hidden_lines(nb)
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         meta = cell.metadata.get("nbgrader", {})
@@ -52,4 +76,14 @@ class HideHiddenTests(Preprocessor):
                     output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
                 elif had_hidden and output.get("output_type") == "stream" and output.get("name") == "stderr":
                     output["text"] = "(output of hidden tests not shown)\n"
+        hidden = getattr(self, "_hidden", set())
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if "text" in output:
+                output["text"] = scrub(output["text"], hidden)
+            for mime, value in output.get("data", {}).items():
+                if mime.startswith("text/") and isinstance(value, str):
+                    output["data"][mime] = scrub(value, hidden)
+            if "evalue" in output:
+                output["evalue"] = scrub(output["evalue"], hidden)
+                output["traceback"] = [scrub(t, hidden) for t in output.get("traceback", [])]
         return cell, resources

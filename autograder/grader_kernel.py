@@ -469,10 +469,12 @@ class GraderKernel(IPythonKernel):
             self.banned = wire.loads(answers[-1])
 
     def _recover(self) -> None:
-        """After an interrupt: a sandbox that does not stop is killed and started again, and the student's
-        earlier cells run again in it."""
-        if self._in_thread(self.sandbox.interrupt):
-            return
+        """After an interrupt: a sandbox that does not stop within the grace period is started again."""
+        if not self._in_thread(self.sandbox.interrupt):
+            self._restart()
+
+    def _restart(self) -> None:
+        """A new sandbox, in which the student's earlier cells run again (their output not shown)."""
         self._in_thread(self.sandbox.shutdown)
         self._ensure_sandbox()
         for code in self.history:
@@ -481,8 +483,11 @@ class GraderKernel(IPythonKernel):
             elif code is not None:
                 try:
                     self._in_thread(self.sandbox.execute, code, deadline=time.monotonic() + 30)
-                except TimeoutError:
-                    self._in_thread(self.sandbox.interrupt)
+                except (TimeoutError, SandboxDied):
+                    if self.sandbox.km is None:
+                        self._ensure_sandbox()
+                    else:
+                        self._in_thread(self.sandbox.interrupt)
         self._in_thread(self.sandbox.kill_strays)
 
     def _relay(self, kind: str, content: dict) -> None:
@@ -513,6 +518,9 @@ class GraderKernel(IPythonKernel):
         except KeyboardInterrupt:
             self._recover()
             raise
+        except SandboxDied:
+            self._restart()
+            raise
         finally:
             self._in_thread(self.sandbox.kill_strays)
 
@@ -531,6 +539,8 @@ class GraderKernel(IPythonKernel):
         request = sandbox.request(message)
         try:
             reply, answers = self._execute_student(f"__cnn_worker__.call({request!r})")
+        except SandboxDied:
+            raise RuntimeError(f"{name} was stopped: over the memory limit, or it killed its own kernel") from None
         finally:
             try:
                 (sandbox.inbox / f"{request}.json").unlink()
@@ -641,6 +651,9 @@ class GraderKernel(IPythonKernel):
                 self.history[-1] = code
         except KeyboardInterrupt:
             return self._error("KeyboardInterrupt", "the cell was interrupted (it ran past the time limit)")
+        except SandboxDied:
+            return self._error("SandboxDied", "the student's code was stopped: over the memory limit, or it "
+                                              "killed its own kernel. The cells before it were run again.")
         except Exception as exc:
             return self._error("GradingError", f"the sandbox failed: {type(exc).__name__}: {exc}")
         if sandbox_reply.get("status") == "error":

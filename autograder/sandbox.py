@@ -200,8 +200,8 @@ def launch(connection_file: str, kernel_args: tuple[str, ...] = ()) -> None:
     copy = private / "connection.json"
     copy.write_text(json.dumps(connection))
     command = bwrap_command(connection, str(copy), private, files, inbox, kernel_args)
-    if _memory_cgroup(SANDBOX_MEMORY) is None:
-        _limit(resource.RLIMIT_AS, SANDBOX_MEMORY)
+    _memory_cgroup(SANDBOX_MEMORY)  # all its processes together (as root)
+    _limit(resource.RLIMIT_AS, SANDBOX_MEMORY)  # and each one: a huge allocation is a MemoryError
     _limit(resource.RLIMIT_CPU, SANDBOX_CPU_SECONDS)
     if _pids_cgroup(SANDBOX_PROCESSES) is None:
         _limit(resource.RLIMIT_NPROC, SANDBOX_PROCESSES)
