@@ -68,6 +68,13 @@ def students(course: Path, assignment: str) -> list[str]:
 
 def check_submission(folder: Path, expected: list[str], outcome: Outcome) -> bool:
     """Repair what is safe to repair in `folder`; return False when nothing can be graded."""
+    from autograder.nbgrader_hooks import links_in, reject_links
+
+    links = ["."] if folder.is_symlink() else links_in(folder)
+    if links:  # never opened: graded as the blank notebook, the submission kept aside (as nbgrader's hook does)
+        reject_links(notebooks=[str(folder / name) for name in expected])
+        outcome.notes.append(f"zero: the submission holds symbolic links ({', '.join(links[:5])}); "
+                             f"kept in rejected/{folder.parent.name}/")
     present = sorted(p.name for p in folder.glob("*.ipynb"))
     missing = [name for name in expected if name not in present]
     extra = [name for name in present if name not in expected]
