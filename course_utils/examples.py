@@ -27,7 +27,7 @@ def seed000_input() -> torch.Tensor:
 
 def seed000_filter() -> torch.Tensor:
     """Seed 000's 3x3 filter [[0, -1, 1], [1, 0, 0], [0, -1, 1]] as (kh, kw)."""
-    return get_kernel("seed000")
+    return get_kernel("filter_6x6")
 
 
 def seed003_single() -> tuple[torch.Tensor, torch.Tensor]:

@@ -18,7 +18,7 @@ _KERNELS: dict[str, tuple[tuple[tuple[float, ...], ...], str]] = {
     "diag": (((1.0, -1.0), (-1.0, 1.0)), "[[1, -1], [-1, 1]]: mixed difference, finds corners and diagonals"),
     # seed 001, part 4: the setosa.io image-kernel set
     "bottom_sobel": (((-1, -2, -1), (0, 0, 0), (1, 2, 1)), "Sobel, bright below dark"),
-    "top_sobel": (((1, 2, 1), (0, 0, 0), (-1, -2, -1)), "Sobel, bright above dark (seed 001 printed -1 for the first 1)"),
+    "top_sobel": (((1, 2, 1), (0, 0, 0), (-1, -2, -1)), "Sobel, bright above dark"),
     "left_sobel": (((1, 0, -1), (2, 0, -2), (1, 0, -1)), "Sobel, bright left of dark"),
     "right_sobel": (((-1, 0, 1), (-2, 0, 2), (-1, 0, 1)), "Sobel, bright right of dark"),
     "sharpen": (((0, -1, 0), (-1, 5, -1), (0, -1, 0)), "sharpen: the centre minus its four neighbours"),
@@ -27,7 +27,7 @@ _KERNELS: dict[str, tuple[tuple[tuple[float, ...], ...], str]] = {
     "outline": (((-1, -1, -1), (-1, 8, -1), (-1, -1, -1)), "outline: the centre minus all eight neighbours"),
     "identity": (((0, 0, 0), (0, 1, 0), (0, 0, 0)), "identity: copies the image"),
     # seed 000: the 3x3 filter of the VALID / SAME / FULL examples
-    "seed000": (((0, -1, 1), (1, 0, 0), (0, -1, 1)), "seed 000's filter for the 6x6 example"),
+    "filter_6x6": (((0, -1, 1), (1, 0, 0), (0, -1, 1)), "the 3x3 filter of the 6x6 example in 01"),
 }
 
 #: seed 001's ``top_sobel`` as printed, with its typo (-1 where Sobel has 1); kept to show the fix.

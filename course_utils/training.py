@@ -26,8 +26,8 @@ from torch import nn
 from course_utils import data
 
 __all__ = ["COURSE_RECIPE", "MEAN", "OPTIMIZERS", "SEED_RECIPE", "STD", "Epoch", "Recipe", "RecordingLoss",
-           "ScheduledOptimizer", "TensorLoader", "choose_device", "fashion_mnist", "fit", "make_optimizer",
-           "quick", "seed_everything", "set_threads", "setup"]
+           "ScheduledOptimizer", "TensorLoader", "choose_device", "fashion_mnist", "fit", "gradient_norms",
+           "make_optimizer", "quick", "seed_everything", "set_threads", "setup"]
 
 #: Mean and standard deviation of Fashion-MNIST's training pixels in [0, 1] (tests recompute them).
 MEAN, STD = 0.2860, 0.3530
@@ -187,6 +187,18 @@ class ScheduledOptimizer:
 
     def __getattr__(self, name: str):
         return getattr(self.optimizer, name)
+
+
+def gradient_norms(net: nn.Module, X: torch.Tensor, y: torch.Tensor, loss_fn: Callable | None = None) -> dict[str, float]:
+    """Norm of the loss's gradient for each weight tensor of `net` (biases left out), first layer first.
+
+    One forward and backward pass on the batch X (N, ...), labels y (N,); `loss_fn` defaults to cross
+    entropy. The network's own gradients are left untouched.
+    """
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    weights = {name: p for name, p in net.named_parameters() if name.endswith("weight")}
+    grads = torch.autograd.grad(loss_fn(net(X), y), list(weights.values()))
+    return {name.removesuffix(".weight"): float(g.norm()) for name, g in zip(weights, grads)}
 
 
 def make_optimizer(net: nn.Module, recipe: Recipe, steps: int):

@@ -246,8 +246,9 @@ def test_notebook_runs_in_jupyterlab_and_every_widget_renders(browser, lab, path
 # --- each topic's main widget, moved with the keyboard --------------------------------------------
 
 def _interact_01(page) -> None:
-    """Step the sliding-window explorer once with ArrowRight: the equation must become seed 003's 25."""
-    widget = page.locator(f"{PANEL} .jupyter-widgets.widget-vbox").first
+    """Step the sliding-window explorer once with ArrowRight: the worked 3x3 example's equation must become 25."""
+    # the first widget of 01 is the shift explorer; the sliding-window explorer is the one with a mode menu
+    widget = page.locator(f"{PANEL} .jupyter-widgets.widget-vbox", has_text="mode").first
     equation = widget.locator(".widget-html").first
     assert "= 19" in equation.inner_text()
     before = widget.locator("img").first.get_attribute("src")
@@ -280,7 +281,7 @@ def _interact_03(page) -> None:
     """Raise the pooling explorer's kernel from 2 to 3 with ArrowRight: the readout must give torch's max."""
     widget = page.locator(f"{PANEL} .jupyter-widgets.widget-vbox").first
     readout = widget.locator(".widget-html").first
-    assert "max of the window = 4" in readout.inner_text()  # seed 003's arange(9), kernel 2
+    assert "max of the window = 4" in readout.inner_text()  # arange(9) as 3x3, kernel 2
     widget.locator(".noUi-handle, .ui-slider-handle").first.focus()  # the first slider is the kernel
     page.keyboard.press("ArrowRight")
     X = torch.arange(9.0).reshape(1, 1, 3, 3)
@@ -294,7 +295,7 @@ def _interact_02(page) -> None:
     must give PyTorch's new number of output rows (kernel 2, stride 2, padding 1)."""
     widget = page.locator(f"{PANEL} .jupyter-widgets.widget-vbox").first
     formula = widget.locator(".widget-html").first
-    assert "PyTorch: 3 ✓" in formula.inner_text()  # seed 004: 5x5 -> 3x3
+    assert "PyTorch: 3 ✓" in formula.inner_text()  # 5x5, kernel 2, stride 2, padding 1 -> 3x3
     widget.locator(".noUi-handle, .ui-slider-handle").first.focus()  # the first slider: input rows
     page.keyboard.press("ArrowRight")
     rows = F.conv2d(torch.zeros(1, 1, 6, 5), torch.zeros(1, 1, 2, 2), stride=2, padding=1).shape[2]

@@ -120,6 +120,17 @@ def test_fit_is_reproducible_and_uses_the_given_functions():
     assert first[-1].test_accuracy == _evaluate(net, [(X, y)]) == second[-1].test_accuracy
 
 
+def test_gradient_norms_are_autograds_per_weight_and_leave_the_net_alone():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(12, 5), nn.Sigmoid(), nn.Linear(5, 3))
+    X, y = torch.randn(8, 1, 3, 4), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    norms = training.gradient_norms(net, X, y)
+    assert list(norms) == ["1", "3"] and all(p.grad is None for p in net.parameters())
+    nn.functional.cross_entropy(net(X), y).backward()
+    assert norms["1"] == pytest.approx(float(net[1].weight.grad.norm()))
+    assert norms["3"] == pytest.approx(float(net[3].weight.grad.norm()))
+
+
 def test_quick_mode_follows_the_environment(monkeypatch):
     monkeypatch.setenv("COURSE_QUICK", "1")
     assert training.quick()

@@ -18,8 +18,8 @@ from course_utils import data, kernels
 from course_utils.plotting import FigureImage, MatrixView, WindowHighlight, figure_to_png, new_figure
 from course_utils.widgets import convolution as cw
 
-SEED000 = "seed 000: 6x6 input, 3x3 filter"
-SEED003 = "seed 003: 3x3 input, 2x2 kernel"
+SEED000 = "6x6 input, 3x3 filter"
+SEED003 = "3x3 input 0…8, 2x2 kernel 0…3"
 
 
 def _torch_corr(X, K, mode):
@@ -67,6 +67,49 @@ def test_partial_redraw_is_pixel_identical_to_a_full_one():
     full = figure_to_png(explorer.figure)
     assert np.array_equal(_pixels(incremental), _pixels(full))
     assert np.array_equal(_pixels(incremental), _pixels(explorer.render_naive(step=14)))
+
+
+# --- shifting the input (why convolution) ------------------------------------------------------
+
+def _moved(X, dy, dx):
+    """Independent of cw.shift_image: pad on one side, crop the other (zeros come in)."""
+    H, W = X.shape
+    padded = F.pad(X, (max(dx, 0), max(-dx, 0), max(dy, 0), max(-dy, 0)))
+    return padded[max(-dy, 0):max(-dy, 0) + H, max(-dx, 0):max(-dx, 0) + W]
+
+
+@pytest.mark.parametrize("dy, dx", [(0, 0), (0, 1), (1, 0), (-2, 3), (3, -3)])
+def test_shift_image_moves_and_fills_with_zeros(dy, dx):
+    X = torch.arange(1.0, 31.0).reshape(5, 6)
+    assert torch.equal(cw.shift_image(X, dy, dx), _moved(X, dy, dx))
+
+
+@pytest.mark.parametrize("image", list(cw.SHIFT_IMAGES))
+@pytest.mark.parametrize("kernel", ["left_sobel", "outline", "diag"])
+@pytest.mark.parametrize("dy, dx", [(0, 1), (1, 1), (-3, 2)])
+def test_shift_explorer_displays_torchs_maps_and_they_move_with_the_input(image, kernel, dy, dx):
+    explorer = cw.shift_explorer()
+    explorer.set(image=image, kernel=kernel, dy=dy, dx=dx)
+    shown = explorer.displayed_maps()
+    X = cw.SHIFT_IMAGES[image]()
+    K = kernels.get_kernel(kernel, torch.float64)[None, None]
+    feature = F.relu(F.conv2d(X[None, None], K))
+    feature_moved = F.relu(F.conv2d(_moved(X, dy, dx)[None, None], K))
+    assert torch.allclose(shown["feature"], feature[0, 0]) and torch.allclose(shown["feature_shifted"], feature_moved[0, 0])
+    assert torch.allclose(shown["pooled"], F.max_pool2d(feature, 2)[0, 0])
+    assert torch.allclose(shown["pooled_shifted"], F.max_pool2d(feature_moved, 2)[0, 0])
+    # equivariance: the map of the moved input is the moved map (the canvas keeps the picture inside)
+    assert torch.allclose(feature_moved[0, 0], _moved(feature[0, 0], dy, dx))
+    assert explorer.state.equivariance_error == 0 and "exactly" in explorer.caption.value
+
+
+def test_max_pooling_keeps_more_of_the_map_in_place_than_the_feature_map():
+    """A one-pixel shift moves the thin responses of an edge kernel off their cells; 2x2 max pooling keeps most."""
+    for image in cw.SHIFT_IMAGES:
+        state = cw.shift_state(image, "left_sobel", 0, 1)
+        assert state.pooled_similarity > state.feature_similarity, (image, state.feature_similarity, state.pooled_similarity)
+    unmoved = cw.shift_state("X 9x9", "outline", 0, 0)
+    assert unmoved.feature_similarity == pytest.approx(1.0) and unmoved.pooled_similarity == pytest.approx(1.0)
 
 
 # --- sliding window -----------------------------------------------------------------------------
@@ -177,7 +220,7 @@ def test_channels_view_displays_one_map_per_output_channel(mixing):
 
 
 def test_sum_mixing_equals_summing_three_single_channel_maps():
-    state = cw.channels_state("sum over R, G, B (seed 001)", "outline")
+    state = cw.channels_state("sum over R, G, B", "outline")
     K = kernels.get_kernel("outline", torch.float64)
     per_channel = sum(_torch_corr(state.X[c], K, "valid") for c in range(3))
     assert torch.allclose(state.Y[0], per_channel)
@@ -192,7 +235,7 @@ def test_widget_benchmark_prints_one_json_line_with_every_widget():
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
     report = json.loads(lines[0])["widgets"]
-    assert {"sliding_window", "kernel_gallery", "channels"} <= set(report)
+    assert {"shift", "sliding_window", "kernel_gallery", "channels"} <= set(report)
     for figures in report.values():
         assert figures["median_ms"] > 0 and figures["naive_median_ms"] > 0 and figures["updates"] == 3
 

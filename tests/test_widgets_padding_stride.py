@@ -98,7 +98,7 @@ def test_seed004_floor_never_reads_the_last_padded_row_and_column():
 
 def test_padding_2_1_is_two_rows_on_both_sides_and_one_column_on_both_sides():
     widget = ps.conv_arithmetic_explorer()
-    widget.preset.value = "seed 004: padding=(2, 1), 5×5, kernel 3"
+    widget.preset.value = "padding=(2, 1), 5×5, kernel 3"
     state = widget.state
     assert state.padded.shape == F.pad(torch.ones(5, 5), (1, 1, 2, 2)).shape == (9, 7)
     shown = widget.displayed_categories()
@@ -150,7 +150,7 @@ def test_preset_menu_follows_the_sliders():
     widget = ps.conv_arithmetic_explorer()
     widget.set(sh=1)
     assert widget.preset.value == ps.CUSTOM
-    widget.preset.value = "seed 003: stride (2, 2)"
+    widget.preset.value = "4×4, kernel 2, stride (2, 2)"
     assert widget.state.output.shape == (2, 2)
     assert torch.equal(widget.displayed_output(), torch.tensor([[24.0, 36.0], [72.0, 84.0]], dtype=torch.float64))
 
@@ -186,7 +186,7 @@ def test_receptive_field_of_seed001s_three_layers_grows_3_5_7():
     widget = ps.receptive_field_explorer()
     assert widget.state.fields == [1, 3, 5, 7]
     assert [r[2] for r in widget.displayed_regions()] == [7, 5, 3]
-    widget.preset.value = "seed 003's LeNet: conv 5, pool 2, conv 3, pool 2"
+    widget.preset.value = "the ReLU LeNet of 06: conv 5, pool 2, conv 3, pool 2"
     assert widget.state.fields[-1] == 12
     widget.set(layers=2)
     assert widget.controls["k3"].disabled and not widget.controls["k2"].disabled

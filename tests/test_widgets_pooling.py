@@ -46,7 +46,7 @@ def test_winner_is_the_maximum_of_the_window_and_padding_is_minus_infinity():
 
 def test_window_slider_through_the_observe_path():
     widget = pw.pooling_explorer()
-    widget.controls["input"].value = "seed 002: channel 1, 4x4"
+    widget.controls["input"].value = "two-channel 4x4: channel 1"
     widget.controls["stride"].value = 1
     widget.controls["window"].value = 5
     assert widget.state.row == 1 and widget.state.col == 2

@@ -1,4 +1,4 @@
-"""Widgets of 01_convolution: the sliding window, the kernel gallery, the channels view.
+"""Widgets of 01_convolution: shifting an image, the sliding window, the kernel gallery, the channels view.
 
 Outputs are PyTorch's own (``course_utils.oracles``); the only arithmetic here is the one window
 the explorer spells out.
@@ -18,17 +18,151 @@ from course_utils.plotting import FeatureMapGrid, MatrixView, WindowHighlight, f
 from course_utils.widgets.base import CourseWidget
 
 __all__ = [
-    "ChannelsState", "ChannelsView", "EXAMPLES", "GalleryState", "KernelGallery", "MIXINGS",
-    "SlidingWindowExplorer", "WindowState", "channels_state", "channels_view", "kernel_gallery",
-    "kernel_gallery_state", "sliding_window_explorer", "sliding_window_state",
+    "ChannelsState", "ChannelsView", "EXAMPLES", "GalleryState", "KernelGallery", "MIXINGS", "SHIFT_IMAGES",
+    "ShiftExplorer", "ShiftState", "SlidingWindowExplorer", "WindowState", "channels_state", "channels_view",
+    "kernel_gallery", "kernel_gallery_state", "shift_explorer", "shift_image", "shift_state",
+    "sliding_window_explorer", "sliding_window_state",
 ]
+
+# ------------------------------------------------------------------------------------------------
+# 0. why convolution: a shifted input gives a shifted feature map
+
+MAX_SHIFT = 3
+SHIFT_MARGIN = MAX_SHIFT + 1  # zeros around the picture: no shift pushes any of it off the canvas
+
+
+def _on_canvas(image: torch.Tensor) -> torch.Tensor:
+    """`image` (H, W) scaled to [0, 1] in the middle of a zero canvas with SHIFT_MARGIN on every side."""
+    image = image.double() / float(image.max())
+    return F.pad(image, (SHIFT_MARGIN,) * 4)
+
+
+SHIFT_IMAGES = {
+    "X 9x9": lambda: _on_canvas(data.x_image()),
+    "checkerboard 8x8": lambda: _on_canvas(data.checkerboard()),
+    "edge 7x6": lambda: _on_canvas(data.edge_image()),
+}
+SHIFT_KERNELS = ("left_sobel", "top_sobel", "outline", "diag", "blur")
+
+
+def shift_image(X: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """X (H, W) moved dy rows down and dx columns right; what leaves the grid is lost, zeros come in."""
+    H, W = X.shape
+    out = torch.zeros_like(X)
+    rows_to, rows_from = slice(max(dy, 0), H + min(dy, 0)), slice(max(-dy, 0), H - max(dy, 0))
+    cols_to, cols_from = slice(max(dx, 0), W + min(dx, 0)), slice(max(-dx, 0), W - max(dx, 0))
+    out[rows_to, cols_to] = X[rows_from, cols_from]
+    return out
+
+
+def _similarity(A: torch.Tensor, B: torch.Tensor) -> float:
+    """Cosine similarity of two maps of one shape: 1 when identical, 0 when they share no response."""
+    norm = float(A.norm() * B.norm())
+    return float((A * B).sum()) / norm if norm > 0 else 1.0
+
+
+@dataclass
+class ShiftState:
+    """An image and its shifted copy through conv + ReLU and 2x2 max pooling. Tensors are float64."""
+
+    image: torch.Tensor           # (H, W) the picture on its zero canvas
+    shifted: torch.Tensor         # (H, W) the same, moved by (dy, dx)
+    kernel: torch.Tensor          # (kh, kw)
+    feature: torch.Tensor         # ReLU(F.conv2d(image, kernel)), valid
+    feature_shifted: torch.Tensor  # ReLU(F.conv2d(shifted, kernel))
+    pooled: torch.Tensor          # F.max_pool2d(feature, 2)
+    pooled_shifted: torch.Tensor  # F.max_pool2d(feature_shifted, 2)
+    shift: tuple[int, int]
+    equivariance_error: float     # max |feature_shifted - feature moved by (dy, dx)|: 0 = equivariant
+    feature_similarity: float     # feature_shifted vs feature, not realigned: how much stayed in place
+    pooled_similarity: float      # the same after max pooling
+
+
+def shift_state(image: torch.Tensor | str, kernel: torch.Tensor | str, dy: int, dx: int) -> ShiftState:
+    """Shift `image` (H, W, or a name in SHIFT_IMAGES) by (dy, dx) and run both through one conv layer."""
+    if isinstance(image, str):
+        image = SHIFT_IMAGES[image]()
+    if isinstance(kernel, str):
+        kernel = kernels.get_kernel(kernel)
+    image, kernel = image.double(), kernel.double()
+    shifted = shift_image(image, dy, dx)
+    feature = torch.relu(oracles.corr2d(image, kernel))
+    feature_shifted = torch.relu(oracles.corr2d(shifted, kernel))
+    pooled = oracles.max_pool2d(feature[None, None], 2)[0, 0]
+    pooled_shifted = oracles.max_pool2d(feature_shifted[None, None], 2)[0, 0]
+    error = float((feature_shifted - shift_image(feature, dy, dx)).abs().max())
+    return ShiftState(image, shifted, kernel, feature, feature_shifted, pooled, pooled_shifted, (dy, dx), error,
+                      _similarity(feature, feature_shifted), _similarity(pooled, pooled_shifted))
+
+
+class ShiftExplorer(CourseWidget):
+    """Move the picture: the feature map moves with it; after max pooling, small moves barely show."""
+
+    def __init__(self) -> None:
+        self.caption = widgets.HTML()  # the equivariance check and the two similarities, in words
+        super().__init__()
+
+    def make_controls(self) -> dict[str, widgets.Widget]:
+        return {
+            "image": widgets.Dropdown(options=list(SHIFT_IMAGES), description="image"),
+            "kernel": widgets.Dropdown(options=list(SHIFT_KERNELS), description="kernel"),
+            "dy": widgets.IntSlider(0, min=-MAX_SHIFT, max=MAX_SHIFT, description="down"),
+            "dx": widgets.IntSlider(1, min=-MAX_SHIFT, max=MAX_SHIFT, description="right"),
+        }
+
+    def layout(self) -> widgets.Widget:
+        return widgets.VBox([widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
+                             self.caption, self.figure_image.image, self.errors])
+
+    def compute(self, image: str, kernel: str, dy: int, dx: int) -> ShiftState:
+        return shift_state(image, kernel, dy, dx)
+
+    def build_figure(self) -> Figure:
+        fig = new_figure(9, 5.6)
+        axes = fig.subplots(2, 3)
+        blank = torch.zeros(1, 1)
+        names = [["image", "feature", "pooled"], ["shifted", "feature_shifted", "pooled_shifted"]]
+        cmaps = ["gray", "magma", "magma"]
+        artists = {name: MatrixView(axes[r][c], blank, cmap=cmaps[c], numbers=False)
+                   for r in range(2) for c, name in enumerate(names[r])}
+        for r in range(2):  # the strongest response of each map
+            for c, name in enumerate(names[r]):
+                artists[f"peak_{name}"] = WindowHighlight(axes[r][c], color="deepskyblue", linewidth=2)
+        fig.subplots_adjust(left=0.02, right=0.98, top=0.93, bottom=0.02, wspace=0.1, hspace=0.18)
+        self.keep_artists(fig, artists)
+        return fig
+
+    def draw(self, state: ShiftState) -> None:
+        a = self.artists
+        dy, dx = state.shift
+        maps = {"image": (state.image, "input"), "shifted": (state.shifted, f"input moved ({dy}, {dx})"),
+                "feature": (state.feature, "ReLU(conv)"), "feature_shifted": (state.feature_shifted, "ReLU(conv) of the moved input"),
+                "pooled": (state.pooled, "2x2 max pooling"), "pooled_shifted": (state.pooled_shifted, "2x2 max pooling")}
+        for name, (values, title) in maps.items():
+            a[name].update(values, title=f"{title} {tuple(values.shape)}")
+            if name not in ("image", "shifted"):
+                row, col = divmod(int(values.argmax()), values.shape[1])
+                a[f"peak_{name}"].move(row, col, 1, 1)
+        a["peak_image"].set_visible(False)
+        a["peak_shifted"].set_visible(False)
+        exact = "exactly" if state.equivariance_error < 1e-9 else f"up to {state.equivariance_error:.3g}"
+        self.caption.value = (
+            f"The feature map of the moved input is the feature map moved by ({dy}, {dx}), {exact}. "
+            f"Left in place, the maps overlap by <b>{state.feature_similarity:.2f}</b> (1 = unchanged) "
+            f"before pooling and <b>{state.pooled_similarity:.2f}</b> after it.")
+
+    def displayed_maps(self) -> dict[str, torch.Tensor]:
+        """Every map as displayed, by name."""
+        return {name: self.artists[name].values() for name in
+                ("image", "shifted", "feature", "feature_shifted", "pooled", "pooled_shifted")}
+
 
 # ------------------------------------------------------------------------------------------------
 # 1. the sliding window
 
 EXAMPLES = {
-    "seed 003: 3x3 input, 2x2 kernel": examples.seed003_single,
-    "seed 000: 6x6 input, 3x3 filter": lambda: (examples.seed000_input(), examples.seed000_filter()),
+    "3x3 input 0…8, 2x2 kernel 0…3": examples.seed003_single,
+    "6x6 input, 3x3 filter": lambda: (examples.seed000_input(), examples.seed000_filter()),
 }
 
 
@@ -255,7 +389,7 @@ class KernelGallery(CourseWidget):
 # 3. channels
 
 MIXINGS = {
-    "sum over R, G, B (seed 001)": torch.tensor([[1.0, 1.0, 1.0]]),
+    "sum over R, G, B": torch.tensor([[1.0, 1.0, 1.0]]),
     "one map per input channel": torch.eye(3),
     "luminance": torch.tensor([[0.299, 0.587, 0.114]]),
     "red minus blue": torch.tensor([[1.0, 0.0, -1.0]]),
@@ -317,6 +451,10 @@ class ChannelsView(CourseWidget):
         return self.artists["grid"].displayed()[3:]
 
 
+def shift_explorer() -> ShiftExplorer:
+    return ShiftExplorer()
+
+
 def sliding_window_explorer() -> SlidingWindowExplorer:
     return SlidingWindowExplorer()
 
@@ -331,14 +469,17 @@ def channels_view() -> ChannelsView:
 
 def _benchmark_cases() -> list[tuple[str, object, list[dict]]]:
     """Control changes the benchmark times: what a student does with each widget."""
-    seed000 = "seed 000: 6x6 input, 3x3 filter"
-    window = ([{"example": seed000, "mode": "full", "step": 0}]
+    six_by_six = "6x6 input, 3x3 filter"
+    window = ([{"example": six_by_six, "mode": "full", "step": 0}]
               + [{"step": s} for s in range(1, 40)])
     gallery = [{"image": image, "kernel": kernel} for image in list(data.SYNTHETIC_IMAGES) + [PHOTO]
                for kernel in ("diff_x", "diff_y", "top_sobel", "sharpen", "blur", "outline", "emboss", "left_sobel")]
     channels = [{"mixing": mixing, "kernel": kernel} for kernel in ("outline", "blur", "left_sobel", "sharpen", "emboss")
                 for mixing in MIXINGS]
-    return [("sliding_window", SlidingWindowExplorer, window),
+    shift = [{"image": image, "kernel": kernel, "dy": dy, "dx": dx} for image in SHIFT_IMAGES
+             for kernel in ("left_sobel", "outline") for dy, dx in ((0, 1), (1, 1), (-2, 3), (0, 0))]
+    return [("shift", ShiftExplorer, shift),
+            ("sliding_window", SlidingWindowExplorer, window),
             ("kernel_gallery", KernelGallery, gallery),
             ("channels", ChannelsView, channels)]
 

@@ -212,7 +212,7 @@ class OptimizerCurves(CourseWidget):
 def compare_optimizers(build: Callable[[], nn.Module], train_epoch: Callable, evaluate_accuracy: Callable, *,
                        lrs: dict[str, float] | None = None, train_subset: int = 12000, test_subset: int = 2000,
                        epochs: int = 2, seed: int = 0) -> OptimizerCurves:
-    """Train a fresh `build()` with each optimizer of seed 004 (same seed, same data order) and compare.
+    """Train a fresh `build()` with each of the five optimizers (same seed, same data order) and compare.
 
     Quick mode: 2,000 training images, one epoch each.
     """

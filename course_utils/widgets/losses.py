@@ -149,8 +149,8 @@ class SoftmaxBars(CourseWidget):
 # --- 3. the reduction switch -------------------------------------------------------------------
 
 REDUCTION_EXAMPLES = {
-    "seed 000: p = [0.1, 0.2, 0.3, 0.4]": examples.seed000_bce,
-    "seed 000's unused five samples": examples.seed000_bce_unused,
+    "four samples: p = [0.1, 0.2, 0.3, 0.4]": examples.seed000_bce,
+    "five samples: p = [0.2, 0.8, 0.4, 0.1, 0.9]": examples.seed000_bce_unused,
 }
 
 

@@ -94,11 +94,11 @@ def _geometry(H, W, k, p, s, d) -> dict[str, int]:
 
 #: Named settings of the explorer: name -> control values.
 PRESETS: dict[str, dict[str, int]] = {
-    "seed 004: 5×5, kernel 2, stride 2, padding 1": _geometry(5, 5, 2, 1, 2, 1),
-    "seed 004: padding=(2, 1), 5×5, kernel 3": _geometry(5, 5, 3, (2, 1), 1, 1),
-    "seed 003: padding (1, 1)": _geometry(3, 3, 2, 1, 1, 1),
-    "seed 003: stride (2, 2)": _geometry(4, 4, 2, 0, 2, 1),
-    "seed 001 (d2l): stride (3, 2), padding 1": _geometry(3, 3, 2, 1, (3, 2), 1),
+    "5×5, kernel 2, stride 2, padding 1 (the floor)": _geometry(5, 5, 2, 1, 2, 1),
+    "padding=(2, 1), 5×5, kernel 3": _geometry(5, 5, 3, (2, 1), 1, 1),
+    "3×3, kernel 2, padding (1, 1)": _geometry(3, 3, 2, 1, 1, 1),
+    "4×4, kernel 2, stride (2, 2)": _geometry(4, 4, 2, 0, 2, 1),
+    "3×3, kernel 2, stride (3, 2), padding 1": _geometry(3, 3, 2, 1, (3, 2), 1),
     "floor drops input: 5×5, kernel 2, stride 2": _geometry(5, 5, 2, 0, 2, 1),
     "dilation 2: 7×7, kernel 3": _geometry(7, 7, 3, 0, 1, 2),
     "stride 2, dilation 2: rows skipped": _geometry(7, 7, 2, 0, 2, 2),
@@ -503,7 +503,7 @@ class ConvArithmeticExplorer(CourseWidget):
 
 
 def conv_arithmetic_explorer() -> ConvArithmeticExplorer:
-    """The conv-arithmetic explorer, on seed 004's 5×5 example."""
+    """The conv-arithmetic explorer, on the 5×5 example whose last padded row and column are never read."""
     return ConvArithmeticExplorer()
 
 
@@ -515,9 +515,9 @@ LAST_MAP_SIDE = 3  # the last map is 3x3 units: the input is made just large eno
 
 #: Named stacks: name -> [(kernel_size, stride), ...].
 RF_PRESETS: dict[str, list[tuple[int, int]]] = {
-    "three 3×3 layers, stride 1 (seed 001's picture)": [(3, 1)] * 3,
+    "three 3×3 layers, stride 1": [(3, 1)] * 3,
     "three 3×3 layers, stride 2": [(3, 2)] * 3,
-    "seed 003's LeNet: conv 5, pool 2, conv 3, pool 2": examples.seed003_lenet_layers(),
+    "the ReLU LeNet of 06: conv 5, pool 2, conv 3, pool 2": examples.seed003_lenet_layers(),
     "kernel 2 smaller than stride 3: gaps": [(2, 3), (2, 1)],
     "1×1 kernels see one pixel": [(1, 1), (1, 2), (1, 1)],
 }

@@ -16,9 +16,9 @@ from course_utils.widgets.base import CourseWidget
 __all__ = ["INPUTS", "PoolingExplorer", "PoolingState", "pooling_explorer", "pooling_state"]
 
 INPUTS = {
-    "seed 003: arange(9), 3x3": lambda: examples.seed003_single()[0],
-    "seed 002: channel 0, 4x4": lambda: examples.seed002_pool_input()[0, 0],
-    "seed 002: channel 1, 4x4": lambda: examples.seed002_pool_input()[0, 1],
+    "arange(9), 3x3": lambda: examples.seed003_single()[0],
+    "two-channel 4x4: channel 0": lambda: examples.seed002_pool_input()[0, 0],
+    "two-channel 4x4: channel 1": lambda: examples.seed002_pool_input()[0, 1],
     "signed 5x5 (negatives)": lambda: torch.randn(5, 5, generator=torch.Generator().manual_seed(3)).mul(4).round() - 3,
 }
 SAME_AS_KERNEL = "= kernel"
@@ -159,7 +159,7 @@ def pooling_explorer() -> PoolingExplorer:
 
 
 def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:  # noqa: N802 (the registry's name)
-    steps = [{"input": "seed 002: channel 0, 4x4", "kernel": 2, "stride": 1, "window": 0}] + \
+    steps = [{"input": "two-channel 4x4: channel 0", "kernel": 2, "stride": 1, "window": 0}] + \
             [{"window": w} for w in range(1, 9)]
     options = [{"kind": kind, "padding": p, "ceil_mode": ceil, "stride": 2}
                for kind in ("max", "avg") for p in (0, 1) for ceil in (False, True)]
