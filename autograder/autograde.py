@@ -143,12 +143,21 @@ def grade_one(course: Path, assignment: str, outcome: Outcome, timeout: float) -
             outcome.graded = True
             break
         if "database is locked" not in outcome.log or attempt == RETRIES:
-            lines = [line for line in outcome.log.splitlines() if "ERROR" in line or "Error" in line]
-            outcome.notes.append("nbgrader failed: " + (lines[-1].strip()[:300] if lines else f"exit {result.returncode}"))
+            outcome.notes.append("nbgrader failed: " + nbgrader_reason(outcome.log, result.returncode))
             break
         time.sleep(attempt)
     outcome.seconds = time.perf_counter() - start
     return outcome
+
+
+def nbgrader_reason(log: str, returncode: int | None) -> str:
+    """The line of nbgrader's output that says why it failed: the exception itself, not "see the above traceback"."""
+    lines = [line.strip() for line in log.splitlines()]
+    exceptions = [line for line in lines if re.match(r"^[A-Za-z_][\w.]*: \S", line)]  # "SomeError: why"
+    if exceptions:
+        return exceptions[-1][:400]
+    errors = [line for line in lines if "ERROR" in line and "above traceback" not in line]
+    return errors[-1][:400] if errors else f"exit {returncode}"
 
 
 def read_scores(course: Path, assignment: str, outcomes: list[Outcome]) -> None:
@@ -170,12 +179,16 @@ def report(outcomes: list[Outcome], assignment: str) -> str:
     lines = [f"{assignment}: {len(outcomes)} submission(s)"]
     width = max((len(o.student) for o in outcomes), default=7)
     for o in outcomes:
-        score = "—" if o.score is None else f"{o.score:g}/{o.max_score:g}"
+        score = "—" if o.score is None or not o.graded else f"{o.score:g}/{o.max_score:g}"
         status = "graded" if o.graded else "NOT GRADED"
         notes = "; ".join(o.notes)
         lines.append(f"  {o.student:<{width}}  {score:>9}  {status}" + (f"  ({notes})" if notes else ""))
     graded = sum(o.graded for o in outcomes)
-    lines.append(f"graded {graded} of {len(outcomes)}; every student has a score in the gradebook")
+    if graded == len(outcomes):
+        lines.append(f"graded {graded} of {len(outcomes)}: every student has a score in the gradebook")
+    else:
+        lines.append(f"graded {graded} of {len(outcomes)}: the others have no score in the gradebook "
+                     f"(the reasons are above; fix them and run this again)")
     return "\n".join(lines)
 
 

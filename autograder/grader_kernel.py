@@ -271,8 +271,19 @@ class Sandbox:
                                 answers.append(m["content"]["data"][MIME])
                             elif on_message is not None and m["msg_type"] in ("stream", "display_data", "error"):
                                 on_message(m["msg_type"], m["content"])
+                        if not idle:  # a message over the size limit closed the connection: open a new one
+                            self._reconnect_iopub()
                         idle = True
         return reply, answers
+
+    def _reconnect_iopub(self) -> None:
+        try:
+            self.kc.iopub_channel.close()
+        except Exception:
+            pass
+        self.kc._iopub_channel = None
+        self.kc.iopub_channel.start()
+        time.sleep(0.3)  # ZeroMQ subscribes asynchronously
 
     def interrupt(self) -> bool:
         """Interrupt the running cell; True if the sandbox became idle within the grace period."""
@@ -518,23 +529,33 @@ class GraderKernel(IPythonKernel):
 
     def _relay(self, kind: str, content: dict) -> None:
         """Show what the student's code printed or displayed, within the output budget."""
-        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
-        if size > self._cell_output_left or size > self.output_left:
-            if not self._truncated:
-                self._truncated = True
-                sys.stdout.write("\n[the grader dropped the rest of this cell's output: over the output limit]\n")
+        left = min(self._cell_output_left, self.output_left)
+        if kind == "stream":
+            text = str(content.get("text", ""))
+            if len(text) > left:
+                text = text[:max(left, 0)]
+            self._cell_output_left -= len(text)
+            self.output_left -= len(text)
+            (sys.stderr if content.get("name") == "stderr" else sys.stdout).write(text)
+            if len(text) < len(str(content.get("text", ""))):
+                self._note_truncated()
+            return
+        size = sum(len(str(v)) for v in content.get("data", {}).values()) + len(str(content.get("traceback", "")))
+        if size > left:
+            self._note_truncated()
             return
         self._cell_output_left -= size
         self.output_left -= size
-        if kind == "stream":
-            stream = sys.stderr if content.get("name") == "stderr" else sys.stdout
-            stream.write(content.get("text", ""))
-            return
         sys.stdout.flush()
         sys.stderr.flush()
         if kind == "execute_result":
             content = dict(content, execution_count=self.shell.execution_count)
         self.session.send(self.iopub_socket, kind, content, self.get_parent("shell"), ident=self._topic(kind))
+
+    def _note_truncated(self) -> None:
+        if not self._truncated:
+            self._truncated = True
+            sys.stdout.write("\n[the grader dropped the rest of this cell's output: over the output limit]\n")
 
     def _execute_student(self, code: str) -> tuple[dict, list]:
         """Run the student's `code` in the sandbox with its output relayed; recover from an interrupt."""
@@ -634,8 +655,8 @@ class GraderKernel(IPythonKernel):
             try:
                 return await self._do_execute(kind, code, silent, store_history, user_expressions, cell_meta, cell_id)
             finally:
-                print(f"cnn-course-grader: {kind} cell {code[:40]!r} {time.monotonic() - started:.2f}s",
-                      file=sys.__stderr__, flush=True)
+                with open(os.environ["CNN_GRADER_DEBUG"], "a") as log:
+                    log.write(f"cnn-course-grader: {kind} cell {code[:40]!r} {time.monotonic() - started:.2f}s\n")
         return await self._do_execute(kind, code, silent, store_history, user_expressions, cell_meta, cell_id)
 
     async def _do_execute(self, kind, code, silent, store_history, user_expressions, cell_meta, cell_id):

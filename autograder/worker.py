@@ -18,10 +18,46 @@ from autograder import wire
 MIME = "application/x-cnn-course-rpc+json"
 
 
+#: What one cell may print before the rest is dropped here (the grader drops more than this anyway, and a
+#: message over its size limit is lost with the rest of the connection's traffic: the student's loss).
+CELL_OUTPUT = 1 * 2**20
+
+
+class CappedStream:
+    """sys.stdout/stderr that drop what a cell prints beyond CELL_OUTPUT characters."""
+
+    def __init__(self, stream, budget: dict):
+        self._stream, self._budget = stream, budget
+
+    def write(self, text: str) -> int:
+        left = self._budget["left"]
+        if left <= 0:
+            if not self._budget["noted"]:
+                self._budget["noted"] = True
+                self._stream.write("\n[output over the limit: the rest of this cell's output is dropped]\n")
+            return len(text)
+        self._budget["left"] = left - len(text)
+        self._stream.write(text[:left])
+        return len(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 class Worker:
     def __init__(self, namespace: dict, inbox: str):
+        import sys
+
         self.namespace = namespace
         self.inbox = Path(inbox)
+        budget = {"left": CELL_OUTPUT, "noted": False}
+        sys.stdout, sys.stderr = CappedStream(sys.stdout, budget), CappedStream(sys.stderr, budget)
+        try:
+            from IPython import get_ipython
+
+            get_ipython().events.register("pre_execute", lambda: budget.update(left=CELL_OUTPUT, noted=False))
+        except (AttributeError, ImportError):
+            pass
 
     def _publish(self, message: dict) -> None:
         from IPython.display import publish_display_data

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def points(assignment: str, prefixes: tuple[str, ...] = ("",)) -> float:
                and c.metadata["nbgrader"]["grade_id"].startswith(prefixes))
 
 
-def _students_01(course: Path) -> dict[str, tuple[dict, list[tuple[int, str]], float]]:
+def _students_01(course: Path, port: int) -> dict[str, tuple[dict, list[tuple[int, str]], float]]:
     """student -> (solution-cell edits, extra cells (position, code), exact score)."""
     full = points("01_convolution")
     conv2d = points("01_convolution", ("test_conv2d",))
@@ -71,6 +72,10 @@ def _students_01(course: Path) -> dict[str, tuple[dict, list[tuple[int, str]], f
         "print_flood": (ALL_01, [(2, attack("print_flood"))], full),
         "busy_process": (ALL_01, [(2, attack("busy_process")), (-1, attack("busy_check"))], full),
         "symlink_submitted": (ALL_01, [], 0),  # and a link in its folder: see below
+        "snoop": (ALL_01, [(2, course_line + attack("snoop"))], full),
+        "hog": (ALL_01, [(2, attack("hog"))], full),
+        "fork_bomb": (ALL_01, [(2, attack("fork_bomb"))], full),
+        "network": (ALL_01, [(2, f"PORT = {port}\n" + attack("network"))], full),
     }
 
 
@@ -153,13 +158,39 @@ def _outputs(course: Path, assignment: str, student: str) -> str:
                    for o in c.get("outputs", []))
 
 
+@pytest.fixture(scope="module")
+def server():
+    """A TCP server on the host's loopback that records whether anyone connected."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    state = {"connections": 0, "stop": False}
+
+    def serve():
+        while not state["stop"]:
+            try:
+                connection, _ = listener.accept()
+                state["connections"] += 1
+                connection.close()
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1], state
+    state["stop"] = True
+    thread.join()
+    listener.close()
+
+
 @pytest.fixture(scope="module", params=["nbgrader", "jobs2"])
-def graded_01(request, tmp_path_factory):
+def graded_01(request, tmp_path_factory, server):
     course = make_course(tmp_path_factory.mktemp(f"attacks-{request.param}") / "course", ["01_convolution"])
     assert nbgrader("generate_assignment", "01_convolution", "--force", cwd=course).returncode == 0
     (course / "canary.txt").write_text(CANARY)
     os.chmod(course / "canary.txt", 0o600)
-    students = _students_01(course)
+    students = _students_01(course, server[0])
     _write_class(course, "01_convolution", students)
     before = _gradebook_rows(course / "gradebook.db")
     digest = hashlib.sha256((course / "source" / "01_convolution" / "01_convolution.ipynb").read_bytes()).hexdigest()
@@ -257,3 +288,30 @@ def test_autograds_engine_is_off_limits_on_every_route(tmp_path):
     result = _grade(course, name, parallel=False)
     assert _scores(course) == {s: score for s, (_, _, score) in students.items()}, result.stderr[-3000:]
     assert "autograd" in _outputs(course, name, "engine")
+
+
+def test_snoop_cannot_read_the_course_or_write_outside_its_folder(graded_01):
+    out = _outputs(graded_01["course"], "01_convolution", "snoop")
+    assert "SNOOP" in out, out[:2000]
+    for target in ["source", "gradebook.db", "submitted", "nbgrader_config.py"]:
+        assert f"'{target}': 'FileNotFoundError'" in out, out[:2000]
+    assert "'/usr/pwned.txt': 'OSError'" in out, out[:2000]  # read-only: EROFS
+    assert not Path("/usr/pwned.txt").exists()
+    assert not (graded_01["course"] / "pwned.txt").exists()
+
+
+def test_memory_hog_gets_a_memory_error(graded_01):
+    assert "HOG MemoryError" in _outputs(graded_01["course"], "01_convolution", "hog")
+
+
+def test_fork_bomb_is_refused(graded_01):
+    out = _outputs(graded_01["course"], "01_convolution", "fork_bomb")
+    assert "FORK refused after" in out, out[:2000]
+    assert int(out.split("FORK refused after", 1)[1].split()[0]) < 300
+
+
+def test_network_calls_fail_even_to_the_hosts_loopback(graded_01, server):
+    out = _outputs(graded_01["course"], "01_convolution", "network")
+    _, state = server
+    assert "NETWORK refused ('1.1.1.1', 80)" in out and "NETWORK refused ('127.0.0.1'" in out, out[:2000]
+    assert "NETWORK connected" not in out and state["connections"] == 0
