@@ -42,6 +42,10 @@ lab: system-deps $(STAMP)
 test: system-deps $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
+## The unit tests only: no notebook, nbgrader, JupyterLab or browser run; needs only `make env`.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not slow and not browser" $(PYTEST_ARGS)
+
 ## Regenerate notebooks/ (the student copies) from source/ with nbgrader.
 release: $(STAMP)
 	$(BIN)/python -m autograder release

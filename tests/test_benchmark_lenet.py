@@ -6,9 +6,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 
+@pytest.mark.slow  # trains LeNet twice in a subprocess (~20 s)
 def test_lenet_benchmark_prints_one_json_line_for_both_recipes():
     result = subprocess.run([sys.executable, "benchmarks/lenet.py", "--json", "--subset", "1000", "--epochs", "1"],
                             cwd=ROOT, capture_output=True, text=True, timeout=600)

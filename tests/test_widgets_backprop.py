@@ -28,9 +28,13 @@ def _autograd_dx(layer, kernel, stride, padding, dY):
     return out.shape[-2:], X.grad[0, 0], (W.grad[0, 0] if layer == "conv" else None)
 
 
+REACH_CASES = [(layer, k, s, p) for layer, k, s, p in itertools.product(bp.LAYERS, (2, 3), (1, 2, 3), (0, 1))
+               if layer == "conv" or p == 0]
+REACH_FAST = {("conv", 3, 2, 1), ("max pool", 2, 1, 0), ("avg pool", 3, 2, 0)}  # one per layer; the rest is slow
+
+
 @pytest.mark.parametrize("layer,kernel,stride,padding", [
-    (layer, k, s, p) for layer, k, s, p in itertools.product(bp.LAYERS, (2, 3), (1, 2, 3), (0, 1))
-    if layer == "conv" or p == 0])
+    case if case in REACH_FAST else pytest.param(*case, marks=pytest.mark.slow) for case in REACH_CASES])
 def test_gradient_reach_shows_autograds_dx_and_dw_for_every_cell(layer, kernel, stride, padding):
     widget = bp.gradient_reach()
     widget.set(layer=layer, kernel=kernel, stride=stride, padding=padding, cell=0)

@@ -110,8 +110,15 @@ def test_explorer_step_through_the_observe_path():
 
 # --- kernel gallery -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("image", list(data.SYNTHETIC_IMAGES) + [cw.PHOTO])
-@pytest.mark.parametrize("kernel", ["diff_x", "diff_y", "diag", "top_sobel", "blur", "outline"])
+GALLERY_IMAGES = [*data.SYNTHETIC_IMAGES, cw.PHOTO]
+GALLERY_KERNELS = ["diff_x", "diff_y", "diag", "top_sobel", "blur", "outline"]
+GALLERY_CASES = [(kernel, image) for image in GALLERY_IMAGES for kernel in GALLERY_KERNELS]
+# the fast tier: each kernel once, on the images in turn
+GALLERY_FAST = {(kernel, GALLERY_IMAGES[j % len(GALLERY_IMAGES)]) for j, kernel in enumerate(GALLERY_KERNELS)}
+
+
+@pytest.mark.parametrize("kernel,image", [
+    case if case in GALLERY_FAST else pytest.param(*case, marks=pytest.mark.slow) for case in GALLERY_CASES])
 def test_gallery_displays_torchs_feature_map(image, kernel):
     gallery = cw.kernel_gallery()
     gallery.set(image=image, kernel=kernel)
@@ -185,6 +192,7 @@ def test_sum_mixing_equals_summing_three_single_channel_maps():
 
 # --- the benchmark ------------------------------------------------------------------------------
 
+@pytest.mark.slow  # every widget's benchmark, in a subprocess (~30 s)
 def test_widget_benchmark_prints_one_json_line_with_every_widget():
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "widgets.py"), "--json", "--updates", "3"],
                             capture_output=True, text=True, timeout=300, cwd=ROOT)
