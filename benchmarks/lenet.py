@@ -17,12 +17,11 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import nbformat
+
+from course_utils import training
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import nbformat  # noqa: E402
-
-from course_utils import training  # noqa: E402
 
 NOTEBOOK = ROOT / "source" / "06_lenet" / "06_lenet.ipynb"
 

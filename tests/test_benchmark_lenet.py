@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -27,11 +28,9 @@ def test_lenet_benchmark_prints_one_json_line_for_both_recipes():
 
 
 def test_reference_comes_from_the_source_notebooks_solution_cells():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import lenet
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location("benchmark_lenet", ROOT / "benchmarks" / "lenet.py")
+    lenet = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lenet)
     namespace = lenet.reference()
     assert {"build_lenet", "build_lenet_relu", "evaluate_accuracy", "train_epoch"} <= set(namespace)
     assert sum(p.numel() for p in namespace["build_lenet_relu"]().parameters()) == 170988
