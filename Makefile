@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # nbgrader runs helpers (alembic) by name: the environment's bin/ comes first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test test-fast release system-deps env benchmark constraints clean
+.PHONY: lab test test-fast lint release system-deps env benchmark constraints clean
 
 ## The pinned environment in .venv (re-run when pyproject.toml or constraints.txt change).
 env: $(STAMP)
@@ -38,13 +38,17 @@ system-deps:
 lab: system-deps $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
 
-## The whole test suite, in the same environment.
-test: system-deps $(STAMP)
+## The whole test suite, in the same environment (lint first).
+test: lint system-deps $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 ## The unit tests only: no notebook, nbgrader, JupyterLab or browser run; needs only `make env`.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow and not browser" $(PYTEST_ARGS)
+
+## ruff, configured in pyproject.toml (notebooks excluded).
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 ## Regenerate notebooks/ (the student copies) from source/ with nbgrader.
 release: $(STAMP)

@@ -34,7 +34,8 @@ def reference() -> dict:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code" or not meta.get("solution"):
             continue
-        source = "\n".join(line for line in cell.source.splitlines() if not re.search(r"### (BEGIN|END) SOLUTION", line))
+        source = "\n".join(line for line in cell.source.splitlines()
+                           if not re.search(r"### (BEGIN|END) SOLUTION", line))
         exec(compile("import torch\nfrom torch import nn\n" + source, f"{NOTEBOOK.name}:{meta['grade_id']}", "exec"),
              namespace)
     return namespace
@@ -67,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for name in ("seed_recipe", "course_recipe"):
             r = results[name]
-            print(f"{name}: test accuracy {r['test_accuracy']:.4f} after {r['epochs']} epochs in {r['seconds']:.1f} s ({r['recipe']})")
+            print(f"{name}: test accuracy {r['test_accuracy']:.4f} after {r['epochs']} epochs "
+                  f"in {r['seconds']:.1f} s ({r['recipe']})")
         print(f"course / seed time: {results['time_ratio']:.2f}")
     return 0
 

@@ -37,9 +37,11 @@ def test_environment_yml_matches_pyproject():
     pyproject = _pyproject_requirements()
     assert set(conda_reqs) == set(pyproject), (
         f"environment.yml and pyproject.toml list different packages: only in environment.yml "
-        f"{sorted(set(conda_reqs) - set(pyproject))}, only in pyproject.toml {sorted(set(pyproject) - set(conda_reqs))}")
+        f"{sorted(set(conda_reqs) - set(pyproject))}, "
+        f"only in pyproject.toml {sorted(set(pyproject) - set(conda_reqs))}")
     for name, req in pyproject.items():
-        assert conda_reqs[name].specifier == req.specifier, f"{name}: environment.yml says {conda_reqs[name].specifier}, pyproject.toml says {req.specifier}"
+        assert conda_reqs[name].specifier == req.specifier, (
+            f"{name}: environment.yml says {conda_reqs[name].specifier}, pyproject.toml says {req.specifier}")
     assert "-e ." in pip_section, "environment.yml must install course_utils itself (-e .)"
 
 
@@ -49,7 +51,8 @@ def test_constraints_pin_every_requirement_inside_its_range():
     for name, req in _pyproject_requirements().items():
         key = name.lower().replace("_", "-")
         assert key in pins, f"{name} is not pinned in constraints.txt"
-        assert pins[key] in req.specifier, f"constraints.txt pins {name}=={pins[key]}, outside pyproject's {req.specifier}"
+        assert pins[key] in req.specifier, (
+            f"constraints.txt pins {name}=={pins[key]}, outside pyproject's {req.specifier}")
     assert not any(name.startswith("nvidia-") for name in pins), "a CUDA build of torch slipped into constraints.txt"
 
 
@@ -81,7 +84,8 @@ def test_readme_topic_table_gives_each_assignments_points():
 def test_nbgrader_config_names_the_course_and_releases_into_notebooks():
     namespace: dict = {}
     from traitlets.config import Config
-    exec((ROOT / "nbgrader_config.py").read_text(), {"get_config": lambda: namespace.setdefault("c", Config())}, namespace)
+    exec((ROOT / "nbgrader_config.py").read_text(), {"get_config": lambda: namespace.setdefault("c", Config())},
+         namespace)
     c = namespace["c"]
     assert c.CourseDirectory.course_id == "cnn-course"
     assert c.CourseDirectory.release_directory == "notebooks"
@@ -111,3 +115,12 @@ def test_nbgrader_state_stays_out_of_git():
     ignored = (ROOT / ".gitignore").read_text().split()
     for entry in ("submitted/", "autograded/", "feedback/", "gradebook.db", ".venv/"):
         assert entry in ignored, f"{entry} must be in .gitignore"
+
+
+
+def test_pre_commit_runs_the_pinned_ruff():
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    ruff = next(repo for repo in config["repos"] if repo["repo"].endswith("/ruff-pre-commit"))
+    assert ruff["rev"] == f"v{_constraints()['ruff']}"
+    assert [hook["id"] for hook in ruff["hooks"]] == ["ruff-check"]
+

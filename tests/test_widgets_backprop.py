@@ -55,7 +55,8 @@ def test_gradient_reach_shows_autograds_dx_and_dw_for_every_cell(layer, kernel, 
         if layer == "conv":
             assert torch.allclose(widget.displayed("dW"), dW)
         elif layer == "max pool":
-            assert dX.count_nonzero() == 1 and f"X[{int(dX.argmax()) // 6}, {int(dX.argmax()) % 6}]" in widget.readout.value
+            winner = int(dX.argmax())
+            assert dX.count_nonzero() == 1 and f"X[{winner // 6}, {winner % 6}]" in widget.readout.value
         else:
             assert torch.allclose(dX[~outside], torch.full((h * w,), 1 / kernel ** 2, dtype=torch.float64))
         assert state.row == r and state.col == c

@@ -336,8 +336,8 @@ def _benchmark_cases() -> list[tuple[str, object, list[dict]]]:
               + [{"step": s} for s in range(1, 40)])
     gallery = [{"image": image, "kernel": kernel} for image in list(data.SYNTHETIC_IMAGES) + [PHOTO]
                for kernel in ("diff_x", "diff_y", "top_sobel", "sharpen", "blur", "outline", "emboss", "left_sobel")]
-    channels = [{"mixing": mixing, "kernel": kernel} for kernel in ("outline", "blur", "left_sobel", "sharpen", "emboss")
-                for mixing in MIXINGS]
+    channels = [{"mixing": mixing, "kernel": kernel}
+                for kernel in ("outline", "blur", "left_sobel", "sharpen", "emboss") for mixing in MIXINGS]
     return [("sliding_window", SlidingWindowExplorer, window),
             ("kernel_gallery", KernelGallery, gallery),
             ("channels", ChannelsView, channels)]
