@@ -9,21 +9,29 @@ PYTEST_ARGS ?=
 # nbgrader runs helpers (alembic) by name: the environment's bin/ comes first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test test-fast release system-deps env benchmark constraints clean
+.PHONY: lab test test-fast lint release system-deps env benchmark constraints clean
 
 ## The pinned environment in .venv (re-run when pyproject.toml or constraints.txt change).
+## One line per step; pip stays quiet unless something goes wrong.
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 env: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
-	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 (cnn-course)" >/dev/null
+	@test -x $(BIN)/python || { echo "env: creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version 2>&1))..." && \
+	  $(PYTHON) -m venv $(VENV); }
+	@echo "env: installing PyTorch 2.13.0 (CPU build)..."
+	@$(PIP) "torch==2.13.0"
+	@echo "env: installing the course and its tools at the versions in constraints.txt..."
+	@$(PIP) -e ".[test]"
+	@echo "env: registering the Jupyter kernel '$(KERNEL)'..."
+	@$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 (cnn-course)" >/dev/null
 	@touch $(STAMP)
+	@echo "env: ready in $(VENV)"
 
 ## Debian packages: the real Fashion-MNIST and Chromium for the browser tests.
 system-deps:
 	@pkgs="dataset-fashion-mnist chromium bubblewrap"; \
-	missing=""; for p in $$pkgs; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	missing=""; for p in $$pkgs; do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then echo "system-deps: $$pkgs already installed"; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	  echo "system-deps: installing$$missing with apt-get"; \
@@ -38,9 +46,17 @@ system-deps:
 lab: system-deps $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
 
-## The whole test suite, in the same environment.
-test: system-deps $(STAMP)
+## The whole test suite, in the same environment (lint first).
+test: lint system-deps $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+## The unit tests only: no notebook, nbgrader, JupyterLab or browser run; needs only `make env`.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not slow and not browser" $(PYTEST_ARGS)
+
+## ruff, configured in pyproject.toml (notebooks excluded).
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 ## Regenerate notebooks/ (the student copies) from source/ with nbgrader.
 release: $(STAMP)

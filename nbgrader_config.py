@@ -40,7 +40,8 @@ c.Execute.extra_arguments = ["--IPKernelApp.exec_lines=__import__('os').environ.
 import os as _os  # noqa: E402
 import sys as _sys  # noqa: E402
 
-_NBGRADER = _os.path.basename(_sys.argv[0]) == "nbgrader" or _sys.argv[0].endswith(_os.path.join("nbgrader", "__main__.py"))
+_NBGRADER = (_os.path.basename(_sys.argv[0]) == "nbgrader"
+             or _sys.argv[0].endswith(_os.path.join("nbgrader", "__main__.py")))
 
 # Grading splits each submission in two (autograder/grader_kernel.py): the test cells run in a trusted
 # grading kernel, and the student's code only in a sandbox (autograder/sandbox.py: bubblewrap, no
@@ -48,7 +49,7 @@ _NBGRADER = _os.path.basename(_sys.argv[0]) == "nbgrader" or _sys.argv[0].endswi
 # ops are switched off for good inside the sandbox (autograder/bans.py). CNN_COURSE_NO_SANDBOX=1 grades
 # in one ordinary kernel instead (a machine without bubblewrap; trusted code only: say so to students).
 if _NBGRADER and _sys.argv[1:2] == ["autograde"] and _os.environ.get("CNN_COURSE_NO_SANDBOX", "") in ("", "0"):
-    from autograder.sandbox import configure as _sandbox  # noqa: E402
+    from autograder.sandbox import configure as _sandbox
 
     _sandbox(c)
 
@@ -56,7 +57,7 @@ if _NBGRADER and _sys.argv[1:2] == ["autograde"] and _os.environ.get("CNN_COURSE
 # scores zero with the reason printed; `collect` copies links as links, and its copies are read-only for
 # students (autograder/nbgrader_hooks.py).
 if _NBGRADER:
-    from autograder.nbgrader_hooks import reject_links as _reject_links  # noqa: E402
+    from autograder.nbgrader_hooks import reject_links as _reject_links
 
     c.Autograde.pre_convert_hook = _reject_links
     c.ExchangeFactory.collect = "autograder.nbgrader_hooks.SafeCollect"

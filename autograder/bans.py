@@ -129,14 +129,14 @@ def _ban_numpy_scipy() -> None:
             pass
     originals = {}
     for module_name, module in list(sys.modules.items()):
-        if module is None or not module_name.split(".")[0] in ("numpy", "scipy"):
+        if module is None or module_name.split(".")[0] not in ("numpy", "scipy"):
             continue
         for attr in NUMPY_SCIPY:
             obj = getattr(module, attr, None)
             if callable(obj):
                 originals[id(obj)] = f"{module_name}.{attr}"
     for module_name, module in list(sys.modules.items()):
-        if module is None or not module_name.split(".")[0] in ("numpy", "scipy"):
+        if module is None or module_name.split(".")[0] not in ("numpy", "scipy"):
             continue
         for attr, obj in list(vars(module).items()):
             if id(obj) in originals:

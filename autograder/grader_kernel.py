@@ -34,8 +34,8 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from queue import Empty, SimpleQueue
 from pathlib import Path
+from queue import Empty, SimpleQueue
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
@@ -134,7 +134,8 @@ class StudentCodeError(Exception):
     """An error raised by the student's function whose type is not one of Python's own."""
 
 
-_BUILTIN_ERRORS = {name: obj for name, obj in vars(builtins).items() if isinstance(obj, type) and issubclass(obj, Exception)}
+_BUILTIN_ERRORS = {name: obj for name, obj in vars(builtins).items()
+                   if isinstance(obj, type) and issubclass(obj, Exception)}
 
 
 def _rebuild_error(error: Any) -> Exception:
@@ -433,7 +434,7 @@ class GraderKernel(IPythonKernel):
         if self.cells is not None:  # start the sandbox while nbgrader gets ready
             self.sandbox = Sandbox(self.workdir)
             self._prestart = self.pool.submit(self._start_sandbox)
-            import course_utils.checks  # noqa: F401  (the checks' imports, meanwhile)
+            import course_utils.checks
             import course_utils.training  # noqa: F401
 
     def _start_sandbox(self) -> None:
@@ -447,7 +448,6 @@ class GraderKernel(IPythonKernel):
 
     def _in_thread(self, fn, *args: Any, relay: bool = False, **kwargs: Any) -> Any:
         """Run `fn` in the sandbox thread; relay its output here; an interrupt stops the wait."""
-        import concurrent.futures
 
         queue: SimpleQueue = SimpleQueue()
         cancel = threading.Event()

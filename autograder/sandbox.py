@@ -108,7 +108,8 @@ def _memory_cgroup(limit: int) -> Path | None:
             group = parent / uuid.uuid4().hex
             group.mkdir()
             (group / limit_file).write_text(str(limit))
-            swap = group / ("memory.memsw.limit_in_bytes" if limit_file == "memory.limit_in_bytes" else "memory.swap.max")
+            v1 = limit_file == "memory.limit_in_bytes"
+            swap = group / ("memory.memsw.limit_in_bytes" if v1 else "memory.swap.max")
             try:
                 swap.write_text(str(limit) if swap.name.startswith("memory.memsw") else "0")
             except OSError:
@@ -230,7 +231,8 @@ def configure(c) -> None:
     c.KernelManager.ip = os.path.join(ipc, "kernel")
     # where the grading kernel reads the test cells (the gradebook nbgrader restores them from)
     root = Path(c.CourseDirectory.root) if "root" in c.CourseDirectory else Path.cwd()
-    db_url = c.CourseDirectory.db_url if "db_url" in c.CourseDirectory else f"sqlite:///{root.resolve() / 'gradebook.db'}"
+    default_db = f"sqlite:///{root.resolve() / 'gradebook.db'}"
+    db_url = c.CourseDirectory.db_url if "db_url" in c.CourseDirectory else default_db
     os.environ["CNN_COURSE_DB_URL"] = db_url
     os.environ["CNN_COURSE_ID"] = c.CourseDirectory.course_id if "course_id" in c.CourseDirectory else "cnn-course"
 

@@ -100,7 +100,8 @@ class Encoder:
             return {"t": type(value).__name__ if type(value) in (list, tuple) else "tuple",
                     "v": [self.encode(v, depth + 1) for v in value]}
         if isinstance(value, dict):
-            return {"t": "dict", "v": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in value.items()]}
+            return {"t": "dict", "v": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
+                                       for k, v in value.items()]}
         if isinstance(value, torch.dtype):
             return {"t": "dtype", "v": str(value).removeprefix("torch.")}
         if isinstance(value, nn.Module):
@@ -348,7 +349,8 @@ _OPTIMIZER_ARGS = {
 
 
 def _optimizer_args(name: str, defaults: dict) -> dict:
-    return {k: v for k, v in defaults.items() if k in _OPTIMIZER_ARGS[name] and isinstance(v, (int, float, bool, tuple))}
+    return {k: v for k, v in defaults.items()
+            if k in _OPTIMIZER_ARGS[name] and isinstance(v, (int, float, bool, tuple))}
 
 
 def _list(value: Any) -> list:

@@ -4,9 +4,9 @@ autograde --jobs N`) in one run, and print the wall times.
     python benchmarks/autograde.py --json                    # 40 submissions of 01_convolution, 2 jobs
     python benchmarks/autograde.py --json --submissions 4    # a smoke run (what the tests use)
 
-The class cycles through the round trip's students (solved, blank, a wrong function, a cheater, a
-syntax error). Both runs grade the same submissions in fresh course folders; the scores are checked
-equal before the times are printed.
+The class cycles through five kinds of student (solved, blank, a wrong function, a cheater, a syntax
+error; the round-trip test in tests/ gives each one's exact score). Both runs grade the same
+submissions in fresh course folders; the scores are checked equal before the times are printed.
 """
 
 from __future__ import annotations
@@ -21,18 +21,23 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
+
+from autograder import tool_env
+from autograder.simulate import SOLVED, make_course, submission, submit
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-import nbformat  # noqa: E402
-
-from autograder import tool_env  # noqa: E402
-from autograder.simulate import make_course, submission, submit  # noqa: E402
-from roundtrip_cases import CASES  # noqa: E402
-
 NAME = "01_convolution"
-KINDS = ["solved", "blank", "wrong_convolve2d", "cheater", "syntax_error"]
+_ALL = {"corr2d": SOLVED, "convolve2d": SOLVED, "conv2d": SOLVED}
+# Each kind of student: {grade_id of a solution cell: SOLVED or the cell's new source}; cells not named stay stubs.
+KINDS = {
+    "solved": _ALL,
+    "blank": {},
+    "wrong_convolve2d": {**_ALL, "convolve2d": "def convolve2d(X, K):\n    return corr2d(X, K, 'valid')\n"},
+    "cheater": {**_ALL, "conv2d": ("from torch.nn.functional import conv2d as _torch_conv\n\n"
+                                   "def conv2d(X, W, b=None):\n    return _torch_conv(X, W, b)\n")},
+    "syntax_error": {**_ALL, "corr2d": "def corr2d(X, K, mode='valid')\n    return X\n"},
+}
 
 
 def _run(args: list[str], cwd: Path) -> None:
@@ -46,9 +51,10 @@ def course_with_class(dest: Path, submissions: int) -> Path:
     _run(["-m", "nbgrader", "generate_assignment", NAME], course)
     released = nbformat.read(course / "notebooks" / NAME / f"{NAME}.ipynb", as_version=4)
     source = nbformat.read(course / "source" / NAME / f"{NAME}.ipynb", as_version=4)
+    kinds = list(KINDS)
     for i in range(submissions):
-        kind = KINDS[i % len(KINDS)]
-        submit(course, NAME, f"s{i:03d}_{kind}", submission(released, source, CASES[NAME][kind][0]))
+        kind = kinds[i % len(kinds)]
+        submit(course, NAME, f"s{i:03d}_{kind}", submission(released, source, KINDS[kind]))
     return course
 
 

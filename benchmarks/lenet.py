@@ -17,12 +17,11 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import nbformat
+
+from course_utils import training
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import nbformat  # noqa: E402
-
-from course_utils import training  # noqa: E402
 
 NOTEBOOK = ROOT / "source" / "06_lenet" / "06_lenet.ipynb"
 
@@ -35,7 +34,8 @@ def reference() -> dict:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code" or not meta.get("solution"):
             continue
-        source = "\n".join(line for line in cell.source.splitlines() if not re.search(r"### (BEGIN|END) SOLUTION", line))
+        source = "\n".join(line for line in cell.source.splitlines()
+                           if not re.search(r"### (BEGIN|END) SOLUTION", line))
         exec(compile("import torch\nfrom torch import nn\n" + source, f"{NOTEBOOK.name}:{meta['grade_id']}", "exec"),
              namespace)
     return namespace
@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for name in ("seed_recipe", "course_recipe"):
             r = results[name]
-            print(f"{name}: test accuracy {r['test_accuracy']:.4f} after {r['epochs']} epochs in {r['seconds']:.1f} s ({r['recipe']})")
+            print(f"{name}: test accuracy {r['test_accuracy']:.4f} after {r['epochs']} epochs "
+                  f"in {r['seconds']:.1f} s ({r['recipe']})")
         print(f"course / seed time: {results['time_ratio']:.2f}")
     return 0
 

@@ -19,11 +19,8 @@ import pkgutil
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import course_utils.widgets as widgets_package  # noqa: E402
+import course_utils.widgets as widgets_package
 
 
 def cases() -> list[tuple[str, object, list[dict]]]:

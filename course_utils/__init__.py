@@ -9,7 +9,9 @@ forbidden-op guard used by the graded tests), ``widgets.<topic>`` (each topic's 
 Importing the package has no side effects: no seeds are set and nothing is downloaded.
 """
 
+from importlib.metadata import version
+
 from course_utils import checks, data, examples, gradcheck, kernels, oracles, plotting, training
 
 __all__ = ["checks", "data", "examples", "gradcheck", "kernels", "oracles", "plotting", "training"]
-__version__ = "0.1.0"
+__version__ = version("cnn-course")  # the one version string is pyproject.toml's

@@ -201,8 +201,8 @@ def download_fashion_mnist(dest: Path | None = None, base_url: str | None = None
     """Download the four files into `dest` (default: the cache), verifying each checksum.
 
     A file is written under its final name only after its decompressed content matches;
-    files already there with a good checksum are kept. `checksums` defaults to FASHION_MNIST_SHA256. Raises ChecksumError for a mismatch and
-    DatasetUnavailableError when the server can't be reached.
+    files already there with a good checksum are kept. `checksums` defaults to FASHION_MNIST_SHA256.
+    Raises ChecksumError for a mismatch and DatasetUnavailableError when the server can't be reached.
     """
     dest = Path(dest) if dest is not None else cache_dir()
     checksums = FASHION_MNIST_SHA256 if checksums is None else checksums

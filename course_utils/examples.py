@@ -41,7 +41,8 @@ def seed003_two_in() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def seed003_three_in_two_out() -> tuple[torch.Tensor, torch.Tensor]:
-    """Seed 003, three input channels, two outputs, 1x1 kernels: X (1, 3, 3, 3) = arange(27), W (2, 3, 1, 1) = arange(6)."""
+    """Seed 003, three input channels, two outputs, 1x1 kernels:
+    X (1, 3, 3, 3) = arange(27), W (2, 3, 1, 1) = arange(6)."""
     return torch.arange(27.0).reshape(1, 3, 3, 3), torch.arange(6.0).reshape(2, 3, 1, 1)
 
 
@@ -51,7 +52,8 @@ def seed000_bce() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def seed000_bce_unused() -> tuple[torch.Tensor, torch.Tensor]:
-    """The five-sample example seed 000 defines and then overwrites: p = [0.2, 0.8, 0.4, 0.1, 0.9], y = [0, 1, 0, 0, 1]."""
+    """The five-sample example seed 000 defines and then overwrites:
+    p = [0.2, 0.8, 0.4, 0.1, 0.9], y = [0, 1, 0, 0, 1]."""
     return torch.tensor([0.2, 0.8, 0.4, 0.1, 0.9]), torch.tensor([0.0, 1.0, 0.0, 0.0, 1.0])
 
 
@@ -68,7 +70,8 @@ def seed002_pool_input() -> torch.Tensor:
 
 
 def seed003_strided() -> tuple[torch.Tensor, torch.Tensor]:
-    """Seed 003's stride example: X = arange(16) as (4, 4), K = arange(4) as (2, 2); stride (2, 2) gives 24 36 / 72 84."""
+    """Seed 003's stride example: X = arange(16) as (4, 4), K = arange(4) as (2, 2);
+    stride (2, 2) gives 24 36 / 72 84."""
     return torch.arange(16.0).reshape(4, 4), torch.arange(4.0).reshape(2, 2)
 
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["EPS", "TOLERANCE", "GradientCheck", "chain_rule_example", "chain_rule_table", "check_gradients", "numerical_gradients",
-           "relative_error"]
+__all__ = ["EPS", "TOLERANCE", "GradientCheck", "chain_rule_example", "chain_rule_table", "check_gradients",
+           "numerical_gradients", "relative_error"]
 
 EPS = 1e-6
 TOLERANCE = 1e-7

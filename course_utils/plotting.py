@@ -171,7 +171,8 @@ class WindowHighlight:
     def __init__(self, ax: Axes, row: int = 0, col: int = 0, h: int = 1, w: int = 1, color: str = "red",
                  linewidth: float = 2.5, linestyle: str = "-"):
         self.patch = Rectangle((col - 0.5, row - 0.5), w, h, fill=False, edgecolor=color, linewidth=linewidth,
-                               linestyle=linestyle, animated=True)  # drawn on top by FigureImage: moving it redraws nothing
+                               linestyle=linestyle, animated=True)
+        # animated: FigureImage draws it on top, so moving it redraws nothing
         ax.add_patch(self.patch)
 
     def move(self, row: int, col: int, h: int | None = None, w: int | None = None) -> None:
@@ -283,7 +284,7 @@ class FigureImage:
         canvas.draw()  # everything but the axes: the blank each axes region is cleared to
         renderer = canvas.get_renderer()
         boxes = {}
-        for ax, visible in shown:
+        for ax, _ in shown:
             ax.set_visible(True)
             box = ax.get_tightbbox(renderer, for_layout_only=False) or ax.bbox
             ax.set_visible(False)

@@ -73,7 +73,8 @@ def setup(seed: int = 0) -> torch.device:
     threads = set_threads()
     seed_everything(seed)
     device = choose_device()
-    print(f"device: {device}, PyTorch threads: {threads}, seed: {seed}" + (" (COURSE_QUICK: short runs)" if quick() else ""))
+    print(f"device: {device}, PyTorch threads: {threads}, seed: {seed}"
+          + (" (COURSE_QUICK: short runs)" if quick() else ""))
     return device
 
 
@@ -107,7 +108,8 @@ class TensorLoader:
         batches = len(self)
         for i in range(batches):
             if order is None:
-                X, y = self.X[i * self.batch_size:(i + 1) * self.batch_size], self.y[i * self.batch_size:(i + 1) * self.batch_size]
+                batch = slice(i * self.batch_size, (i + 1) * self.batch_size)
+                X, y = self.X[batch], self.y[batch]
             else:
                 index = order[i * self.batch_size:(i + 1) * self.batch_size]
                 X, y = self.X[index], self.y[index]
@@ -147,9 +149,10 @@ class Recipe:
     normalize: bool = False
 
     def describe(self) -> str:
-        return (f"{self.name}: {self.optimizer}, lr {self.lr:g}" + (" (one-cycle)" if self.schedule == "one-cycle" else "")
-                + f", batch {self.batch_size}, {self.epochs} epochs, " + ("standardised" if self.normalize else "raw [0, 1]")
-                + " inputs")
+        return (f"{self.name}: {self.optimizer}, lr {self.lr:g}"
+                + (" (one-cycle)" if self.schedule == "one-cycle" else "")
+                + f", batch {self.batch_size}, {self.epochs} epochs, "
+                + ("standardised" if self.normalize else "raw [0, 1]") + " inputs")
 
 
 #: Seed 003's recipe: the ReLU LeNet, SGD lr 0.5, batch 256, 10 epochs, raw inputs (test accuracy 0.887 there).
@@ -189,7 +192,8 @@ class ScheduledOptimizer:
         return getattr(self.optimizer, name)
 
 
-def gradient_norms(net: nn.Module, X: torch.Tensor, y: torch.Tensor, loss_fn: Callable | None = None) -> dict[str, float]:
+def gradient_norms(net: nn.Module, X: torch.Tensor, y: torch.Tensor,
+                   loss_fn: Callable | None = None) -> dict[str, float]:
     """Norm of the loss's gradient for each weight tensor of `net` (biases left out), first layer first.
 
     One forward and backward pass on the batch X (N, ...), labels y (N,); `loss_fn` defaults to cross

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -62,12 +63,30 @@ def error_outputs(nb: nbformat.NotebookNode) -> list[tuple[str, str, str]]:
             for out in cell.get("outputs", []) if out.output_type == "error"]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _kernel_installed():
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (`-n N`), each worker's PyTorch gets its share of the CPUs: N workers with a
+    thread per CPU each would contend, and the in-process tests use tiny tensors."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        import torch
+
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        torch.set_num_threads(max(1, cpus // workers))
+
+
+@functools.cache
+def kernel_installed() -> bool:
     from jupyter_client.kernelspec import KernelSpecManager
 
-    if KERNEL not in KernelSpecManager().find_kernel_specs():
-        pytest.exit(f"the {KERNEL!r} kernel is not installed: run the tests with `make test`", returncode=3)
+    return KERNEL in KernelSpecManager().find_kernel_specs()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """`slow` and `browser` tests run notebooks, nbgrader or JupyterLab: without the course kernel they
+    skip (before their fixtures start anything). The unit tests (`make test-fast`) do not need it."""
+    if (item.get_closest_marker("slow") or item.get_closest_marker("browser")) and not kernel_installed():
+        pytest.skip(f"the {KERNEL!r} Jupyter kernel is not installed: run `make env` first")
 
 
 def stderr_outputs(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:

@@ -7,7 +7,7 @@ Cells not named are submitted as released (the stub). Later topics add their ass
 
 from __future__ import annotations
 
-from autograder.simulate import SOLVED  # noqa: F401 (re-exported for the cases below)
+from autograder.simulate import SOLVED
 
 _ALL_01 = {"corr2d": SOLVED, "convolve2d": SOLVED, "conv2d": SOLVED}
 
@@ -215,7 +215,8 @@ CASES["06_lenet"] = {
         "    return nn.Sequential(\n"
         "        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(2, 2),\n"
         "        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(2, 2),\n"
-        "        nn.Flatten(), nn.Linear(400, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(), nn.Linear(84, 10))\n\n"
+        "        nn.Flatten(), nn.Linear(400, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(),\n"
+        "        nn.Linear(84, 10))\n\n"
         "def build_lenet_relu():\n"
         "    return nn.Sequential(\n"
         "        nn.Conv2d(1, 20, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2, 2),\n"

@@ -29,7 +29,8 @@ from autograder.simulate import SOLVED, submission
 from conftest import ROOT, make_course, nbgrader
 
 pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed (make system-deps)")]
+              pytest.mark.skipif(shutil.which("bwrap") is None,
+                                 reason="bubblewrap is not installed (make system-deps)")]
 
 ATTACKS = Path(__file__).parent / "cases" / "attacks"
 ALL_01 = {"corr2d": SOLVED, "convolve2d": SOLVED, "conv2d": SOLVED}
@@ -52,7 +53,8 @@ def _students_01(course: Path, port: int) -> dict[str, tuple[dict, list[tuple[in
     """student -> (solution-cell edits, extra cells (position, code), exact score)."""
     full = points("01_convolution")
     conv2d = points("01_convolution", ("test_conv2d",))
-    corr2d_values = points("01_convolution", ("test_corr2d",)) - points("01_convolution", ("test_corr2d_hidden_errors",))
+    corr2d_values = (points("01_convolution", ("test_corr2d",))
+                     - points("01_convolution", ("test_corr2d_hidden_errors",)))
     convolve2d = points("01_convolution", ("test_convolve2d",))
     course_line = f"COURSE = {str(course)!r}\n"
     return {
@@ -229,10 +231,11 @@ def test_the_sandbox_sees_no_course_file_and_no_grader_secret(graded_01):
     env = _outputs(course, "01_convolution", "environment")
     names = json.loads(env.split("ENV ", 1)[1].splitlines()[0].replace("'", '"'))
     assert "CNN_SECRET_CANARY" not in names and "CNN_COURSE_DB_URL" not in names and "JUPYTER_PATH" not in names
-    assert set(names) <= {"HOME", "PATH", "LANG", "MPLCONFIGDIR", "MPLBACKEND", "PYTHONNOUSERSITE", "PWD", "COURSE_QUICK",
+    assert set(names) <= {"HOME", "PATH", "LANG", "MPLCONFIGDIR", "MPLBACKEND", "PYTHONNOUSERSITE", "PWD",
+                          "COURSE_QUICK",
                           "COURSE_DATA", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LC_ALL",
                           "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "CUDA_VISIBLE_DEVICES", "SHLVL", "_",
-                          "JPY_PARENT_PID", "CLICOLOR", "PAGER", "GIT_PAGER", "TERM", "MPLBACKEND", "PYDEVD_USE_FRAME_EVAL",
+                          "JPY_PARENT_PID", "CLICOLOR", "PAGER", "GIT_PAGER", "TERM", "PYDEVD_USE_FRAME_EVAL",
                           "JPY_SESSION_NAME"}, names
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 
+@pytest.mark.slow  # trains LeNet twice in a subprocess (~20 s)
 def test_lenet_benchmark_prints_one_json_line_for_both_recipes():
     result = subprocess.run([sys.executable, "benchmarks/lenet.py", "--json", "--subset", "1000", "--epochs", "1"],
                             cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -24,11 +28,9 @@ def test_lenet_benchmark_prints_one_json_line_for_both_recipes():
 
 
 def test_reference_comes_from_the_source_notebooks_solution_cells():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import lenet
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location("benchmark_lenet", ROOT / "benchmarks" / "lenet.py")
+    lenet = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lenet)
     namespace = lenet.reference()
     assert {"build_lenet", "build_lenet_relu", "evaluate_accuracy", "train_epoch"} <= set(namespace)
     assert sum(p.numel() for p in namespace["build_lenet_relu"]().parameters()) == 170988

@@ -35,7 +35,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (make installs Debian's chromium)")]
+              pytest.mark.skipif(not CHROMIUM.exists(),
+                                 reason="/usr/bin/chromium is missing (make installs Debian's chromium)")]
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"  # the notebook on screen
 NOTEBOOKS = [f"{kind}/{name}/{name}.ipynb" for name in assignments() for kind in ("source", "notebooks")]
@@ -141,7 +142,8 @@ def _wait_kernel_idle(page, timeout: float = 120) -> None:
             const prompts = [...document.querySelectorAll(panel + ' .jp-InputPrompt')];
             const busy = prompts.some(p => p.textContent.includes('*'));
             const status = document.querySelector('.jp-Notebook-ExecutionIndicator, .jp-KernelStatus');
-            const idle = !status || !/busy|starting|unknown/i.test(status.getAttribute('data-status') || status.textContent || '');
+            const state = status && (status.getAttribute('data-status') || status.textContent || '');
+            const idle = !status || !/busy|starting|unknown/i.test(state);
             return prompts.length > 0 && !busy && idle;
         }""", arg=PANEL, timeout=timeout * 1000, polling=500)
 
@@ -317,7 +319,8 @@ def _interact_05(page) -> None:
     out = F.conv2d(X, W_EXAMPLE[None, None])
     out[0, 0, 0, 1].backward()
     rows, cols = X.grad[0, 0].any(dim=1).nonzero(), X.grad[0, 0].any(dim=0).nonzero()
-    want = f"dY[0, 1] = 1 reaches the input window rows {int(rows.min())}…{int(rows.max())}, columns {int(cols.min())}…{int(cols.max())}"
+    want = (f"dY[0, 1] = 1 reaches the input window rows {int(rows.min())}…{int(rows.max())}, "
+            f"columns {int(cols.min())}…{int(cols.max())}")
     page.wait_for_function("([el, want]) => el.innerText.includes(want)", arg=[readout.element_handle(), want],
                            timeout=20000)
 

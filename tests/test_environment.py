@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -37,9 +38,11 @@ def test_environment_yml_matches_pyproject():
     pyproject = _pyproject_requirements()
     assert set(conda_reqs) == set(pyproject), (
         f"environment.yml and pyproject.toml list different packages: only in environment.yml "
-        f"{sorted(set(conda_reqs) - set(pyproject))}, only in pyproject.toml {sorted(set(pyproject) - set(conda_reqs))}")
+        f"{sorted(set(conda_reqs) - set(pyproject))}, "
+        f"only in pyproject.toml {sorted(set(pyproject) - set(conda_reqs))}")
     for name, req in pyproject.items():
-        assert conda_reqs[name].specifier == req.specifier, f"{name}: environment.yml says {conda_reqs[name].specifier}, pyproject.toml says {req.specifier}"
+        assert conda_reqs[name].specifier == req.specifier, (
+            f"{name}: environment.yml says {conda_reqs[name].specifier}, pyproject.toml says {req.specifier}")
     assert "-e ." in pip_section, "environment.yml must install course_utils itself (-e .)"
 
 
@@ -49,7 +52,8 @@ def test_constraints_pin_every_requirement_inside_its_range():
     for name, req in _pyproject_requirements().items():
         key = name.lower().replace("_", "-")
         assert key in pins, f"{name} is not pinned in constraints.txt"
-        assert pins[key] in req.specifier, f"constraints.txt pins {name}=={pins[key]}, outside pyproject's {req.specifier}"
+        assert pins[key] in req.specifier, (
+            f"constraints.txt pins {name}=={pins[key]}, outside pyproject's {req.specifier}")
     assert not any(name.startswith("nvidia-") for name in pins), "a CUDA build of torch slipped into constraints.txt"
 
 
@@ -81,7 +85,8 @@ def test_readme_topic_table_gives_each_assignments_points():
 def test_nbgrader_config_names_the_course_and_releases_into_notebooks():
     namespace: dict = {}
     from traitlets.config import Config
-    exec((ROOT / "nbgrader_config.py").read_text(), {"get_config": lambda: namespace.setdefault("c", Config())}, namespace)
+    exec((ROOT / "nbgrader_config.py").read_text(), {"get_config": lambda: namespace.setdefault("c", Config())},
+         namespace)
     c = namespace["c"]
     assert c.CourseDirectory.course_id == "cnn-course"
     assert c.CourseDirectory.release_directory == "notebooks"
@@ -111,3 +116,95 @@ def test_nbgrader_state_stays_out_of_git():
     ignored = (ROOT / ".gitignore").read_text().split()
     for entry in ("submitted/", "autograded/", "feedback/", "gradebook.db", ".venv/"):
         assert entry in ignored, f"{entry} must be in .gitignore"
+
+
+def test_no_cuda_build_of_torch_is_installed():
+    """make env installs PyTorch's CPU build: no NVIDIA libraries, no Triton (a CUDA build's 2.7 GB)."""
+    from importlib.metadata import distributions
+
+    names = sorted({(d.metadata["Name"] or "").lower() for d in distributions()})
+    assert "torch" in names
+    cuda = [n for n in names if n.startswith("nvidia-") or n == "triton" or n.startswith("triton-")]
+    assert cuda == [], f"CUDA packages in this environment: {cuda}"
+
+
+def test_every_installed_distribution_supports_debians_python_3_11_2():
+    """README promises Debian 12's own python3.11 (3.11.2): every pinned package must accept it
+    (soupsieve 4.x asks for >= 3.11.5 and broke `make env` there)."""
+    from importlib.metadata import distributions
+
+    from packaging.specifiers import SpecifierSet
+
+    refusing = sorted(f"{d.metadata['Name']}=={d.version} (Requires-Python {d.metadata['Requires-Python']})"
+                      for d in distributions() if d.metadata["Requires-Python"]
+                      and not SpecifierSet(d.metadata["Requires-Python"]).contains("3.11.2"))
+    assert refusing == []
+
+
+def test_the_version_is_pyprojects():
+    import course_utils
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert course_utils.__version__ == project["version"]
+
+
+def test_pre_commit_runs_the_pinned_ruff():
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    ruff = next(repo for repo in config["repos"] if repo["repo"].endswith("/ruff-pre-commit"))
+    assert ruff["rev"] == f"v{_constraints()['ruff']}"
+    assert [hook["id"] for hook in ruff["hooks"]] == ["ruff-check"]
+
+
+def _make(tmp_path, *args: str, missing: tuple[str, ...] = ()) -> tuple[str, list[str]]:
+    """Run `make ARGS`, as root, on a copy of the Makefile whose .venv is up to date, with stand-ins for
+    dpkg-query (every package installed but `missing`, which was removed with its configuration kept),
+    apt-get, and .venv's python and ruff, each logging its calls. Returns make's output and the calls."""
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("needs make")
+    for name in ("Makefile", "pyproject.toml", "constraints.txt"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    log = tmp_path / "calls.log"
+    removed = "|".join(missing) or "-"
+    stand_ins = {
+        "fake-bin/dpkg-query": f"""echo dpkg-query "$@" >> {log}
+case "$3" in {removed}) printf 'deinstall ok config-files';; *) printf 'install ok installed';; esac""",
+        "fake-bin/apt-get": f'echo apt-get "$@" >> {log}',
+        "fake-bin/id": "echo 0",
+        ".venv/bin/python": f'echo python "$@" >> {log}',
+        ".venv/bin/ruff": f'echo ruff "$@" >> {log}',
+    }
+    for name, body in stand_ins.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"#!/bin/sh\n{body}\n")
+        path.chmod(0o755)
+    (tmp_path / ".venv" / ".installed").touch()  # newer than the copies: the environment is up to date
+    # not the settings of a `make` this test may run under (its command-line variables reach the environment)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTEST_ARGS", "PYTHON", "VENV", "LAB_ARGS")}
+    env["PATH"] = f"{tmp_path / 'fake-bin'}:{env['PATH']}"
+    result = subprocess.run(["make", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout, log.read_text().splitlines() if log.exists() else []
+
+
+def test_make_test_with_everything_installed_runs_lint_and_the_suite_without_apt_get_or_pip(tmp_path):
+    out, calls = _make(tmp_path, "test")
+    assert "system-deps: dataset-fashion-mnist chromium bubblewrap already installed" in out
+    assert [c for c in calls if not c.startswith("dpkg-query")] == ["ruff check .", "python -m pytest -n 2"]
+
+
+def test_make_test_fast_selects_the_unit_tests(tmp_path):
+    _, calls = _make(tmp_path, "test-fast")
+    assert calls == ["python -m pytest -n 2 -m not slow and not browser"]
+
+
+def test_system_deps_installs_only_what_is_missing(tmp_path):
+    out, calls = _make(tmp_path, "system-deps", missing=("chromium", "bubblewrap"))
+    assert "system-deps: installing chromium bubblewrap with apt-get" in out
+    assert [c for c in calls if c.startswith("apt-get")] == ["apt-get update -qq",
+                                                             "apt-get install -y -qq chromium bubblewrap"]

@@ -23,9 +23,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.simulate import submission as _submission
 from conftest import make_course, nbgrader
 from roundtrip_cases import CASES
-from autograder.simulate import submission as _submission
 
 NAME = "01_convolution"
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]
@@ -34,7 +34,8 @@ RUNUSER = shutil.which("runuser") or "runuser"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="creates Unix users: needs root (CI runs as root)"),
+    pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0,
+                       reason="creates Unix users: needs root (CI runs as root)"),
     pytest.mark.skipif(not (shutil.which("useradd") and shutil.which("runuser")), reason="needs useradd and runuser"),
     pytest.mark.skipif(not Path(SYSTEM_PYTHON).exists() or sys.version_info[:2] != (3, 11),
                        reason="students run Debian's python3 (3.11) with the course's site-packages"),
@@ -112,9 +113,11 @@ def test_exchange_round_trip_with_two_unix_users(tmp_path, users, exchange):
     assert len(submissions[0].name.rsplit("+", 1)[1]) >= 12
     guess = inbound / "+".join(submissions[0].name.split("+")[:3]) / f"{NAME}.ipynb"  # all but the random part
     snoop = _as_python(bob, "import glob, os\n"
-                            f"try:\n    print(os.listdir({str(inbound)!r}))\nexcept OSError as e:\n    print('LIST', type(e).__name__)\n"
+                            f"try:\n    print(os.listdir({str(inbound)!r}))\n"
+                            "except OSError as e:\n    print('LIST', type(e).__name__)\n"
                             f"print('GLOB', glob.glob({str(inbound)!r} + '/*'))\n"
-                            f"try:\n    open({str(guess)!r}).read(); print('READ ok')\nexcept OSError as e:\n    print('READ', type(e).__name__)\n")
+                            f"try:\n    open({str(guess)!r}).read(); print('READ ok')\n"
+                            "except OSError as e:\n    print('READ', type(e).__name__)\n")
     assert "LIST PermissionError" in snoop.stdout, snoop.stdout + snoop.stderr
     assert "GLOB []" in snoop.stdout and "READ FileNotFoundError" in snoop.stdout, snoop.stdout + snoop.stderr
 

@@ -24,7 +24,8 @@ def test_upstream_weights_the_outputs():
 
 def test_autograd_of_conv2d_passes_and_a_wrong_gradient_fails():
     gen = torch.Generator().manual_seed(7)
-    X, W = torch.randn(1, 2, 5, 4, generator=gen, dtype=torch.float64), torch.randn(3, 2, 3, 2, generator=gen, dtype=torch.float64)
+    X = torch.randn(1, 2, 5, 4, generator=gen, dtype=torch.float64)
+    W = torch.randn(3, 2, 3, 2, generator=gen, dtype=torch.float64)
     dY = torch.randn(1, 3, 2, 3, generator=gen, dtype=torch.float64)
     Xg, Wg = X.clone().requires_grad_(), W.clone().requires_grad_()
     (F.conv2d(Xg, Wg, stride=2, padding=(0, 1)) * dY).sum().backward()
@@ -58,8 +59,9 @@ def test_chain_rule_by_hand_equals_autograd_and_central_differences():
     def loss(w11):
         W = W1.clone()
         W[0, 0] = w11
-        a = torch.sigmoid(W @ torch.tensor([0.8, -0.4], dtype=torch.float64) + torch.tensor([0.1, -0.1], dtype=torch.float64))
-        y = torch.tensor([[0.6, -0.5], [-0.4, 0.9]], dtype=torch.float64) @ a + torch.tensor([0.05, -0.05], dtype=torch.float64)
+        f64 = torch.float64
+        a = torch.sigmoid(W @ torch.tensor([0.8, -0.4], dtype=f64) + torch.tensor([0.1, -0.1], dtype=f64))
+        y = torch.tensor([[0.6, -0.5], [-0.4, 0.9]], dtype=f64) @ a + torch.tensor([0.05, -0.05], dtype=f64)
         return F.cross_entropy(y[None], torch.tensor([0]))
 
     (numerical,) = gradcheck.numerical_gradients(loss, [torch.tensor(0.5, dtype=torch.float64)])

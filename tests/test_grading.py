@@ -12,9 +12,9 @@ import sys
 import nbformat
 import pytest
 
+from autograder.simulate import submission as _submission
 from conftest import ROOT, make_course, nbgrader
 from roundtrip_cases import CASES
-from autograder.simulate import submission as _submission
 
 NAME = "01_convolution"
 WELL_FORMED = ["solved", "blank", "cheater"]
@@ -35,7 +35,8 @@ def _class(course):
     for student in WELL_FORMED:
         nbformat.write(_submission(released, source, CASES[NAME][student][0]), folder(student) / f"{NAME}.ipynb")
     duplicated = nbformat.from_dict(solved)
-    index = next(i for i, c in enumerate(duplicated.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "conv2d")
+    index = next(i for i, c in enumerate(duplicated.cells)
+                 if c.metadata.get("nbgrader", {}).get("grade_id") == "conv2d")
     copy = nbformat.from_dict(duplicated.cells[index])
     copy.id = "conv2d-copy"
     duplicated.cells.insert(index + 1, copy)
@@ -135,7 +136,8 @@ def test_feedback_shows_test_names_but_no_hidden_test_code(graded):
     hidden_lines -= shown  # a line that also appears in a visible test is no secret
     assert hidden_lines and names
     for student in ["solved", "blank", "cheater"]:
-        page = html.unescape(re.sub(r"<[^>]+>", "", (course / "feedback" / student / NAME / f"{NAME}.html").read_text()))
+        feedback = (course / "feedback" / student / NAME / f"{NAME}.html").read_text()
+        page = html.unescape(re.sub(r"<[^>]+>", "", feedback))
         leaked = [line for line in hidden_lines if line in page]
         assert leaked == [], f"{student}'s feedback shows hidden test code: {leaked[:3]}"
         assert all(name in page for name in names), f"{student}'s feedback lost a test's name"
@@ -153,4 +155,5 @@ def test_autograde_benchmark_prints_its_json_line():
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(figures) >= {"serial_s", "parallel_s", "jobs", "submissions"}
-    assert figures["submissions"] == 2 and figures["jobs"] == 2 and figures["serial_s"] > 0 and figures["parallel_s"] > 0
+    assert figures["submissions"] == 2 and figures["jobs"] == 2
+    assert figures["serial_s"] > 0 and figures["parallel_s"] > 0

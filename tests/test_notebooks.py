@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import ast
-
 import json
 import re
-import subprocess
 
 import nbformat
 import pytest
 
-from conftest import (ROOT, assignments, error_outputs, execute_notebook, nbgrader, source_notebook, stderr_outputs,
-                      student_notebook)
+from conftest import (
+    ROOT,
+    assignments,
+    error_outputs,
+    execute_notebook,
+    nbgrader,
+    source_notebook,
+    stderr_outputs,
+    student_notebook,
+)
 
 ASSIGNMENTS = assignments()
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -143,7 +149,8 @@ def test_student_notebook_stops_only_at_not_implemented(name):
     assert errors, "the student copy must leave something to implement"
     # a cell stopped by NotImplementedError defines none of its names: later cells may miss exactly those
     unfinished = {name for cell in nb.cells if cell.cell_type == "code"
-                  and any(o.output_type == "error" and o.ename == "NotImplementedError" for o in cell.get("outputs", []))
+                  and any(o.output_type == "error" and o.ename == "NotImplementedError"
+                          for o in cell.get("outputs", []))
                   for name in _assigned_names(cell.source)}
     other = [e for e in errors if e[1] != "NotImplementedError"
              and not (e[1] == "NameError" and re.fullmatch(r"name '(\w+)' is not defined", e[2])

@@ -8,8 +8,8 @@ import re
 import nbformat
 import pytest
 
-from conftest import ROOT, assignments, make_course, nbgrader
 from autograder.simulate import submission
+from conftest import assignments, make_course, nbgrader
 from roundtrip_cases import CASES
 
 ROUNDTRIP = [name for name in assignments() if name in CASES]
@@ -52,4 +52,5 @@ def test_class_roundtrip_gives_each_student_the_exact_score(name, tmp_path):
         html = (course / "feedback" / student / name / f"{name}.html").read_text()
         assert "<html" in html.lower() and name in html
         total = re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", html)
-        assert total and float(total.group(1)) == expected[student], f"{student}'s feedback shows {total and total.group(0)}"
+        assert total and float(total.group(1)) == expected[student], \
+            f"{student}'s feedback shows {total and total.group(0)}"

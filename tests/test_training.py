@@ -180,6 +180,10 @@ def test_every_kernel_nbgrader_starts_runs_in_quick_mode_and_students_kernels_do
 
 
 def test_setup_sets_threads_to_the_cpus_available():
-    threads = training.set_threads()
-    assert threads == len(os.sched_getaffinity(0)) == torch.get_num_threads()
+    before = torch.get_num_threads()
+    try:
+        threads = training.set_threads()
+        assert threads == len(os.sched_getaffinity(0)) == torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)  # the other tests in this process keep their share (conftest.py)
     assert training.choose_device().type == ("cuda" if torch.cuda.is_available() else "cpu")

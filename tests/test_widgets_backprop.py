@@ -28,9 +28,13 @@ def _autograd_dx(layer, kernel, stride, padding, dY):
     return out.shape[-2:], X.grad[0, 0], (W.grad[0, 0] if layer == "conv" else None)
 
 
+REACH_CASES = [(layer, k, s, p) for layer, k, s, p in itertools.product(bp.LAYERS, (2, 3), (1, 2, 3), (0, 1))
+               if layer == "conv" or p == 0]
+REACH_FAST = {("conv", 3, 2, 1), ("max pool", 2, 1, 0), ("avg pool", 3, 2, 0)}  # one per layer; the rest is slow
+
+
 @pytest.mark.parametrize("layer,kernel,stride,padding", [
-    (layer, k, s, p) for layer, k, s, p in itertools.product(bp.LAYERS, (2, 3), (1, 2, 3), (0, 1))
-    if layer == "conv" or p == 0])
+    case if case in REACH_FAST else pytest.param(*case, marks=pytest.mark.slow) for case in REACH_CASES])
 def test_gradient_reach_shows_autograds_dx_and_dw_for_every_cell(layer, kernel, stride, padding):
     widget = bp.gradient_reach()
     widget.set(layer=layer, kernel=kernel, stride=stride, padding=padding, cell=0)
@@ -51,7 +55,8 @@ def test_gradient_reach_shows_autograds_dx_and_dw_for_every_cell(layer, kernel, 
         if layer == "conv":
             assert torch.allclose(widget.displayed("dW"), dW)
         elif layer == "max pool":
-            assert dX.count_nonzero() == 1 and f"X[{int(dX.argmax()) // 6}, {int(dX.argmax()) % 6}]" in widget.readout.value
+            winner = int(dX.argmax())
+            assert dX.count_nonzero() == 1 and f"X[{winner // 6}, {winner % 6}]" in widget.readout.value
         else:
             assert torch.allclose(dX[~outside], torch.full((h * w,), 1 / kernel ** 2, dtype=torch.float64))
         assert state.row == r and state.col == c
@@ -59,7 +64,12 @@ def test_gradient_reach_shows_autograds_dx_and_dw_for_every_cell(layer, kernel, 
     assert widget.controls["padding"].disabled == (layer != "conv")
 
 
-@pytest.mark.parametrize("stride,padding", list(itertools.product((1, 2), (0, 1, 2))))
+FLIPPED_FAST = {(1, 0), (2, 1)}  # both strides, with and without padding; the rest of the grid is slow
+
+
+@pytest.mark.parametrize("stride,padding", [
+    case if case in FLIPPED_FAST else pytest.param(*case, marks=pytest.mark.slow)
+    for case in itertools.product((1, 2), (0, 1, 2))])
 def test_flipped_kernel_construction_equals_autograd_and_numerical(stride, padding):
     widget = bp.flipped_kernel_view()
     state = widget.set(stride=stride, padding=padding, step=0)

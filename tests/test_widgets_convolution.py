@@ -95,7 +95,8 @@ def test_shift_explorer_displays_torchs_maps_and_they_move_with_the_input(image,
     K = kernels.get_kernel(kernel, torch.float64)[None, None]
     feature = F.relu(F.conv2d(X[None, None], K))
     feature_moved = F.relu(F.conv2d(_moved(X, dy, dx)[None, None], K))
-    assert torch.allclose(shown["feature"], feature[0, 0]) and torch.allclose(shown["feature_shifted"], feature_moved[0, 0])
+    assert torch.allclose(shown["feature"], feature[0, 0])
+    assert torch.allclose(shown["feature_shifted"], feature_moved[0, 0])
     assert torch.allclose(shown["pooled"], F.max_pool2d(feature, 2)[0, 0])
     assert torch.allclose(shown["pooled_shifted"], F.max_pool2d(feature_moved, 2)[0, 0])
     # equivariance: the map of the moved input is the moved map (the canvas keeps the picture inside)
@@ -107,7 +108,8 @@ def test_max_pooling_keeps_more_of_the_map_in_place_than_the_feature_map():
     """A one-pixel shift moves the thin responses of an edge kernel off their cells; 2x2 max pooling keeps most."""
     for image in cw.SHIFT_IMAGES:
         state = cw.shift_state(image, "left_sobel", 0, 1)
-        assert state.pooled_similarity > state.feature_similarity, (image, state.feature_similarity, state.pooled_similarity)
+        assert state.pooled_similarity > state.feature_similarity, \
+            (image, state.feature_similarity, state.pooled_similarity)
     unmoved = cw.shift_state("X 9x9", "outline", 0, 0)
     assert unmoved.feature_similarity == pytest.approx(1.0) and unmoved.pooled_similarity == pytest.approx(1.0)
 
@@ -153,8 +155,15 @@ def test_explorer_step_through_the_observe_path():
 
 # --- kernel gallery -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("image", list(data.SYNTHETIC_IMAGES) + [cw.PHOTO])
-@pytest.mark.parametrize("kernel", ["diff_x", "diff_y", "diag", "top_sobel", "blur", "outline"])
+GALLERY_IMAGES = [*data.SYNTHETIC_IMAGES, cw.PHOTO]
+GALLERY_KERNELS = ["diff_x", "diff_y", "diag", "top_sobel", "blur", "outline"]
+GALLERY_CASES = [(kernel, image) for image in GALLERY_IMAGES for kernel in GALLERY_KERNELS]
+# the fast tier: each kernel once, on the images in turn
+GALLERY_FAST = {(kernel, GALLERY_IMAGES[j % len(GALLERY_IMAGES)]) for j, kernel in enumerate(GALLERY_KERNELS)}
+
+
+@pytest.mark.parametrize("kernel,image", [
+    case if case in GALLERY_FAST else pytest.param(*case, marks=pytest.mark.slow) for case in GALLERY_CASES])
 def test_gallery_displays_torchs_feature_map(image, kernel):
     gallery = cw.kernel_gallery()
     gallery.set(image=image, kernel=kernel)
@@ -228,6 +237,7 @@ def test_sum_mixing_equals_summing_three_single_channel_maps():
 
 # --- the benchmark ------------------------------------------------------------------------------
 
+@pytest.mark.slow  # every widget's benchmark, in a subprocess (~30 s)
 def test_widget_benchmark_prints_one_json_line_with_every_widget():
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "widgets.py"), "--json", "--updates", "3"],
                             capture_output=True, text=True, timeout=300, cwd=ROOT)

@@ -34,7 +34,8 @@ def test_bce_curve_slider_path():
 def test_softmax_bars_show_torchs_softmax_and_loss():
     widget = lw.softmax_bars()
     z = torch.log(torch.tensor([20.0, 40.0, 60.0, 80.0], dtype=torch.float64))
-    assert torch.allclose(widget.displayed_probabilities(), torch.tensor([0.1, 0.2, 0.3, 0.4], dtype=torch.float64), atol=1e-4)
+    expected = torch.tensor([0.1, 0.2, 0.3, 0.4], dtype=torch.float64)
+    assert torch.allclose(widget.displayed_probabilities(), expected, atol=1e-4)
     assert widget.state.loss == pytest.approx(np.log(2.5), abs=1e-4)
     state = widget.set(temperature=2.0, target=1, z0=1.0)
     z = torch.tensor([1.0, float(widget.controls["z1"].value), float(widget.controls["z2"].value),

@@ -140,7 +140,8 @@ def test_numbers_toggle_counts_how_often_each_cell_is_read():
     widget = ps.conv_arithmetic_explorer()
     widget.set(**dict(zip(NAMES, (5, 5, 3, 3, 0, 0, 1, 1, 1, 1))), numbers="times read")
     # times a cell is read = the transposed convolution of a map of ones with a kernel of ones
-    expected = F.conv_transpose2d(torch.ones(1, 1, 3, 3, dtype=torch.float64), torch.ones(1, 1, 3, 3, dtype=torch.float64))
+    ones = torch.ones(1, 1, 3, 3, dtype=torch.float64)
+    expected = F.conv_transpose2d(ones, ones)
     assert torch.equal(widget.displayed_numbers(), expected[0, 0])
     widget.set(numbers="input values")
     assert torch.equal(widget.displayed_numbers(), torch.arange(25.0, dtype=torch.float64).reshape(5, 5))

@@ -17,8 +17,14 @@ OPTIONS = [(kind, k, s, p, ceil, inc) for kind in ("max", "avg") for k in (2, 3)
            for p in (0, 1) for ceil in (False, True) for inc in (True, False) if p <= k // 2]
 
 
-@pytest.mark.parametrize("name", list(pw.INPUTS))
-@pytest.mark.parametrize("kind,kernel,stride,padding,ceil,include", OPTIONS[::5])
+# every input with every fifth option; the fast tier takes each option once, on the inputs in turn
+POOLING_CASES = [(*option, name) for i, name in enumerate(pw.INPUTS) for option in OPTIONS[::5]]
+POOLING_FAST = {(*option, name) for j, option in enumerate(OPTIONS[::5])
+                for i, name in enumerate(pw.INPUTS) if j % len(pw.INPUTS) == i}
+
+
+@pytest.mark.parametrize("kind,kernel,stride,padding,ceil,include,name", [
+    case if case in POOLING_FAST else pytest.param(*case, marks=pytest.mark.slow) for case in POOLING_CASES])
 def test_explorer_displays_torchs_pooling(name, kind, kernel, stride, padding, ceil, include):
     widget = pw.pooling_explorer()
     widget.set(input=name, kind=kind, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil,

@@ -110,7 +110,8 @@ class GradientReach(CourseWidget):
 
     def layout(self) -> widgets.Widget:
         c = self.controls
-        return widgets.VBox([widgets.HBox([c["layer"], c["cell"]]), widgets.HBox([c["kernel"], c["stride"], c["padding"]]),
+        return widgets.VBox([widgets.HBox([c["layer"], c["cell"]]),
+                             widgets.HBox([c["kernel"], c["stride"], c["padding"]]),
                              self.readout, self.figure_image.image, self.errors])
 
     def before_compute(self, values: dict) -> None:
@@ -270,7 +271,8 @@ class FlippedKernelView(CourseWidget):
     def draw(self, state: FlippedKernelState) -> None:
         a = self.artists
         s, p = state.stride, state.padding
-        a["spread"].update(state.spread, title=f"dY, {s - 1} zero(s) between cells; k−1−p = {2 - p}\nzero rows above, k−1 = 2 below")
+        a["spread"].update(state.spread,
+                           title=f"dY, {s - 1} zero(s) between cells; k−1−p = {2 - p}\nzero rows above, k−1 = 2 below")
         a["rotated"].update(state.rotated)
         a["partial"].update(state.partial, title=f"dX built: cell ({state.row}, {state.col})")
         a["autograd"].update(state.autograd)
@@ -293,7 +295,7 @@ def flipped_kernel_view() -> FlippedKernelView:
     return FlippedKernelView()
 
 
-def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:  # noqa: N802 (the registry's name)
+def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:
     reach = [{"cell": c} for c in range(1, 10)] + [{"layer": "max pool", "cell": 0}] + \
         [{"cell": c} for c in range(1, 4)] + [{"layer": "avg pool"}, {"stride": 2}, {"layer": "conv", "padding": 1},
                                               {"kernel": 2}]

@@ -136,8 +136,10 @@ class ShiftExplorer(CourseWidget):
         a = self.artists
         dy, dx = state.shift
         maps = {"image": (state.image, "input"), "shifted": (state.shifted, f"input moved ({dy}, {dx})"),
-                "feature": (state.feature, "ReLU(conv)"), "feature_shifted": (state.feature_shifted, "ReLU(conv) of the moved input"),
-                "pooled": (state.pooled, "2x2 max pooling"), "pooled_shifted": (state.pooled_shifted, "2x2 max pooling")}
+                "feature": (state.feature, "ReLU(conv)"),
+                "feature_shifted": (state.feature_shifted, "ReLU(conv) of the moved input"),
+                "pooled": (state.pooled, "2x2 max pooling"),
+                "pooled_shifted": (state.pooled_shifted, "2x2 max pooling")}
         for name, (values, title) in maps.items():
             a[name].update(values, title=f"{title} {tuple(values.shape)}")
             if name not in ("image", "shifted"):
@@ -474,8 +476,8 @@ def _benchmark_cases() -> list[tuple[str, object, list[dict]]]:
               + [{"step": s} for s in range(1, 40)])
     gallery = [{"image": image, "kernel": kernel} for image in list(data.SYNTHETIC_IMAGES) + [PHOTO]
                for kernel in ("diff_x", "diff_y", "top_sobel", "sharpen", "blur", "outline", "emboss", "left_sobel")]
-    channels = [{"mixing": mixing, "kernel": kernel} for kernel in ("outline", "blur", "left_sobel", "sharpen", "emboss")
-                for mixing in MIXINGS]
+    channels = [{"mixing": mixing, "kernel": kernel}
+                for kernel in ("outline", "blur", "left_sobel", "sharpen", "emboss") for mixing in MIXINGS]
     shift = [{"image": image, "kernel": kernel, "dy": dy, "dx": dx} for image in SHIFT_IMAGES
              for kernel in ("left_sobel", "outline") for dy, dx in ((0, 1), (1, 1), (-2, 3), (0, 0))]
     return [("shift", ShiftExplorer, shift),

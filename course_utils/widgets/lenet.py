@@ -25,7 +25,8 @@ __all__ = ["BENCHMARK_CASES", "FeatureMapViewer", "MistakesView", "OptimizerCurv
 
 # --- the shape table -------------------------------------------------------------------------------
 
-def layer_shapes(net: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> list[tuple[str, tuple[int, ...], int]]:
+def layer_shapes(net: nn.Module,
+                 input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> list[tuple[str, tuple[int, ...], int]]:
     """(layer, output shape, parameters) for each top-level layer of `net`, run on zeros of `input_shape`."""
     rows = []
     x = torch.zeros(input_shape, device=next(net.parameters()).device)
@@ -176,7 +177,8 @@ class OptimizerCurves(CourseWidget):
         for run in self.runs:
             if run.optimizer in shown:
                 losses = torch.tensor(run.losses, dtype=torch.float64)
-                kernel = torch.ones(1, 1, min(smoothing, len(losses)), dtype=torch.float64) / min(smoothing, len(losses))
+                width = min(smoothing, len(losses))
+                kernel = torch.ones(1, 1, width, dtype=torch.float64) / width
                 curves[run.optimizer] = torch.nn.functional.conv1d(losses[None, None], kernel)[0, 0]
         return curves
 
@@ -280,7 +282,9 @@ class FeatureMapViewer(CourseWidget):
         maps = dict(self._cache[image])[layer]
         label = data.CLASS_NAMES[int(self.labels[image])]
         shown = min(MAX_MAPS, maps.shape[0])
-        title = f"{layer}: {tuple(maps.shape)}" + (f", channels 1–{shown} of {maps.shape[0]}" if shown < maps.shape[0] else "")
+        title = f"{layer}: {tuple(maps.shape)}"
+        if shown < maps.shape[0]:
+            title += f", channels 1–{shown} of {maps.shape[0]}"
         return self.images[image][0], label, list(maps[:shown]), title
 
     def build_figure(self) -> Figure:
@@ -420,10 +424,11 @@ def _benchmark_inputs() -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
     return net, torch.rand(500, 1, 28, 28, generator=generator), torch.randint(0, 10, (500,), generator=generator)
 
 
-def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:  # noqa: N802 (the registry's name)
+def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:
     net, images, labels = _benchmark_inputs()
     names = [name for name, _ in _activations(net, images[0])]
-    maps = [{"image": i} for i in range(1, 9)] + [{"layer": name} for name in names] + [{"image": 20, "layer": names[0]}]
+    maps = ([{"image": i} for i in range(1, 9)] + [{"layer": name} for name in names]
+            + [{"image": 20, "layer": names[0]}])
     mistakes = [{"true_class": name} for name in [*data.CLASS_NAMES, ALL]]
     return [("feature_maps", lambda: FeatureMapViewer(net, images, labels), maps),
             ("mistakes", lambda: MistakesView(net, images, labels), mistakes)]

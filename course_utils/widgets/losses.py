@@ -60,7 +60,8 @@ class BCECurve(CourseWidget):
         ax = fig.add_subplot()
         ones, zeros = torch.ones_like(_GRID), torch.zeros_like(_GRID)
         ax.plot(_GRID, oracles.binary_cross_entropy(_GRID, ones, "none"), color="tab:blue", label="y = 1: −log p")
-        ax.plot(_GRID, oracles.binary_cross_entropy(_GRID, zeros, "none"), color="tab:orange", label="y = 0: −log(1 − p)")
+        ax.plot(_GRID, oracles.binary_cross_entropy(_GRID, zeros, "none"), color="tab:orange",
+                label="y = 0: −log(1 − p)")
         ax.set_xlabel("predicted probability p")
         ax.set_ylabel("loss")
         ax.set_ylim(0, 7)
@@ -234,8 +235,9 @@ def reduction_switch() -> ReductionSwitch:
     return ReductionSwitch()
 
 
-def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:  # noqa: N802 (the registry's name)
+def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:
     curve = [{"p": round(0.02 + 0.024 * i, 3)} for i in range(40)]
     bars = [{"temperature": 10 ** (-1 + 0.05 * i)} for i in range(40)]
     switch = [{"example": e, "reduction": r} for e in REDUCTION_EXAMPLES for r in ("mean", "sum", "none")] * 4
-    return [("bce_curve", BCECurve, curve), ("softmax_bars", SoftmaxBars, bars), ("reduction_switch", ReductionSwitch, switch)]
+    return [("bce_curve", BCECurve, curve), ("softmax_bars", SoftmaxBars, bars),
+            ("reduction_switch", ReductionSwitch, switch)]

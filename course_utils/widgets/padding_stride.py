@@ -149,7 +149,8 @@ def _times_read(shape: tuple[int, int], kernel_size: tuple[int, int], stride: tu
     """(Hp, Wp): how many placements of F.conv2d read each cell: the gradient of the sum of a conv of ones."""
     ones = torch.ones(1, 1, *shape, dtype=torch.float64, requires_grad=True)
     with torch.enable_grad():
-        F.conv2d(ones, torch.ones(1, 1, *kernel_size, dtype=torch.float64), stride=stride, dilation=dilation).sum().backward()
+        kernel = torch.ones(1, 1, *kernel_size, dtype=torch.float64)
+        F.conv2d(ones, kernel, stride=stride, dilation=dilation).sum().backward()
     return ones.grad[0, 0]
 
 
@@ -352,7 +353,7 @@ class ConvArithmeticExplorer(CourseWidget):
                                      layout=widgets.Layout(width="210px"), style={"description_width": "62px"})
 
         controls: dict[str, widgets.Widget] = {}
-        for axis, (n, k, p, s, d) in (("rows", ("H", "kh", "ph", "sh", "dh")), ("cols", ("W", "kw", "pw", "sw", "dw"))):
+        for n, k, p, s, d in (("H", "kh", "ph", "sh", "dh"), ("W", "kw", "pw", "sw", "dw")):  # rows, then columns
             controls[n] = slider(n, "input " + n, 1, 7)
             controls[k] = slider(k, "kernel " + k, 1, 4)
             controls[p] = slider(p, "padding " + p, 0, 2)
@@ -473,7 +474,8 @@ class ConvArithmeticExplorer(CourseWidget):
         kh, kw = state.kernel.shape
         call = (f"F.conv2d(X (1, 1, {H}, {W}), W (1, 1, {kh}, {kw}), stride={state.stride}, "
                 f"padding={state.padding}, dilation={state.dilation})")
-        result = "refused" if state.output is None else f"shape (1, 1, {state.output.shape[0]}, {state.output.shape[1]})"
+        result = ("refused" if state.output is None
+                  else f"shape (1, 1, {state.output.shape[0]}, {state.output.shape[1]})")
         return f"<code>{call}</code> → {result}"
 
     def displayed_output(self) -> torch.Tensor:
@@ -566,7 +568,8 @@ def receptive_field_table(state: ReceptiveFieldState) -> str:
     """An HTML table: per layer its kernel, stride, map size, jump, and the input region one unit sees."""
     head = ("<tr><th>map</th><th>k</th><th>s</th><th>size</th><th>jump j</th>"
             "<th>one unit sees</th><th>r = r<sub>prev</sub> + (k − 1)·j<sub>prev</sub></th></tr>")
-    rows = [f"<tr><td>input</td><td></td><td></td><td>{state.paths[0].shape[0]}</td><td>1</td><td>1×1</td><td></td></tr>"]
+    rows = [f"<tr><td>input</td><td></td><td></td><td>{state.paths[0].shape[0]}</td>"
+            "<td>1</td><td>1×1</td><td></td></tr>"]
     for depth, (k, s) in enumerate(state.layers, start=1):
         r, prev, jump = state.fields[depth], state.fields[depth - 1], state.jumps[depth - 1]
         size = state.paths[depth].shape[0]
@@ -699,7 +702,7 @@ def receptive_field_explorer() -> ReceptiveFieldExplorer:
 
 # ------------------------------------------------------------------------------------------------
 
-def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:  # noqa: N802 (the registry's name)
+def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:
     """Meaningful changes for benchmarks/widgets.py: presets, single sliders, stepping through placements."""
     arithmetic = [dict(preset, placement=0) for preset in PRESETS.values()]
     arithmetic += [{"placement": p} for p in range(1, 9)]

@@ -158,7 +158,7 @@ def pooling_explorer() -> PoolingExplorer:
     return PoolingExplorer()
 
 
-def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:  # noqa: N802 (the registry's name)
+def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:
     steps = [{"input": "two-channel 4x4: channel 0", "kernel": 2, "stride": 1, "window": 0}] + \
             [{"window": w} for w in range(1, 9)]
     options = [{"kind": kind, "padding": p, "ceil_mode": ceil, "stride": 2}

@@ -1,5 +1,4 @@
 # An extra cell: look for the graded notebook (with its hidden tests) or the course's source, and print them.
-import os
 import pathlib
 
 found = []

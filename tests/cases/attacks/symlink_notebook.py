@@ -1,5 +1,4 @@
 # An extra cell: replace every notebook it can find with a link to the gradebook, and write into the course.
-import os
 import pathlib
 
 report = {}
