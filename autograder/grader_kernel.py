@@ -57,6 +57,24 @@ def _norm(code: str) -> str:
     return "\n".join(line.rstrip() for line in code.strip().splitlines())
 
 
+class _LazyWidgets:
+    """Import finder for this process: ``course_utils.widgets.*`` (matplotlib, ipywidgets) load on first use.
+
+    The setup cell imports a topic's widgets; the checks never use them, so the grader need not pay for them.
+    """
+
+    def find_spec(self, name, path, target=None):
+        import importlib.machinery
+        import importlib.util
+
+        if not name.startswith("course_utils.widgets."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = importlib.util.LazyLoader(spec.loader)
+        return spec
+
+
 class CourseCells:
     """The assignment's own code cells, from the gradebook: which are tests, which is setup, which others."""
 
@@ -412,6 +430,7 @@ class GraderKernel(IPythonKernel):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
+        sys.meta_path.insert(0, _LazyWidgets())
         self.workdir = Path.cwd()
         self.assignment = self.workdir.name
         self.cells: CourseCells | None = None
@@ -431,6 +450,9 @@ class GraderKernel(IPythonKernel):
         self.output_left = NOTEBOOK_OUTPUT
         atexit.register(self._cleanup)
         self.shell.user_ns["__name__"] = "__main__"
+        # every kernel nbgrader starts trains 06 in quick mode (nbgrader_config.py's Execute.extra_arguments set
+        # it here too, but only after this): so does the sandbox, unless the environment says otherwise
+        os.environ.setdefault("COURSE_QUICK", "1")
         if self.cells is not None:  # start the sandbox while nbgrader gets ready
             self.sandbox = Sandbox(self.workdir)
             self._prestart = self.pool.submit(self._start_sandbox)

@@ -6,12 +6,22 @@ Modules: ``data`` (images and Fashion-MNIST), ``examples`` (the seeds' worked ex
 checks), ``training`` (device, threads, seeds, Fashion-MNIST tensors, recipes and
 the ``fit`` driver for 06), ``checks`` (assertions and the
 forbidden-op guard used by the graded tests), ``widgets.<topic>`` (each topic's widgets).
-Importing the package has no side effects: no seeds are set and nothing is downloaded.
+Importing the package has no side effects: no seeds are set and nothing is downloaded. ``plotting``
+(and so matplotlib) is imported on first use of ``cu.plotting``: the grader and the tests that draw
+nothing start faster.
 """
 
+import importlib
 from importlib.metadata import version
 
-from course_utils import checks, data, examples, gradcheck, kernels, oracles, plotting, training
+from course_utils import checks, data, examples, gradcheck, kernels, oracles, training
+
+
+def __getattr__(name: str):
+    if name == "plotting":
+        return importlib.import_module("course_utils.plotting")
+    raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
+
 
 __all__ = ["checks", "data", "examples", "gradcheck", "kernels", "oracles", "plotting", "training"]
 __version__ = version("cnn-course")  # the one version string is pyproject.toml's

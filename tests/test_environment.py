@@ -96,9 +96,9 @@ def test_nbgrader_config_names_the_course_and_releases_into_notebooks():
     assert set(assignments()) <= set(namespace["ASSIGNMENTS"])
 
 
-def test_jupyterlab_offers_the_course_kernel_but_never_the_grading_sandbox():
-    """The sandbox kernel is found only by `nbgrader autograde` (autograder.sandbox.configure; that it
-    is found and used there, tests/test_training.py and tests/test_sandbox.py show)."""
+def test_jupyterlab_offers_the_course_kernel_but_never_the_grading_kernels():
+    """The grading kernels are found only by `nbgrader autograde` (autograder.sandbox.configure; that they
+    are found and used there, tests/test_training.py and tests/test_attacks.py show)."""
     import json
     import subprocess
     import sys
@@ -109,7 +109,8 @@ def test_jupyterlab_offers_the_course_kernel_but_never_the_grading_sandbox():
     listing = subprocess.run([sys.executable, "-m", "jupyter", "kernelspec", "list", "--json"], env=env,
                              capture_output=True, text=True, check=True)
     specs = json.loads(listing.stdout)["kernelspecs"]
-    assert "cnn-course" in specs and "cnn-course-sandbox" not in specs, sorted(specs)
+    assert "cnn-course" in specs, sorted(specs)
+    assert "cnn-course-sandbox" not in specs and "cnn-course-grader" not in specs, sorted(specs)
 
 
 def test_nbgrader_state_stays_out_of_git():

@@ -167,14 +167,22 @@ print("KERNEL", kernel, nb.cells[0].outputs[0].text.strip())
 @pytest.mark.parametrize("argv, expected", [
     (["/x/bin/jupyter-lab"], "KERNEL cnn-course 1"),  # the Validate button and the formgrader, in the server
     (["/x/bin/nbgrader", "validate"], "KERNEL cnn-course 1"),
-    (["/x/bin/nbgrader", "autograde"], "KERNEL cnn-course-sandbox 1"),
+    (["/x/bin/nbgrader", "autograde"], "KERNEL cnn-course-grader 1"),  # and the sandbox it runs the code in
     (["student"], "KERNEL cnn-course None"),
 ])
 def test_every_kernel_nbgrader_starts_runs_in_quick_mode_and_students_kernels_do_not(argv, expected, tmp_path):
-    if "sandbox" in expected and shutil.which("bwrap") is None:
-        pytest.skip("bubblewrap is not installed (make system-deps)")
+    root, here = ROOT, tmp_path
+    if "grader" in expected:  # the grading kernel needs a course with a gradebook, and runs in a submission's folder
+        if shutil.which("bwrap") is None:
+            pytest.skip("bubblewrap is not installed (make system-deps)")
+        from conftest import make_course, nbgrader
+
+        root = make_course(tmp_path / "course", ["01_convolution"])
+        assert nbgrader("generate_assignment", "01_convolution", "--force", cwd=root).returncode == 0
+        here = root / "autograded" / "student" / "01_convolution"
+        here.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if k not in ("COURSE_QUICK", "JUPYTER_PATH")}
-    out = subprocess.run([sys.executable, "-c", _KERNEL_QUICK, str(ROOT), *argv], cwd=tmp_path, capture_output=True,
+    out = subprocess.run([sys.executable, "-c", _KERNEL_QUICK, str(root), *argv], cwd=here, capture_output=True,
                          text=True, env=env, timeout=300)
     assert out.stdout.strip().splitlines()[-1:] == [expected], (out.stdout, out.stderr[-3000:])
 

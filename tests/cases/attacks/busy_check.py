@@ -1,8 +1,5 @@
-# A cell after busy_process: is the busy process still there?
+# A cell after busy_process: is the busy process still there? (A killed child stays a zombie until waited for.)
 import os
 
-try:
-    os.kill(_busy, 0)
-    print("BUSY still running")
-except ProcessLookupError:
-    print("BUSY gone")
+finished, status = os.waitpid(_busy, os.WNOHANG)
+print("BUSY gone" if finished else "BUSY still running")
