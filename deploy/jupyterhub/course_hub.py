@@ -10,6 +10,7 @@ start hubs on free ports, with their own exchange and Unix groups):
   CNN_HUB_EXCHANGE        nbgrader's exchange, shared by everyone        (/srv/nbgrader/exchange)
   CNN_HUB_STUDENTS        Unix group of the students                     (cnn-students)
   CNN_HUB_INSTRUCTORS     Unix group of the instructors                  (cnn-instructors)
+  CNN_HUB_UPDATES         the course updates' git repository, for nbgitpuller (/srv/cnn-course/updates.git)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ STATE = Path(setting("CNN_HUB_STATE", "/var/lib/cnn-course-hub"))
 EXCHANGE = Path(setting("CNN_HUB_EXCHANGE", "/srv/nbgrader/exchange"))
 STUDENTS = setting("CNN_HUB_STUDENTS", "cnn-students")
 INSTRUCTORS = setting("CNN_HUB_INSTRUCTORS", "cnn-instructors")
+UPDATES = Path(setting("CNN_HUB_UPDATES", "/srv/cnn-course/updates.git"))
 
 
 def members(group: str) -> set[str]:
@@ -71,6 +73,8 @@ def user_environment(user: str) -> dict[str, str]:
         "CNN_COURSE_CONFIG": str(ROOT / "nbgrader_config.py"),
         "CNN_COURSE_LAB_SETTINGS": str(JUPYTER_CONFIG / "lab-settings"),
         "LANG": "C.UTF-8",
+        # /etc/gitconfig plus: trust the updates' repository, which belongs to root (nbgitpuller clones it)
+        "GIT_CONFIG_SYSTEM": str(gitconfig()),
     }
     env.update(python_environment())
     if role(user) == "instructor":
@@ -79,6 +83,21 @@ def user_environment(user: str) -> dict[str, str]:
         if os.environ.get(name):
             env[name] = os.environ[name]
     return env
+
+
+def gitconfig() -> Path:
+    """The users' system git config: /etc/gitconfig, and UPDATES as a safe.directory. Git refuses a
+    repository of another owner, even to clone it, unless trusted in config it reads before the
+    repository's own (an environment variable like GIT_CONFIG_COUNT does not reach a local clone)."""
+    import hashlib
+
+    path = VENV / "etc" / f"cnn-course-gitconfig-{hashlib.sha1(str(UPDATES).encode()).hexdigest()[:8]}"
+    text = f"[include]\n\tpath = /etc/gitconfig\n[safe]\n\tdirectory = {UPDATES}\n"
+    if os.geteuid() == 0 and (not path.exists() or path.read_text() != text):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+        path.chmod(0o644)
+    return path
 
 
 def ensure_exchange(path: Path = EXCHANGE) -> Path:

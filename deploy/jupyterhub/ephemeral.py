@@ -102,7 +102,7 @@ class EphemeralHub:
         port, api_port, _ = free_ports(3)
         self.env = {**os.environ, "CNN_HUB_PORT": str(port), "CNN_HUB_API_PORT": str(api_port),
                     "CNN_HUB_STATE": str(self.work / "state"), "CNN_HUB_EXCHANGE": str(self.work / "exchange"),
-                    "CNN_HUB_STUDENTS": f"cnns{self.tag}", "CNN_HUB_INSTRUCTORS": f"cnni{self.tag}",
+                    "CNN_HUB_UPDATES": str(self.work / "updates.git"), "CNN_HUB_STUDENTS": f"cnns{self.tag}", "CNN_HUB_INSTRUCTORS": f"cnni{self.tag}",
                     **self.extra_env}
         self.env.pop("CNN_COURSE_NO_SANDBOX", None)  # instructors grade in the sandbox
         self.base = f"http://127.0.0.1:{port}"

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import course_hub as hub  # noqa: E402
 
-UPDATES = Path(os.environ.get("CNN_HUB_UPDATES", "/srv/cnn-course/updates.git"))
+UPDATES = hub.UPDATES
 PULLED = "cnn-course-notebooks"  # the folder nbgitpuller keeps in each student's home
 
 
@@ -76,19 +76,20 @@ def run_as(name: str, command: list[str], **kwargs) -> subprocess.CompletedProce
     return subprocess.run([shutil.which("runuser") or "/usr/sbin/runuser", "-u", name, "--", *command], env=env, cwd=cwd, **kwargs)
 
 
-def publish(updates: Path = UPDATES, port: int = hub.PORT) -> str:
-    """Commit notebooks/ (what students may see) to the bare repository `updates`; return the nbgitpuller link.
+def publish(updates: Path = UPDATES, port: int = hub.PORT, source: Path = hub.ROOT / "notebooks") -> str:
+    """Commit `source` (notebooks/: what students may see) to the bare repository `updates`; return the
+    nbgitpuller link.
 
     Opening the link pulls it into ~/cnn-course-notebooks: new files arrive, files the student changed
     keep their changes (nbgitpuller merges: the student's edits win over the update's)."""
     git = ["git", "-c", "user.name=cnn-course", "-c", "user.email=cnn-course@localhost",
-           f"--git-dir={updates}", f"--work-tree={hub.ROOT / 'notebooks'}"]
+           f"--git-dir={updates}", f"--work-tree={source}"]
     if not (updates / "HEAD").exists():
         updates.mkdir(parents=True, exist_ok=True)
         subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", str(updates)], check=True)
-    subprocess.run([*git, "add", "--all", "."], check=True, cwd=hub.ROOT / "notebooks")
-    if subprocess.run([*git, "diff", "--cached", "--quiet"], cwd=hub.ROOT / "notebooks").returncode:
-        subprocess.run([*git, "commit", "--quiet", "-m", "Course update"], check=True, cwd=hub.ROOT / "notebooks")
+    subprocess.run([*git, "add", "--all", "."], check=True, cwd=source)
+    if subprocess.run([*git, "diff", "--cached", "--quiet"], cwd=source).returncode:
+        subprocess.run([*git, "commit", "--quiet", "-m", "Course update"], check=True, cwd=source)
     for path in [updates, *updates.rglob("*")]:  # readable by every student, writable by root only
         path.chmod(0o755 if path.is_dir() else 0o644)
     return link(updates, port)
