@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # nbgrader runs helpers (alembic) by name: the environment's bin/ comes first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test test-fast lint release system-deps env benchmark constraints clean
+.PHONY: lab test test-fast lint release system-deps env proxy hub benchmark constraints clean
 
 ## The pinned environment in .venv (re-run when pyproject.toml or constraints.txt change).
 ## One line per step; pip stays quiet unless something goes wrong.
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@echo "env: installing PyTorch 2.13.0 (CPU build)..."
 	@$(PIP) "torch==2.13.0"
 	@echo "env: installing the course and its tools at the versions in constraints.txt..."
-	@$(PIP) -e ".[test]"
+	@$(PIP) -e ".[test,hub]"
 	@echo "env: registering the Jupyter kernel '$(KERNEL)'..."
 	@$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 (cnn-course)" >/dev/null
 	@touch $(STAMP)
@@ -46,8 +46,28 @@ system-deps:
 lab: system-deps $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
 
+## The hub's proxy, configurable-http-proxy, from npm (deploy/jupyterhub/package-lock.json).
+HUB_DIR := deploy/jupyterhub
+PROXY   := $(HUB_DIR)/node_modules/.bin/configurable-http-proxy
+proxy:
+	@if [ -x $(PROXY) ] && [ $(PROXY) -nt $(HUB_DIR)/package-lock.json ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then (cd $(HUB_DIR) && npm ci --no-audit --no-fund --loglevel=error) && touch $(PROXY); \
+	else echo "proxy: npm is missing: no configurable-http-proxy, so no hub (tests/test_hub.py is skipped)"; fi
+
+## JupyterHub for a class on this machine (as root, on 127.0.0.1): see README, "Teaching a class on JupyterHub".
+HUB_PORT ?= 8000
+hub: system-deps $(STAMP) proxy
+	@test "$$(id -u)" = 0 || { echo "make hub: run as root (the hub logs in Unix users and starts their servers)"; exit 1; }
+	@test -x $(PROXY) || { echo "make hub: configurable-http-proxy is missing: install npm (Node.js >= 20), then make hub"; exit 1; }
+	@echo "JupyterHub for cnn-course on http://127.0.0.1:$(HUB_PORT)/  (Ctrl-C stops it and every user's server)"
+	@echo "  log in with a Unix account of group $${CNN_HUB_STUDENTS:-cnn-students} or $${CNN_HUB_INSTRUCTORS:-cnn-instructors}; add them with"
+	@echo "    printf 'PASSWORD\\n' | $(BIN)/python $(HUB_DIR)/manage.py add-student NAME     (or add-instructor NAME)"
+	@echo "  instructors: $(BIN)/python $(HUB_DIR)/manage.py run NAME -- nbgrader release_assignment 01_convolution"
+	@echo "  course update for students: $(BIN)/python $(HUB_DIR)/manage.py publish   (prints the nbgitpuller link)"
+	cd $(HUB_DIR) && CNN_HUB_PORT=$(HUB_PORT) $(abspath $(BIN))/python -m jupyterhub -f jupyterhub_config.py
+
 ## The whole test suite, in the same environment (lint first).
-test: lint system-deps $(STAMP)
+test: lint system-deps $(STAMP) proxy
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 ## The unit tests only: no notebook, nbgrader, JupyterLab or browser run; needs only `make env`.
