@@ -109,7 +109,8 @@ def kernel_rss_mb(hub, role: str) -> float:
     env = {**course_hub.user_environment(user), "HOME": pwd.getpwnam(user).pw_dir}
     code = ("import ipykernel.kernelapp, torch, matplotlib.pyplot, course_utils, course_utils.widgets.convolution, "
             "resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    result = subprocess.run([shutil.which("runuser") or "/usr/sbin/runuser", "-u", user, "--", str(course_hub.USERS_BIN / "python"), "-c", code],
+    runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+    result = subprocess.run([runuser, "-u", user, "--", str(course_hub.USERS_BIN / "python"), "-c", code],
                             env=env, capture_output=True, text=True, timeout=300, cwd="/")
     if result.returncode:
         raise RuntimeError(result.stderr[-2000:])
@@ -132,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         sys.exit("benchmarks/hub.py creates Unix users and runs JupyterHub: run it as root")
-    from ephemeral import EphemeralHub
-
     import resource
+
+    from ephemeral import EphemeralHub
 
     roles = [f"s{i:03d}" for i in range(args.students)]
     wall = time.monotonic()
@@ -146,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         rss = server_rss_mb([hub.users[r] for r in roles])
         kernel = kernel_rss_mb(hub, roles[0])
         hub.as_instructor("nbgrader", "collect", NAME)
-        submitted = {p.name for p in (hub.course() / "submitted").iterdir()} if (hub.course() / "submitted").exists() else set()
+        folder = hub.course() / "submitted"
+        submitted = {p.name for p in folder.iterdir()} if folder.exists() else set()
     # CPU time of the hub and everything it started (servers, proxy), reaped when the hub stopped
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     failed = {r for r in roles if isinstance(results[r], BaseException) or hub.users[r] not in submitted}

@@ -20,8 +20,8 @@ and the users and groups deleted, even when the test fails.
 from __future__ import annotations
 
 import csv
-import os
 import json
+import os
 import pwd
 import re
 import shutil
@@ -61,7 +61,8 @@ ALICE_CORR2D = '''def corr2d(X, K, mode="valid"):
     if X.dim() != 2 or K.dim() != 2:
         raise ValueError(f"corr2d needs X (H, W) and K (kh, kw), not {tuple(X.shape)} and {tuple(K.shape)}")
     kh, kw = K.shape
-    pads = {"valid": (0, 0, 0, 0), "same": ((kh - 1) // 2, kh // 2, (kw - 1) // 2, kw // 2), "full": (kh - 1, kh - 1, kw - 1, kw - 1)}
+    pads = {"valid": (0, 0, 0, 0), "same": ((kh - 1) // 2, kh // 2, (kw - 1) // 2, kw // 2),
+            "full": (kh - 1, kh - 1, kw - 1, kw - 1)}
     if mode not in pads:
         raise ValueError(f"unknown mode {mode!r}")
     top, bottom, left, right = pads[mode]
@@ -102,7 +103,8 @@ def _chromium(playwright):
 
 def _as_user(user: str, code: str) -> str:
     """Python `code` run as `user` (Debian's python3: only the user's own rights matter here)."""
-    result = subprocess.run([shutil.which("runuser") or "/usr/sbin/runuser", "-u", user, "--", "/usr/bin/python3", "-c", code], capture_output=True,
+    runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+    result = subprocess.run([runuser, "-u", user, "--", "/usr/bin/python3", "-c", code], capture_output=True,
                             text=True, timeout=60, env={"HOME": pwd.getpwnam(user).pw_dir, "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     return result.stdout

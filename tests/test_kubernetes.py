@@ -66,7 +66,8 @@ def test_the_image_is_built_from_environment_yml():
     reqs = requirements(str(env_yml))
     assert {Requirement(r).name for r in reqs} >= {"torch", "nbgrader", "jupyterlab", "ipywidgets"}
     # the image installs environment.yml's requirements (all but torch) with the exact versions...
-    assert "requirements_from_env.py environment.yml" in dockerfile and "-c constraints.txt -r /tmp/requirements.txt" in dockerfile
+    assert "requirements_from_env.py environment.yml" in dockerfile
+    assert "-c constraints.txt -r /tmp/requirements.txt" in dockerfile
     # ...and torch as the CPU wheel at constraints.txt's version
     pin = re.search(r"^torch==(\S+)$", (ROOT / "constraints.txt").read_text(), re.M).group(1)
     assert f'"torch=={pin}"' in dockerfile and "download.pytorch.org/whl/cpu" in dockerfile

@@ -110,7 +110,8 @@ def ensure_exchange(path: Path = EXCHANGE) -> Path:
             break
         mode = parent.stat().st_mode
         if not mode & stat.S_IXOTH:
-            raise SystemExit(f"{parent} is not searchable by others: the exchange {path} must be reachable by every user")
+            raise SystemExit(f"{parent} is not searchable by others: "
+                             f"the exchange {path} must be reachable by every user")
     path.chmod(0o1777)
     return path
 

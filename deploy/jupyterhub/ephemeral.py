@@ -81,7 +81,7 @@ class EphemeralHub:
         self.work = None
 
     # --- lifecycle ---------------------------------------------------------------------------------------
-    def __enter__(self) -> "EphemeralHub":
+    def __enter__(self) -> EphemeralHub:
         if os.geteuid() != 0:
             raise RuntimeError("a hub with Unix users needs root")
         try:
@@ -102,7 +102,8 @@ class EphemeralHub:
         port, api_port, _ = free_ports(3)
         self.env = {**os.environ, "CNN_HUB_PORT": str(port), "CNN_HUB_API_PORT": str(api_port),
                     "CNN_HUB_STATE": str(self.work / "state"), "CNN_HUB_EXCHANGE": str(self.work / "exchange"),
-                    "CNN_HUB_UPDATES": str(self.work / "updates.git"), "CNN_HUB_STUDENTS": f"cnns{self.tag}", "CNN_HUB_INSTRUCTORS": f"cnni{self.tag}",
+                    "CNN_HUB_UPDATES": str(self.work / "updates.git"), "CNN_HUB_STUDENTS": f"cnns{self.tag}",
+                    "CNN_HUB_INSTRUCTORS": f"cnni{self.tag}",
                     **self.extra_env}
         self.env.pop("CNN_COURSE_NO_SANDBOX", None)  # instructors grade in the sandbox
         self.base = f"http://127.0.0.1:{port}"

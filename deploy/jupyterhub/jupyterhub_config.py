@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import course_hub as hub  # noqa: E402
+import course_hub as hub
 
 c = get_config()  # noqa: F821  (injected by traitlets)
 

@@ -22,7 +22,7 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import course_hub as hub  # noqa: E402
+import course_hub as hub
 
 UPDATES = hub.UPDATES
 PULLED = "cnn-course-notebooks"  # the folder nbgitpuller keeps in each student's home
@@ -73,7 +73,8 @@ def run_as(name: str, command: list[str], **kwargs) -> subprocess.CompletedProce
     user = pwd.getpwnam(name)
     env = {**hub.user_environment(name), "HOME": user.pw_dir, "USER": name, "LOGNAME": name}
     cwd = hub.course_root(name) if hub.role(name) == "instructor" else Path(user.pw_dir)
-    return subprocess.run([shutil.which("runuser") or "/usr/sbin/runuser", "-u", name, "--", *command], env=env, cwd=cwd, **kwargs)
+    runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+    return subprocess.run([runuser, "-u", name, "--", *command], env=env, cwd=cwd, **kwargs)
 
 
 def publish(updates: Path = UPDATES, port: int = hub.PORT, source: Path = hub.ROOT / "notebooks") -> str:
