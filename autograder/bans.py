@@ -34,24 +34,17 @@ import sys
 
 import torch
 
-# group -> (what it is, a regex on op names without namespace or overload, advice)
-GROUPS: dict[str, tuple[str, str, str]] = {
-    "conv": ("torch's convolution",
-             r"_?(convolution\w*|conv\d?d\w*|conv_transpose\w*|conv_tbc\w*|conv_depthwise\w*|\w*_convolution\w*"
-             r"|slow_conv\w*|thnn_conv\w*|conv\d?d_\w+|mkldnn_convolution\w*|_nnpack_spatial_convolution)",
-             "Use indexing, slicing, sum, einsum, unfold or matmul instead."),
-    "pool": ("torch's pooling", r"_?\w*pool\d?d\w*|_?\w*_pool\w*|max_unpool\w*",
-             "Use indexing, slicing, max/mean, unfold or as_strided instead."),
-    "pad": ("torch's padding", r"pad|_pad_enum|_pad_circular|constant_pad_nd|reflection_pad\w*|replication_pad\w*",
-            "Make a tensor of zeros and copy the input into its middle."),
-    "activations": ("torch's sigmoid/softmax",
-                    r"_?(sigmoid\w*|log_sigmoid\w*|_?softmax\w*|_?log_softmax\w*|softmin|logsumexp\w*|special_expit"
-                    r"|_safe_softmax|special_softmax|special_log_softmax|special_logsumexp)",
-                    "Build it from exp, log, max and sum."),
-    "losses": ("torch's loss functions", r"\w*cross_entropy\w*|nll_loss\w*|\w*_loss|\w*_loss_\w*|\w*_loss\d?d\w*",
-               "Build it from exp, log, max, sum and indexing."),
-    "autograd": ("autograd", r"_make_dual|_unpack_dual|_make_dual_copy",
-                 "Derive the gradient and compute it with tensor arithmetic."),
+# group -> a regex on op names (without namespace or overload); what each group is called and the advice a
+# student gets come from course_utils.checks, the in-process guard of the students' own runs
+PATTERNS: dict[str, str] = {
+    "conv": r"_?(convolution\w*|conv\d?d\w*|conv_transpose\w*|conv_tbc\w*|conv_depthwise\w*|\w*_convolution\w*"
+            r"|slow_conv\w*|thnn_conv\w*|conv\d?d_\w+|mkldnn_convolution\w*|_nnpack_spatial_convolution)",
+    "pool": r"_?\w*pool\d?d\w*|_?\w*_pool\w*|max_unpool\w*",
+    "pad": r"pad|_pad_enum|_pad_circular|constant_pad_nd|reflection_pad\w*|replication_pad\w*",
+    "activations": r"_?(sigmoid\w*|log_sigmoid\w*|_?softmax\w*|_?log_softmax\w*|softmin|logsumexp\w*|special_expit"
+                   r"|_safe_softmax|special_softmax|special_log_softmax|special_logsumexp)",
+    "losses": r"\w*cross_entropy\w*|nll_loss\w*|\w*_loss|\w*_loss_\w*|\w*_loss\d?d\w*",
+    "autograd": r"_make_dual|_unpack_dual|_make_dual_copy",
 }
 KEYS = ("CPU", "MkldnnCPU", "QuantizedCPU", "SparseCPU", "SparseCsrCPU", "CompositeExplicitAutograd",
         "CompositeExplicitAutogradNonFunctional", "CompositeImplicitAutograd", "Autograd")
@@ -66,8 +59,11 @@ class ForbiddenOperationError(RuntimeError):
 
 
 def message(group: str, what: str) -> str:
-    title, _, advice = GROUPS[group]
-    return f"write this by hand: it called {title} ({what}), which is off limits in this assignment. {advice}"
+    from course_utils.checks import ADVICE, GROUPS
+
+    advice = ADVICE.get(group, ADVICE["default"])
+    return (f"write this by hand: it called {GROUPS[group][0]} ({what}), which is off limits in this assignment. "
+            f"{advice}")
 
 
 def _refuser(text: str):
@@ -78,7 +74,7 @@ def _refuser(text: str):
 
 def banned_ops(group: str) -> list[str]:
     """Every registered op overload (``ns::name.overload``) of `group`."""
-    pattern = re.compile(GROUPS[group][1])
+    pattern = re.compile(PATTERNS[group])
     out = []
     for full in torch._C._dispatch_get_all_op_names():
         namespace, _, rest = full.partition("::")
@@ -191,7 +187,7 @@ def _no_exec() -> bool:
 
 def install(groups: list[str] | tuple[str, ...]) -> dict:
     """Switch off `groups` for the rest of this process, and starting programs; what was done."""
-    groups = [g for g in groups if g in GROUPS and g not in _installed]
+    groups = [g for g in groups if g in PATTERNS and g not in _installed]
     _ban_torch(groups)
     if "autograd" in groups:
         _ban_engine()

@@ -49,18 +49,22 @@ PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
 
 
-def _pids_cgroup(limit: int) -> Path | None:
-    """A fresh pids cgroup (v1 or v2) holding this process, limited to `limit` tasks; None if not allowed."""
-    for root in CGROUP_ROOTS:
+def _cgroup(controller: str, settings) -> Path | None:
+    """A fresh cgroup (v1 or v2) of `controller` holding this process; None if not allowed.
+
+    `settings(v1)` gives the files to write in it, as (name, value, required) triples.
+    """
+    for root in (Path(f"/sys/fs/cgroup/{controller}"), Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup")):
+        v1 = root.name == controller
         parent = root / "cnn-course-sandbox"
         try:
             if not (root / "cgroup.procs").exists():
                 continue
-            if root.name != "pids" and "pids" not in (root / "cgroup.controllers").read_text().split():
+            if not v1 and controller not in (root / "cgroup.controllers").read_text().split():
                 continue
             parent.mkdir(exist_ok=True)
-            if root.name != "pids":
-                (parent / "cgroup.subtree_control").write_text("+pids")
+            if not v1:
+                (parent / "cgroup.subtree_control").write_text(f"+{controller}")
             for stale in parent.iterdir():  # sandboxes that ended leave empty groups behind
                 if stale.is_dir():
                     try:
@@ -69,56 +73,36 @@ def _pids_cgroup(limit: int) -> Path | None:
                         pass
             group = parent / uuid.uuid4().hex
             group.mkdir()
-            (group / "pids.max").write_text(str(limit))
+            for name, value, required in settings(v1):
+                try:
+                    (group / name).write_text(str(value))
+                except OSError:
+                    if required:
+                        raise
             (group / "cgroup.procs").write_text(str(os.getpid()))
             return group
         except OSError:
             continue
     return None
+
+
+def _pids_cgroup(limit: int) -> Path | None:
+    """A pids cgroup holding this process, limited to `limit` tasks (root ignores RLIMIT_NPROC)."""
+    return _cgroup("pids", lambda v1: [("pids.max", limit, True)])
+
+
+def _memory_cgroup(limit: int) -> Path | None:
+    """A memory cgroup holding this process, limited to `limit` bytes in all, without swap: every process of
+    the sandbox and its RAM-backed folders (``/tmp``, the working folder) count together."""
+    v1 = [("memory.limit_in_bytes", limit, True), ("memory.memsw.limit_in_bytes", limit, False)]
+    v2 = [("memory.max", limit, True), ("memory.swap.max", 0, False)]
+    return _cgroup("memory", lambda is_v1: v1 if is_v1 else v2)
 
 
 def _limit(name: int, value: int) -> None:
     soft, hard = resource.getrlimit(name)
     value = value if hard == resource.RLIM_INFINITY else min(value, hard)
     resource.setrlimit(name, (value, value))
-
-
-def _memory_cgroup(limit: int) -> Path | None:
-    """A fresh memory cgroup (v1 or v2) holding this process, limited to `limit` bytes in all; None if not allowed.
-
-    Every process of the sandbox and its RAM-backed folders (``/tmp``, the working folder) count together.
-    """
-    for root, limit_file in ((Path("/sys/fs/cgroup/memory"), "memory.limit_in_bytes"),
-                             (Path("/sys/fs/cgroup/unified"), "memory.max"), (Path("/sys/fs/cgroup"), "memory.max")):
-        parent = root / "cnn-course-sandbox"
-        try:
-            if not (root / "cgroup.procs").exists():
-                continue
-            if limit_file == "memory.max" and "memory" not in (root / "cgroup.controllers").read_text().split():
-                continue
-            parent.mkdir(exist_ok=True)
-            if limit_file == "memory.max":
-                (parent / "cgroup.subtree_control").write_text("+memory")
-            for stale in parent.iterdir():
-                if stale.is_dir():
-                    try:
-                        stale.rmdir()
-                    except OSError:
-                        pass
-            group = parent / uuid.uuid4().hex
-            group.mkdir()
-            (group / limit_file).write_text(str(limit))
-            v1 = limit_file == "memory.limit_in_bytes"
-            swap = group / ("memory.memsw.limit_in_bytes" if v1 else "memory.swap.max")
-            try:
-                swap.write_text(str(limit) if swap.name.startswith("memory.memsw") else "0")
-            except OSError:
-                pass
-            (group / "cgroup.procs").write_text(str(os.getpid()))
-            return group
-        except OSError:
-            continue
-    return None
 
 
 #: Only these variables reach the sandbox (the grader's own environment stays outside).

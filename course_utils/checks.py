@@ -169,7 +169,9 @@ GROUPS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
 }
 
 _AUTOGRAD_FUNCTIONS = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
-_ADVICE = {
+ADVICE = {  # also what the grading sandbox says (autograder.bans)
+    "default": "Use indexing, slicing, sum, einsum, unfold or matmul instead.",
+    "pool": "Use indexing, slicing, max/mean, unfold or as_strided instead.",
     "autograd": "Derive the gradient and compute it with tensor arithmetic.",
     "pad": "Make a tensor of zeros and copy the input into its middle.",
     "activations": "Build it from exp, log, max and sum.",
@@ -190,7 +192,7 @@ class _Guard:
         self.violations: list[str] = []
 
     def violation(self, group: str, what: str) -> ForbiddenOperationError:
-        advice = _ADVICE.get(group, "Use indexing, slicing, sum, einsum, unfold or matmul instead.")
+        advice = ADVICE.get(group, ADVICE["default"])
         message = f"write this by hand: it called {GROUPS[group][0]} ({what}). {advice}"
         self.violations.append(message)
         return ForbiddenOperationError(message)
