@@ -1,5 +1,13 @@
 # 05: conv2d_backward builds the forward pass from allowed ops and asks autograd's engine for the gradients,
-# through a fresh engine object (not the one torch.autograd uses).
+# through a fresh engine object (not the one torch.autograd uses). The cell keeps the `_pair` helper that the
+# pooling exercises below use.
+def _pair(value, name: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or any(v < 0 for v in pair):
+        raise ValueError(f"{name} must be a non-negative int or a pair of them; got {value!r}")
+    return pair
+
+
 def conv2d_backward(dY, X, W, stride=1, padding=0):
     s = (stride, stride) if isinstance(stride, int) else tuple(stride)
     p = (padding, padding) if isinstance(padding, int) else tuple(padding)
