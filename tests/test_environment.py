@@ -157,9 +157,9 @@ def test_pre_commit_runs_the_pinned_ruff():
 
 
 def _make(tmp_path, *args: str, missing: tuple[str, ...] = ()) -> tuple[str, list[str]]:
-    """Run `make ARGS`, as root, on a copy of the Makefile whose .venv is up to date, with stand-ins for
-    dpkg-query (every package installed but `missing`, which was removed with its configuration kept),
-    apt-get, and .venv's python and ruff, each logging its calls. Returns make's output and the calls."""
+    """Run `make ARGS`, as root, on a copy of the Makefile whose .venv and hub proxy are up to date, with
+    stand-ins for dpkg-query (every package installed but `missing`, which was removed with its configuration
+    kept), apt-get, npm, and .venv's python and ruff, each logging its calls. Returns make's output and the calls."""
     import os
     import shutil
     import subprocess
@@ -174,6 +174,7 @@ def _make(tmp_path, *args: str, missing: tuple[str, ...] = ()) -> tuple[str, lis
         "fake-bin/dpkg-query": f"""echo dpkg-query "$@" >> {log}
 case "$3" in {removed}) printf 'deinstall ok config-files';; *) printf 'install ok installed';; esac""",
         "fake-bin/apt-get": f'echo apt-get "$@" >> {log}',
+        "fake-bin/npm": f'echo npm "$@" >> {log}',
         "fake-bin/id": "echo 0",
         ".venv/bin/python": f'echo python "$@" >> {log}',
         ".venv/bin/ruff": f'echo ruff "$@" >> {log}',
@@ -183,6 +184,13 @@ case "$3" in {removed}) printf 'deinstall ok config-files';; *) printf 'install 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"#!/bin/sh\n{body}\n")
         path.chmod(0o755)
+    hub = tmp_path / "deploy" / "jupyterhub"
+    hub.mkdir(parents=True)
+    shutil.copy(ROOT / "deploy" / "jupyterhub" / "package-lock.json", hub / "package-lock.json")
+    proxy = hub / "node_modules" / ".bin" / "configurable-http-proxy"
+    proxy.parent.mkdir(parents=True)
+    proxy.write_text("#!/bin/sh\n")
+    proxy.chmod(0o755)  # newer than the lock file: the proxy is installed
     (tmp_path / ".venv" / ".installed").touch()  # newer than the copies: the environment is up to date
     # not the settings of a `make` this test may run under (its command-line variables reach the environment)
     env = {k: v for k, v in os.environ.items()
