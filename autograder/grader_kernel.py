@@ -41,8 +41,8 @@ from typing import Any
 from ipykernel.ipkernel import IPythonKernel
 
 from autograder import wire
+from autograder.worker import MIME, LazyWidgets
 
-MIME = "application/x-cnn-course-rpc+json"
 SANDBOX_KERNEL = "cnn-course-sandbox"
 #: Output relayed from the sandbox, per cell and per notebook; the rest is dropped with a note.
 CELL_OUTPUT = 1 * 2**20
@@ -55,24 +55,6 @@ FORBID = re.compile(r"forbid\s*=\s*\(([^)]*)\)")
 
 def _norm(code: str) -> str:
     return "\n".join(line.rstrip() for line in code.strip().splitlines())
-
-
-class _LazyWidgets:
-    """Import finder for this process: ``course_utils.widgets.*`` (matplotlib, ipywidgets) load on first use.
-
-    The setup cell imports a topic's widgets; the checks never use them, so the grader need not pay for them.
-    """
-
-    def find_spec(self, name, path, target=None):
-        import importlib.machinery
-        import importlib.util
-
-        if not name.startswith("course_utils.widgets."):
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is not None and spec.loader is not None:
-            spec.loader = importlib.util.LazyLoader(spec.loader)
-        return spec
 
 
 class CourseCells:
@@ -430,7 +412,7 @@ class GraderKernel(IPythonKernel):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        sys.meta_path.insert(0, _LazyWidgets())
+        sys.meta_path.insert(0, LazyWidgets())  # the setup cell imports widgets the checks never use
         self.workdir = Path.cwd()
         self.assignment = self.workdir.name
         self.cells: CourseCells | None = None

@@ -23,6 +23,24 @@ MIME = "application/x-cnn-course-rpc+json"
 CELL_OUTPUT = 1 * 2**20
 
 
+class LazyWidgets:
+    """Import finder: ``course_utils.widgets.*`` (matplotlib, ipywidgets) load on first use.
+
+    Grading never draws: the setup cell's widget imports cost nothing unless a cell really uses them.
+    """
+
+    def find_spec(self, name, path, target=None):
+        import importlib.machinery
+        import importlib.util
+
+        if not name.startswith("course_utils.widgets."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = importlib.util.LazyLoader(spec.loader)
+        return spec
+
+
 class CappedStream:
     """sys.stdout/stderr that drop what a cell prints beyond CELL_OUTPUT characters."""
 
@@ -50,6 +68,7 @@ class Worker:
 
         self.namespace = namespace
         self.inbox = Path(inbox)
+        sys.meta_path.insert(0, LazyWidgets())
         budget = {"left": CELL_OUTPUT, "noted": False}
         sys.stdout, sys.stderr = CappedStream(sys.stdout, budget), CappedStream(sys.stderr, budget)
         try:
