@@ -35,8 +35,7 @@ pytestmark = [pytest.mark.slow,
 ATTACKS = Path(__file__).parent / "cases" / "attacks"
 ALL_01 = {"corr2d": SOLVED, "convolve2d": SOLVED, "conv2d": SOLVED}
 CANARY = "the course's own file\n"
-JOBS2_SAMPLE = ("solved", "blank", "transformer", "patch_checks", "tensor_subclass", "thread", "symlink_notebook",
-                "symlink_submitted", "print_flood")
+JOBS2_SAMPLE = ("solved", "blank", "transformer", "tensor_subclass", "symlink_submitted", "print_flood")
 
 
 def attack(name: str) -> str:
