@@ -54,7 +54,12 @@ FORBID = re.compile(r"forbid\s*=\s*\(([^)]*)\)")
 
 
 def _norm(code: str) -> str:
-    return "\n".join(line.rstrip() for line in code.strip().splitlines())
+    """A cell's code as compared with the gradebook's: leading comment lines (nbgrader prefixes a test cell it
+    restores with one) and trailing spaces do not count."""
+    lines = [line.rstrip() for line in code.strip().splitlines()]
+    while lines and (not lines[0] or lines[0].lstrip().startswith("#")):
+        lines.pop(0)
+    return "\n".join(lines)
 
 
 class CourseCells:

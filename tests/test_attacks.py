@@ -35,7 +35,8 @@ pytestmark = [pytest.mark.slow,
 ATTACKS = Path(__file__).parent / "cases" / "attacks"
 ALL_01 = {"corr2d": SOLVED, "convolve2d": SOLVED, "conv2d": SOLVED}
 CANARY = "the course's own file\n"
-JOBS2_SAMPLE = ("solved", "blank", "transformer", "tensor_subclass", "symlink_submitted", "print_flood")
+JOBS2_SAMPLE = ("solved", "blank", "transformer", "tensor_subclass", "symlink_submitted", "print_flood",
+                "deleted_tests_patched")
 
 
 def attack(name: str) -> str:
@@ -75,6 +76,8 @@ def _students_01(course: Path, port: int) -> dict[str, tuple[dict, list[tuple[in
         "print_flood": (ALL_01, [(2, attack("print_flood"))], full),
         "busy_process": (ALL_01, [(2, attack("busy_process")), (-1, attack("busy_check"))], full),
         "symlink_submitted": (ALL_01, [], 0),  # and a link in its folder: see below
+        # its test cells deleted (nbgrader puts them back, with a comment line on top) and the checks patched
+        "deleted_tests_patched": ({**ALL_01, "conv2d": attack("patch_checks")}, [], full - conv2d),
         "snoop": (ALL_01, [(2, course_line + attack("snoop"))], full),
         "hog": (ALL_01, [(2, attack("hog"))], full),
         "fork_bomb": (ALL_01, [(2, attack("fork_bomb"))], full),
@@ -94,6 +97,8 @@ def _write_class(course: Path, assignment: str, students: dict) -> None:
     source = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     for student, (edits, extra, _) in students.items():
         nb = submission(released, source, edits)
+        if student.startswith("deleted_tests"):
+            nb.cells = [c for c in nb.cells if not c.metadata.get("nbgrader", {}).get("grade")]
         for position, code in extra:
             nb.cells.insert(position if position >= 0 else len(nb.cells), nbformat.v4.new_code_cell(code))
         folder = course / "submitted" / student / assignment
@@ -245,6 +250,7 @@ def test_the_sandbox_cannot_find_the_hidden_tests_nor_the_graders_environment(gr
                           "COURSE_DATA", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LC_ALL",
                           "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "CUDA_VISIBLE_DEVICES", "SHLVL", "_",
                           "JPY_PARENT_PID", "CLICOLOR", "PAGER", "GIT_PAGER", "TERM", "PYDEVD_USE_FRAME_EVAL",
+                          "CLICOLOR_FORCE", "FORCE_COLOR",
                           "JPY_SESSION_NAME"}, names
 
 
