@@ -32,7 +32,7 @@ _KERNELS: dict[str, tuple[tuple[tuple[float, ...], ...], str]] = {
 }
 
 #: seed 001's ``top_sobel`` as printed, with its typo (-1 where Sobel has 1); kept to show the fix.
-SEED001_TOP_SOBEL_AS_PRINTED: tuple[tuple[int, ...], ...] = ((-1, 2, 1), (0, 0, 0), (-1, -2, -1))
+TOP_SOBEL_WITH_TYPO: tuple[tuple[int, ...], ...] = ((-1, 2, 1), (0, 0, 0), (-1, -2, -1))
 
 
 def kernel_names() -> list[str]:

@@ -163,8 +163,8 @@ class ShiftExplorer(CourseWidget):
 # 1. the sliding window
 
 EXAMPLES = {
-    "3x3 input 0…8, 2x2 kernel 0…3": examples.seed003_single,
-    "6x6 input, 3x3 filter": lambda: (examples.seed000_input(), examples.seed000_filter()),
+    "3x3 input 0…8, 2x2 kernel 0…3": examples.arange3_single,
+    "6x6 input, 3x3 filter": lambda: (examples.grid6_input(), examples.grid6_filter()),
 }
 
 

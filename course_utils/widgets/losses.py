@@ -109,7 +109,7 @@ class SoftmaxBars(CourseWidget):
     CLASSES = 4
 
     def make_controls(self) -> dict[str, widgets.Widget]:
-        start = [float(v) for v in examples.seed000_cross_entropy()[0][0][0]]
+        start = [float(v) for v in examples.cross_entropy_examples()[0][0][0]]
         controls: dict[str, widgets.Widget] = {
             f"z{i}": widgets.FloatText(round(v, 4), description=f"z{i}", layout=widgets.Layout(width="160px"))
             for i, v in enumerate(start)}
@@ -150,8 +150,8 @@ class SoftmaxBars(CourseWidget):
 # --- 3. the reduction switch -------------------------------------------------------------------
 
 REDUCTION_EXAMPLES = {
-    "four samples: p = [0.1, 0.2, 0.3, 0.4]": examples.seed000_bce,
-    "five samples: p = [0.2, 0.8, 0.4, 0.1, 0.9]": examples.seed000_bce_unused,
+    "four samples: p = [0.1, 0.2, 0.3, 0.4]": examples.bce_example,
+    "five samples: p = [0.2, 0.8, 0.4, 0.1, 0.9]": examples.bce_example_unused,
 }
 
 

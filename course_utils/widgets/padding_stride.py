@@ -519,7 +519,7 @@ LAST_MAP_SIDE = 3  # the last map is 3x3 units: the input is made just large eno
 RF_PRESETS: dict[str, list[tuple[int, int]]] = {
     "three 3×3 layers, stride 1": [(3, 1)] * 3,
     "three 3×3 layers, stride 2": [(3, 2)] * 3,
-    "the ReLU LeNet of 06: conv 5, pool 2, conv 3, pool 2": examples.seed003_lenet_layers(),
+    "the ReLU LeNet of 06: conv 5, pool 2, conv 3, pool 2": examples.relu_lenet_layers(),
     "kernel 2 smaller than stride 3: gaps": [(2, 3), (2, 1)],
     "1×1 kernels see one pixel": [(1, 1), (1, 2), (1, 1)],
 }

@@ -16,9 +16,9 @@ from course_utils.widgets.base import CourseWidget
 __all__ = ["INPUTS", "PoolingExplorer", "PoolingState", "pooling_explorer", "pooling_state"]
 
 INPUTS = {
-    "arange(9), 3x3": lambda: examples.seed003_single()[0],
-    "two-channel 4x4: channel 0": lambda: examples.seed002_pool_input()[0, 0],
-    "two-channel 4x4: channel 1": lambda: examples.seed002_pool_input()[0, 1],
+    "arange(9), 3x3": lambda: examples.arange3_single()[0],
+    "two-channel 4x4: channel 0": lambda: examples.two_channel_pool_input()[0, 0],
+    "two-channel 4x4: channel 1": lambda: examples.two_channel_pool_input()[0, 1],
     "signed 5x5 (negatives)": lambda: torch.randn(5, 5, generator=torch.Generator().manual_seed(3)).mul(4).round() - 3,
 }
 SAME_AS_KERNEL = "= kernel"
