@@ -417,6 +417,10 @@ class GraderKernel(IPythonKernel):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
+        # the working folder holds the student's files: never a place to import from here (the kernel spec runs
+        # `python -P`; this also covers a kernel started without it)
+        here = os.getcwd()
+        sys.path[:] = [p for p in sys.path if p not in ("", ".") and os.path.abspath(p) != here]
         sys.meta_path.insert(0, LazyWidgets())  # the setup cell imports widgets the checks never use
         self.workdir = Path.cwd()
         self.assignment = self.workdir.name

@@ -152,7 +152,9 @@ def bwrap_command(connection: dict, connection_path: str, private: Path, files: 
                 "--chdir", WORKDIR]
     for key, value in env.items():
         command += ["--setenv", key, value]
-    command += ["--remount-ro", "/", sys.executable, "-m", "ipykernel_launcher", "-f", "/tmp/connection.json",
+    # -P: the working folder (the student's files) is not searched before the course's modules (a student's
+    # autograder.py or torch.py would replace them); the worker adds it at the end of sys.path
+    command += ["--remount-ro", "/", sys.executable, "-P", "-m", "ipykernel_launcher", "-f", "/tmp/connection.json",
                 *kernel_args]
     return command
 

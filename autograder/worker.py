@@ -10,6 +10,7 @@ that gains nothing, because an answer is only data, which the grader checks itse
 
 from __future__ import annotations
 
+import os
 import types
 from pathlib import Path
 
@@ -68,6 +69,9 @@ class Worker:
 
         self.namespace = namespace
         self.inbox = Path(inbox)
+        # the kernel runs with `python -P`: the student's own modules import, after every module of the course's
+        if os.getcwd() not in sys.path:
+            sys.path.append(os.getcwd())
         sys.meta_path.insert(0, LazyWidgets())
         budget = {"left": CELL_OUTPUT, "noted": False}
         sys.stdout, sys.stderr = CappedStream(sys.stdout, budget), CappedStream(sys.stderr, budget)

@@ -82,6 +82,9 @@ def _students_01(course: Path, port: int) -> dict[str, tuple[dict, list[tuple[in
         "hog": (ALL_01, [(2, attack("hog"))], full),
         "fork_bomb": (ALL_01, [(2, attack("fork_bomb"))], full),
         "network": (ALL_01, [(2, f"PORT = {port}\n" + attack("network"))], full),
+        # files named autograder.py, torch.py ... beside the notebook (shadow_modules/); conv2d uses F.conv2d
+        "shadow_modules": ({**ALL_01, "conv2d": attack("shadow_conv2d")}, [(2, attack("shadow_own_module"))],
+                           full - conv2d),
     }
 
 
@@ -105,6 +108,9 @@ def _write_class(course: Path, assignment: str, students: dict) -> None:
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{assignment}.ipynb")
         (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+    if "shadow_modules" in students:
+        for module in (ATTACKS / "shadow_modules").glob("*.py"):
+            shutil.copy(module, course / "submitted" / "shadow_modules" / assignment / module.name)
     if "symlink_submitted" in students:
         (course / "submitted" / "symlink_submitted" / assignment / "notes").symlink_to(course / "source")
 
@@ -334,3 +340,14 @@ def test_network_calls_fail_even_to_the_hosts_loopback(graded_01, server):
     _, state = server
     assert "NETWORK refused ('1.1.1.1', 80)" in out and "NETWORK refused ('127.0.0.1'" in out, out[:2000]
     assert "NETWORK connected" not in out and state["connections"] == 0
+
+
+def test_modules_in_the_submission_folder_never_replace_the_graders(graded_01):
+    """autograder.py, torch.py, IPython.py ... beside the notebook: the grading kernel (which runs in that
+    folder) and the sandbox import the course's own modules; the student's own module still imports."""
+    course = graded_01["course"]
+    out = _outputs(course, "01_convolution", "shadow_modules")
+    assert "OWN 42" in out and "SHADOW" not in out, out[:2000]
+    assert "off limits" in out, out[:2000]  # the bans held: F.conv2d was refused
+    ran = sorted(p.name for p in course.rglob("RAN-*"))
+    assert ran == [], f"a student's module ran outside the sandbox: {ran}"
