@@ -40,6 +40,10 @@ system-deps:
 	  echo "system-deps: not installing$$missing (needs apt-get and root)."; \
 	  echo "  Fashion-MNIST will be downloaded (with checksums) on first use instead;"; \
 	  echo "  the browser tests are skipped without /usr/bin/chromium."; \
+	  case "$$missing" in *bubblewrap*) \
+	    echo "  Grading (nbgrader autograde, python -m autograder, make check) sandboxes each submission with"; \
+	    echo "  bubblewrap; without it, grade with CNN_COURSE_NO_SANDBOX=1 (one ordinary kernel: trusted code only)."; \
+	  esac; \
 	fi
 
 ## The learner's own copy: work/<topic>/ from notebooks/<topic>/ for each topic not there yet (never

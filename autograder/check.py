@@ -45,7 +45,7 @@ def _messages(autograded: Path) -> dict[str, str]:
         for out in cell.get("outputs", []) if grade_id else []:
             if out.get("output_type") == "error":
                 value = (out.get("evalue") or "").strip().splitlines()
-                found[grade_id] = f"{out.get('ename')}: {value[0] if value else ''}"[:160]
+                found[grade_id] = (f"{out.get('ename')}: {value[0]}" if value else str(out.get("ename")))[:160]
     return found
 
 
