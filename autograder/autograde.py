@@ -300,6 +300,15 @@ def autograde(course: Path, assignment: str, jobs: int = 1, only: list[str] | No
     return result
 
 
+def sandbox_missing() -> str | None:
+    """Why grading cannot sandbox here (bubblewrap missing and CNN_COURSE_NO_SANDBOX unset), or None."""
+    if os.environ.get("CNN_COURSE_NO_SANDBOX", "") not in ("", "0") or shutil.which("bwrap"):
+        return None
+    return ("grading runs each submission in a bubblewrap sandbox, and bwrap is not installed: `make system-deps` "
+            "as root (or apt-get install bubblewrap), or grade trusted code in one ordinary kernel with "
+            "CNN_COURSE_NO_SANDBOX=1")
+
+
 class NotGenerated(SystemExit):
     """The gradebook does not know the assignment's notebooks: nbgrader would fail for every student."""
 
@@ -360,6 +369,9 @@ def main(argv: list[str]) -> int:
         return 2
     if shutil.which("alembic", path=tool_env()["PATH"]) is None:
         print("warning: alembic is not on PATH; nbgrader may fail to create the gradebook", file=sys.stderr)
+    if sandbox_missing():
+        print(f"python -m autograder autograde: {sandbox_missing()}", file=sys.stderr)
+        return 2
     try:
         outcomes = autograde(course, args.assignment, args.jobs, args.student, args.timeout, not args.no_progress)
     except NotGenerated as stop:

@@ -54,6 +54,8 @@ def check(topic: str, work: Path, out=sys.stdout) -> tuple[float, float, list[tu
     from autograder import autograde as ag
     from autograder.simulate import make_course
 
+    if ag.sandbox_missing():
+        raise SystemExit(f"make check: {ag.sandbox_missing()}")
     mine = work / topic / f"{topic}.ipynb"
     if not mine.is_file():
         raise SystemExit(f"no {mine}: `make lab` copies the notebooks into work/ (or pass --work)")

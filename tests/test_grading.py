@@ -244,3 +244,13 @@ def test_autograde_benchmark_prints_its_json_line():
     assert set(figures) >= {"serial_s", "parallel_s", "jobs", "submissions"}
     assert figures["submissions"] == 2 and figures["jobs"] == 2
     assert figures["serial_s"] > 0 and figures["parallel_s"] > 0
+
+
+def test_grading_without_bubblewrap_says_to_install_it_or_set_no_sandbox(monkeypatch):
+    from autograder import autograde
+
+    monkeypatch.setattr(autograde.shutil, "which", lambda name, *a, **k: None)
+    monkeypatch.delenv("CNN_COURSE_NO_SANDBOX", raising=False)
+    assert "CNN_COURSE_NO_SANDBOX=1" in autograde.sandbox_missing() and "bubblewrap" in autograde.sandbox_missing()
+    monkeypatch.setenv("CNN_COURSE_NO_SANDBOX", "1")
+    assert autograde.sandbox_missing() is None
