@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # nbgrader runs helpers (alembic) by name: the environment's bin/ comes first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test test-fast lint release system-deps env proxy hub benchmark constraints clean
+.PHONY: lab work check test test-fast lint release system-deps env proxy hub benchmark constraints clean
 
 ## The pinned environment in .venv (re-run when pyproject.toml or constraints.txt change).
 ## One line per step; pip stays quiet unless something goes wrong.
@@ -40,11 +40,27 @@ system-deps:
 	  echo "system-deps: not installing$$missing (needs apt-get and root)."; \
 	  echo "  Fashion-MNIST will be downloaded (with checksums) on first use instead;"; \
 	  echo "  the browser tests are skipped without /usr/bin/chromium."; \
+	  case "$$missing" in *bubblewrap*) \
+	    echo "  Grading (nbgrader autograde, python -m autograder, make check) sandboxes each submission with"; \
+	    echo "  bubblewrap; without it, grade with CNN_COURSE_NO_SANDBOX=1 (one ordinary kernel: trusted code only)."; \
+	  esac; \
 	fi
 
-## Start JupyterLab on the student notebooks, with nbgrader's extensions.
-lab: system-deps $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
+## The learner's own copy: work/<topic>/ from notebooks/<topic>/ for each topic not there yet (never
+## overwrites a file; work/ is ignored by git, so notebooks/ and the release never carry a learner's edits).
+work:
+	@mkdir -p work; for d in notebooks/*/; do t=$$(basename "$$d"); \
+	  if [ ! -e "work/$$t" ]; then cp -R "notebooks/$$t" "work/$$t" && echo "work: copied notebooks/$$t to work/$$t"; fi; done
+
+## Start JupyterLab on the learner's copy (work/), with nbgrader's extensions.
+lab: system-deps $(STAMP) work
+	$(BIN)/jupyter lab --ServerApp.root_dir=work $(LAB_ARGS)
+
+## Self-study: grade work/$(TOPIC)/ with the hidden tests (sandboxed, in a throwaway course folder).
+TOPIC ?=
+check: $(STAMP)
+	@test -n "$(TOPIC)" || { echo "usage: make check TOPIC=01_convolution   (one of: $$(ls source | tr '\n' ' '))"; exit 2; }
+	$(BIN)/python -m autograder check $(TOPIC)
 
 ## The hub's proxy, configurable-http-proxy, from npm (deploy/jupyterhub/package-lock.json).
 HUB_DIR := deploy/jupyterhub

@@ -17,6 +17,12 @@ ASSIGNMENTS = [
     "06_lenet",
 ]
 
+# nbgrader's exchange (release_assignment, fetch_assignment, submit, collect, release/fetch_feedback): a folder
+# that must exist and that every user may write, like /tmp (mode 1777). /srv/nbgrader/exchange (as on the
+# course's JupyterHub), or the folder in CNN_COURSE_EXCHANGE: an instructor without root sets it to a folder
+# of their own that students can reach (README, "For instructors"). Students' own nbgrader_config.py says the same.
+c.Exchange.root = __import__("os").environ.get("CNN_COURSE_EXCHANGE") or "/srv/nbgrader/exchange"
+
 # Every notebook runs on the course's own kernel (installed into .venv by `make`).
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.Execute.timeout = 60
@@ -61,6 +67,16 @@ if _NBGRADER:
 
     c.Autograde.pre_convert_hook = _reject_links
     c.ExchangeFactory.collect = "autograder.nbgrader_hooks.SafeCollect"
+
+# Test cells released without their hidden tests are not reported as "checksum changed" (nbgrader warns for
+# every one of them in every submission otherwise); a real edit of a locked cell still is, and is undone.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.nbgrader_hooks.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 # Feedback shows test names, points and messages, never hidden test code (autograder/feedback.py).
 c.GenerateFeedback.preprocessors = [

@@ -5,6 +5,8 @@ Commands:
   autograde <assignment> [--jobs N] [--student ID]
                              grade every submission, N at a time; repair what is safe, give zero
                              with a reason for what is not, and print a report per student
+  check <topic> [--work DIR]  self-study: grade your own work/<topic>/ with the hidden tests (sandboxed, in a
+                             throwaway course folder) and print each test's points and the total
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     if command == "autograde":
         from autograder import autograde
         return autograde.main(rest)
+    if command == "check":
+        from autograder import check
+        return check.main(rest)
     print(f"unknown command {command!r}\n\n{__doc__.strip()}", file=sys.stderr)
     return 2
 

@@ -160,6 +160,18 @@ def nbgrader_reason(log: str, returncode: int | None) -> str:
     return errors[-1][:400] if errors else f"exit {returncode}"
 
 
+def nbgrader_traceback(log: str, limit: int = 25) -> list[str]:
+    """nbgrader's last traceback in `log` (its last `limit` lines), or its last ERROR lines when it printed none."""
+    lines = log.rstrip().splitlines()
+    starts = [i for i, line in enumerate(lines) if "Traceback (most recent call last)" in line]
+    if starts:
+        block = lines[starts[-1]:]
+        end = next((i for i, line in enumerate(block) if i and re.match(r"^\s*[A-Za-z_][\w.]*: \S", line)), None)
+        block = block[:end + 1] if end is not None else block
+        return block[-limit:]
+    return [line for line in lines if "ERROR" in line][-limit:]
+
+
 def read_scores(course: Path, assignment: str, outcomes: list[Outcome]) -> None:
     """Fill in each outcome's score from the gradebook (the numbers `nbgrader export` gives)."""
     from nbgrader.api import MissingEntry
@@ -183,6 +195,8 @@ def report(outcomes: list[Outcome], assignment: str) -> str:
         status = "graded" if o.graded else "NOT GRADED"
         notes = "; ".join(o.notes)
         lines.append(f"  {o.student:<{width}}  {score:>9}  {status}" + (f"  ({notes})" if notes else ""))
+        if not o.graded and o.log:
+            lines += ["      " + line for line in nbgrader_traceback(o.log)]
     graded = sum(o.graded for o in outcomes)
     if graded == len(outcomes):
         lines.append(f"graded {graded} of {len(outcomes)}: every student has a score in the gradebook")
@@ -244,6 +258,7 @@ def autograde(course: Path, assignment: str, jobs: int = 1, only: list[str] | No
     their own, and given zero with nbgrader's reason if that fails too.
     """
     expected = expected_notebooks(course, assignment)
+    require_generated(course, assignment)
     everyone = students(course, assignment)
     names = only or everyone
     outcomes = {name: Outcome(name) for name in names}
@@ -285,6 +300,38 @@ def autograde(course: Path, assignment: str, jobs: int = 1, only: list[str] | No
     return result
 
 
+def sandbox_missing() -> str | None:
+    """Why grading cannot sandbox here (bubblewrap missing and CNN_COURSE_NO_SANDBOX unset), or None."""
+    if os.environ.get("CNN_COURSE_NO_SANDBOX", "") not in ("", "0") or shutil.which("bwrap"):
+        return None
+    return ("grading runs each submission in a bubblewrap sandbox, and bwrap is not installed: `make system-deps` "
+            "as root (or apt-get install bubblewrap), or grade trusted code in one ordinary kernel with "
+            "CNN_COURSE_NO_SANDBOX=1")
+
+
+class NotGenerated(SystemExit):
+    """The gradebook does not know the assignment's notebooks: nbgrader would fail for every student."""
+
+
+def require_generated(course: Path, assignment: str) -> None:
+    """Stop before grading anyone when the gradebook has no notebooks for `assignment`.
+
+    nbgrader would fail each student with "No notebooks found" and leave a submission record behind, after
+    which `nbgrader generate_assignment --force` refuses to register the notebooks ("there are submissions").
+    """
+    from nbgrader.api import MissingEntry
+
+    with _gradebook(course) as gradebook:
+        try:
+            known = [nb.name for nb in gradebook.find_assignment(assignment).notebooks]
+        except MissingEntry:
+            known = []
+    if not known:
+        raise NotGenerated(f"the gradebook does not know the notebooks of {assignment}, so nbgrader can grade no one: "
+                           f"run `nbgrader generate_assignment {assignment} --force` here first "
+                           "(nothing was graded, nothing was changed)")
+
+
 def _register(course: Path, assignment: str) -> None:
     """Make sure the assignment and its students exist in the gradebook before parallel runs write to it."""
     with _gradebook(course) as gradebook:
@@ -322,6 +369,13 @@ def main(argv: list[str]) -> int:
         return 2
     if shutil.which("alembic", path=tool_env()["PATH"]) is None:
         print("warning: alembic is not on PATH; nbgrader may fail to create the gradebook", file=sys.stderr)
-    outcomes = autograde(course, args.assignment, args.jobs, args.student, args.timeout, not args.no_progress)
+    if sandbox_missing():
+        print(f"python -m autograder autograde: {sandbox_missing()}", file=sys.stderr)
+        return 2
+    try:
+        outcomes = autograde(course, args.assignment, args.jobs, args.student, args.timeout, not args.no_progress)
+    except NotGenerated as stop:
+        print(f"python -m autograder autograde: {stop}", file=sys.stderr)
+        return 2
     print(report(outcomes, args.assignment))
     return 0

@@ -7,6 +7,8 @@
   the reason is printed.
 * ``SafeCollect``: ``nbgrader collect`` copies links as links (nbgrader's own copy follows them), so the
   check above sees them; and the collected folder is made read-only for everyone but its owner.
+* ``OverwriteCells``: nbgrader's, except that a test cell released without its hidden tests is not
+  reported as changed (see the class).
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ import sys
 import time
 from pathlib import Path
 
+from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
+from nbgrader.api import MissingEntry
 from nbgrader.exchange.default.collect import ExchangeCollect
+from nbgrader.preprocessors import ClearHiddenTests
+from nbgrader.preprocessors import OverwriteCells as _OverwriteCells
 
 
 def links_in(folder: Path) -> list[str]:
@@ -78,3 +85,31 @@ class SafeCollect(ExchangeCollect):
         os.chmod(dest, 0o755)
         if stat.S_IMODE(os.stat(dest).st_mode) != 0o755:
             raise OSError(f"could not make {dest} read-only for others")
+
+
+class OverwriteCells(_OverwriteCells):
+    """nbgrader's OverwriteCells (autograde's sanitizing step), without its false alarm on hidden tests.
+
+    The gradebook keeps each test cell as written in ``source/``, hidden tests included, with the checksum of
+    that text; the released cell has the hidden-test region removed. So nbgrader's check of a locked cell
+    ("Attribute 'checksum' for cell ... has changed!") fires for every test cell with hidden tests in every
+    submission, untouched or not, and a real edit drowns among them. Here a locked cell whose text is exactly
+    the gradebook's minus its hidden-test region (what the student was given) first gets the gradebook's text
+    back, silently; nbgrader's own check then passes. Any other change is still reported, and undone, by
+    nbgrader as before. Set in nbgrader_config.py (``Autograde.sanitize_preprocessors``).
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is not None and cell.cell_type == "code":
+            try:
+                source_cell = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+            except MissingEntry:
+                source_cell = None
+            if source_cell is not None and source_cell.locked and cell.source != source_cell.source \
+                    and source_cell.cell_type == cell.cell_type and utils.is_locked(cell):
+                released = NotebookNode({"source": source_cell.source})
+                had_hidden = ClearHiddenTests(parent=self)._remove_hidden_test_region(released)
+                if had_hidden and released.source == cell.source:
+                    cell.source = source_cell.source
+        return super().preprocess_cell(cell, resources, cell_index)

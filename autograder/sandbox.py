@@ -148,6 +148,10 @@ def bwrap_command(connection: dict, connection_path: str, private: Path, files: 
     env = {"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "MPLBACKEND": "Agg", "PYTHONNOUSERSITE": "1",
            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8"}
     env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
+    # ipykernel prints a "Ctrl-C will not work ... --existing /tmp/connection.json" banner into nbgrader's log
+    # when it believes no Jupyter client started it (no JPY_PARENT_PID). Its parent is bwrap, not the client;
+    # 1 says "no parent to watch" (ipykernel then starts no parent poller, as without the variable).
+    env["JPY_PARENT_PID"] = "1"
     command += ["--bind", str(private / "ipc"), ipc_dir, "--ro-bind", connection_path, "/tmp/connection.json",
                 "--chdir", WORKDIR]
     for key, value in env.items():

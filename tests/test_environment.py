@@ -156,7 +156,7 @@ def test_pre_commit_runs_the_pinned_ruff():
     assert [hook["id"] for hook in ruff["hooks"]] == ["ruff-check"]
 
 
-def _make(tmp_path, *args: str, missing: tuple[str, ...] = ()) -> tuple[str, list[str]]:
+def _make(tmp_path, *args: str, missing: tuple[str, ...] = (), uid: int = 0) -> tuple[str, list[str]]:
     """Run `make ARGS`, as root, on a copy of the Makefile whose .venv and hub proxy are up to date, with
     stand-ins for dpkg-query (every package installed but `missing`, which was removed with its configuration
     kept), apt-get, npm, and .venv's python and ruff, each logging its calls. Returns make's output and the calls."""
@@ -175,7 +175,7 @@ def _make(tmp_path, *args: str, missing: tuple[str, ...] = ()) -> tuple[str, lis
 case "$3" in {removed}) printf 'deinstall ok config-files';; *) printf 'install ok installed';; esac""",
         "fake-bin/apt-get": f'echo apt-get "$@" >> {log}',
         "fake-bin/npm": f'echo npm "$@" >> {log}',
-        "fake-bin/id": "echo 0",
+        "fake-bin/id": f"echo {uid}",
         ".venv/bin/python": f'echo python "$@" >> {log}',
         ".venv/bin/ruff": f'echo ruff "$@" >> {log}',
     }
@@ -217,3 +217,51 @@ def test_system_deps_installs_only_what_is_missing(tmp_path):
     assert "system-deps: installing chromium bubblewrap with apt-get" in out
     assert [c for c in calls if c.startswith("apt-get")] == ["apt-get update -qq",
                                                              "apt-get install -y -qq chromium bubblewrap"]
+
+
+def test_system_deps_without_root_says_how_to_grade_without_bubblewrap(tmp_path):
+    out, calls = _make(tmp_path, "system-deps", missing=("bubblewrap",), uid=1000)
+    assert "not installing bubblewrap (needs apt-get and root)" in out
+    assert "CNN_COURSE_NO_SANDBOX=1" in out
+    assert [c for c in calls if c.startswith("apt-get")] == []
+
+
+def test_make_work_copies_each_missing_topic_once_and_never_overwrites(tmp_path):
+    """`make lab` works in work/ (ignored by git): each topic of notebooks/ not there yet is copied; a topic the
+    learner already has is left alone, edits and all, and notebooks/ never changes."""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("needs make")
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    for topic in ("01_a", "02_b"):
+        (tmp_path / "notebooks" / topic).mkdir(parents=True)
+        (tmp_path / "notebooks" / topic / f"{topic}.ipynb").write_text("released")
+    (tmp_path / "work" / "01_a").mkdir(parents=True)
+    (tmp_path / "work" / "01_a" / "01_a.ipynb").write_text("my edits")
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    for _ in range(2):
+        result = subprocess.run(["make", "work"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "work" / "01_a" / "01_a.ipynb").read_text() == "my edits"
+    assert (tmp_path / "work" / "02_b" / "02_b.ipynb").read_text() == "released"
+    assert (tmp_path / "notebooks" / "01_a" / "01_a.ipynb").read_text() == "released"
+    assert "work/" in (ROOT / ".gitignore").read_text().split()
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--ServerApp.root_dir=work" in makefile and "--ServerApp.root_dir=notebooks" not in makefile
+
+
+def test_the_exchange_root_is_set_and_overridable(monkeypatch):
+    from traitlets.config import Config
+
+    def exchange_root():
+        namespace: dict = {}
+        exec((ROOT / "nbgrader_config.py").read_text(), {"get_config": lambda: namespace.setdefault("c", Config())},
+             namespace)
+        return namespace["c"].Exchange.root
+
+    monkeypatch.delenv("CNN_COURSE_EXCHANGE", raising=False)
+    assert exchange_root() == "/srv/nbgrader/exchange"
+    monkeypatch.setenv("CNN_COURSE_EXCHANGE", "/home/teach/exchange")
+    assert exchange_root() == "/home/teach/exchange"

@@ -82,13 +82,14 @@ def graded(tmp_path_factory):
         shutil.rmtree(serial / "submitted" / student)
     result = nbgrader("autograde", NAME, cwd=serial)
     assert result.returncode == 0, result.stderr[-5000:]
+    serial_log = result.stdout + result.stderr
     parallel = runs["parallel"]
     from autograder import tool_env
     result = subprocess.run([sys.executable, "-m", "autograder", "autograde", NAME, "--jobs", "2"], cwd=parallel,
                             capture_output=True, text=True, env={**tool_env(), "PYTHONPATH": str(ROOT)}, timeout=1200)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     return {"serial": _export(serial, base / "serial.csv"), "parallel": _export(parallel, base / "parallel.csv"),
-            "report": result.stdout, "progress": result.stderr, "course": parallel}
+            "report": result.stdout, "progress": result.stderr, "course": parallel, "serial_log": serial_log}
 
 
 @pytest.mark.slow
@@ -117,6 +118,94 @@ def test_malformed_submissions_are_repaired_or_zeroed_with_a_reason(graded):
     assert "graded 8 of 10" in report
     assert "autograde 01_convolution" in graded["progress"] and "student" in graded["progress"]  # the tqdm bar
     assert (graded["course"] / "submitted" / "not_json" / NAME / f"{NAME}.ipynb.invalid").exists()
+
+
+@pytest.mark.slow
+def test_untouched_test_cells_raise_no_checksum_warning_and_no_kernel_banner(graded):
+    """Plain `nbgrader autograde`: a test cell released without its hidden tests is no "changed" cell (the
+    gradebook holds it with them; autograder.nbgrader_hooks.OverwriteCells), an edited one still is; the
+    sandbox kernel prints no ipykernel banner into the log."""
+    log = graded["serial_log"]
+    parts = re.split(r"Sanitizing \S*[/\\]submitted[/\\]([^/\\]+)[/\\]", log)
+    warnings = {}
+    for student, text in zip(parts[1::2], parts[2::2]):
+        warnings[student] = re.findall(r"Attribute 'checksum' for cell (\w+) has changed", text)
+    assert warnings["solved"] == [] and warnings["blank"] == [] and warnings["cheater"] == [], warnings
+    assert len(warnings["edited_metadata"]) >= 6, warnings  # its test cells say `pass`: reported, and undone
+    assert "Ctrl-C will not work" not in log and "To connect another client" not in log
+
+
+def test_report_never_gives_a_score_it_did_not_give_and_shows_nbgraders_traceback():
+    from autograder.autograde import Outcome, report
+
+    log = ("[AutogradeApp | ERROR] There was an error processing assignment: /c/submitted/me/01_convolution\n"
+           "[AutogradeApp | ERROR] Traceback (most recent call last):\n"
+           '      File "/x/nbgrader/converters/autograde.py", line 154, in init_assignment\n'
+           "        raise NbGraderException(msg)\n"
+           "    nbgrader.converters.base.NbGraderException: No notebooks found, did you forget to run "
+           "'nbgrader generate_assignment'?\n"
+           "[AutogradeApp | ERROR] Please see the the above traceback for details on the specific errors\n")
+    lost = Outcome("me", notes=["nbgrader failed: NbGraderException: No notebooks found"], score=0.0,
+                   max_score=20.0, log=log)
+    fine = Outcome("you", graded=True, score=20.0, max_score=20.0)
+    text = report([lost, fine], NAME)
+    me = text.splitlines()[1]
+    assert "NOT GRADED" in me and "0/20" not in me and "—" in me
+    assert "Traceback (most recent call last)" in text and "raise NbGraderException(msg)" in text
+    assert re.search(r"you\s+20/20\s+graded", text)
+    assert "graded 1 of 2: the others have no score" in text and "every student has a score" not in text
+
+
+@pytest.mark.slow
+def test_autograde_before_generate_assignment_stops_and_says_what_to_run(tmp_path):
+    """notebooks/ is committed, so a plain `generate_assignment` skips it and the gradebook never learns the
+    notebooks: the tool stops before grading (nbgrader would fail everyone and record submissions that then
+    block `generate_assignment --force`)."""
+    from autograder import tool_env
+
+    course = make_course(tmp_path / "course", [NAME])
+    shutil.copytree(ROOT / "notebooks" / NAME, course / "notebooks" / NAME)
+    skipped = nbgrader("generate_assignment", NAME, cwd=course)
+    assert "Skipping existing assignment" in skipped.stdout + skipped.stderr
+    folder = course / "submitted" / "me" / NAME
+    folder.mkdir(parents=True)
+    shutil.copy(course / "notebooks" / NAME / f"{NAME}.ipynb", folder)
+    result = subprocess.run([sys.executable, "-m", "autograder", "autograde", NAME, "--no-progress"], cwd=course,
+                            capture_output=True, text=True, env=tool_env(), timeout=300)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"run `nbgrader generate_assignment {NAME} --force` here first" in result.stderr
+    assert "graded" not in result.stdout
+    result = nbgrader("generate_assignment", NAME, "--force", cwd=course)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_make_check_grades_a_learners_copy_with_every_test_listed(tmp_path):
+    """`make check TOPIC=...` (python -m autograder check): a solved copy gets full points, a blank one zero,
+    every test listed with its points, and nothing in the repository changes."""
+    from autograder import tool_env
+
+    released = nbformat.read(ROOT / "notebooks" / NAME / f"{NAME}.ipynb", as_version=4)
+    source = nbformat.read(ROOT / "source" / NAME / f"{NAME}.ipynb", as_version=4)
+    tests = [c.metadata["nbgrader"]["grade_id"] for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    git = ["git", "status", "--porcelain", "--ignored", "--", "source", "notebooks", "nbgrader_config.py",
+           "gradebook.db", "submitted", "autograded", "feedback", "rejected"]
+    state = subprocess.run(git, cwd=ROOT, capture_output=True, text=True).stdout
+    for case, total in [("solved", "20/20"), ("blank", "0/20")]:
+        work = tmp_path / case
+        (work / NAME).mkdir(parents=True)
+        nbformat.write(_submission(released, source, CASES[NAME][case][0]), work / NAME / f"{NAME}.ipynb")
+        result = subprocess.run([sys.executable, "-m", "autograder", "check", NAME, "--work", str(work)], cwd=ROOT,
+                                capture_output=True, text=True, env=tool_env(), timeout=900)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ")}
+        assert sorted(lines) == sorted(tests), result.stdout
+        assert f"total {total}" in result.stdout and f"source/{NAME}/{NAME}.ipynb" in result.stdout
+        if case == "blank":
+            assert all(" 0/" in line and "NotImplementedError" in line for line in lines.values()), result.stdout
+        else:
+            assert not any(re.search(r" 0/\d", line) for line in lines.values()), result.stdout
+    assert subprocess.run(git, cwd=ROOT, capture_output=True, text=True).stdout == state  # nothing changed or made
 
 
 @pytest.mark.slow
@@ -157,3 +246,13 @@ def test_autograde_benchmark_prints_its_json_line():
     assert set(figures) >= {"serial_s", "parallel_s", "jobs", "submissions"}
     assert figures["submissions"] == 2 and figures["jobs"] == 2
     assert figures["serial_s"] > 0 and figures["parallel_s"] > 0
+
+
+def test_grading_without_bubblewrap_says_to_install_it_or_set_no_sandbox(monkeypatch):
+    from autograder import autograde
+
+    monkeypatch.setattr(autograde.shutil, "which", lambda name, *a, **k: None)
+    monkeypatch.delenv("CNN_COURSE_NO_SANDBOX", raising=False)
+    assert "CNN_COURSE_NO_SANDBOX=1" in autograde.sandbox_missing() and "bubblewrap" in autograde.sandbox_missing()
+    monkeypatch.setenv("CNN_COURSE_NO_SANDBOX", "1")
+    assert autograde.sandbox_missing() is None

@@ -133,9 +133,21 @@ def test_notebooks_equal_a_fresh_release(tmp_path):
     assert released == committed_files
 
 
+def _skip_without_fashion_mnist(name: str) -> None:
+    """A notebook that trains on Fashion-MNIST runs only where the dataset is on this machine: tests never
+    download (the notebook itself would, and offline it stops with DatasetUnavailableError)."""
+    from course_utils.data import find_fashion_mnist
+
+    if "fashion_mnist" in source_notebook(name).read_text().lower() and find_fashion_mnist() is None:
+        pytest.skip(f"{name} needs Fashion-MNIST, which is not on this machine (Debian's dataset-fashion-mnist, "
+                    "which `make system-deps` installs as root, $COURSE_DATA or the course's cache); "
+                    "the tests never download it")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_source_notebook_runs_with_every_test_passing(name):
+    _skip_without_fashion_mnist(name)
     nb = execute_notebook(source_notebook(name))
     assert error_outputs(nb) == []
     assert stderr_outputs(nb) == [], "stderr output (a warning?) makes nbgrader fail the cell"
@@ -144,6 +156,7 @@ def test_source_notebook_runs_with_every_test_passing(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_student_notebook_stops_only_at_not_implemented(name):
+    _skip_without_fashion_mnist(name)
     nb = execute_notebook(student_notebook(name))
     errors = error_outputs(nb)
     assert errors, "the student copy must leave something to implement"
