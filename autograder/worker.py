@@ -42,6 +42,21 @@ class LazyWidgets:
         return spec
 
 
+class StudentFolder:
+    """Import finder, last in sys.meta_path: a top-level module of the working folder (the student's own
+    ``helpers.py``) imports, but never in place of a module found any other way (torch, course_utils ...)."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def find_spec(self, name, path, target=None):
+        import importlib.machinery
+
+        if path is not None or "." in name:
+            return None
+        return importlib.machinery.PathFinder.find_spec(name, [self.folder])
+
+
 class CappedStream:
     """sys.stdout/stderr that drop what a cell prints beyond CELL_OUTPUT characters."""
 
@@ -69,9 +84,9 @@ class Worker:
 
         self.namespace = namespace
         self.inbox = Path(inbox)
-        # the kernel runs with `python -P`: the student's own modules import, after every module of the course's
-        if os.getcwd() not in sys.path:
-            sys.path.append(os.getcwd())
+        # the kernel runs with `python -P`: the student's own modules import, after every other way to find a
+        # module (the course's own packages come through a finder of the editable install, after sys.path)
+        sys.meta_path.append(StudentFolder(os.getcwd()))
         sys.meta_path.insert(0, LazyWidgets())
         budget = {"left": CELL_OUTPUT, "noted": False}
         sys.stdout, sys.stderr = CappedStream(sys.stdout, budget), CappedStream(sys.stderr, budget)
