@@ -237,6 +237,10 @@ def static_figures() -> dict[str, dict[str, Callable[[], bytes]]]:
         },
         "02_padding_stride": {
             "conv_arithmetic.png": lambda: _widget_png(padding_stride.conv_arithmetic_explorer),
+            "stride.png": lambda: _widget_png(padding_stride.conv_arithmetic_explorer, **padding_stride.PRESETS[
+                "3×3, kernel 2, stride (3, 2), padding 1"]),
+            "dilation.png": lambda: _widget_png(padding_stride.conv_arithmetic_explorer, **padding_stride.PRESETS[
+                "dilation 2: 7×7, kernel 3"]),
             "receptive_field.png": lambda: _widget_png(padding_stride.receptive_field_explorer),
         },
         "03_pooling": {"pooling.png": lambda: _widget_png(pooling.pooling_explorer)},
@@ -246,6 +250,7 @@ def static_figures() -> dict[str, dict[str, Callable[[], bytes]]]:
         },
         "05_backprop": {
             "gradient_reach.png": lambda: _widget_png(backprop.gradient_reach),
+            "gradient_reach_max_pool.png": lambda: _widget_png(backprop.gradient_reach, layer="max pool", cell=3),
             "flipped_kernel.png": lambda: _widget_png(backprop.flipped_kernel_view),
             "learned_kernel.png": _learned_kernel_png,
         },

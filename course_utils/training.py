@@ -321,7 +321,8 @@ def watch_training(build: Callable[[], nn.Module], train_epoch: Callable, evalua
                    test_subset: int = 2000) -> Watched:
     """Seed, then train a new `build()` for `batches` batches of standardised Fashion-MNIST with the student's
     `train_epoch` (one epoch over ``batches * batch_size`` training images) and record every batch's loss and
-    each layer's gradient norm; then `evaluate_accuracy` on `test_subset` test images. COURSE_QUICK: 20 batches, 500 images.
+    each layer's gradient norm; then `evaluate_accuracy` on `test_subset` test images.
+    COURSE_QUICK: 20 batches, 500 test images.
     Seeded: the same images, order and result on the same machine.
     """
     if quick():
