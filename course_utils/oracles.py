@@ -203,8 +203,7 @@ def learn_kernel(X: torch.Tensor, Y: torch.Tensor, W0: torch.Tensor, lr: float =
         for _ in range(steps):
             loss = ((F.conv2d(X, W) - Y.to(X.dtype)) ** 2).mean()
             losses.append(float(loss.detach()))
-            optimizer.zero_grad()
-            loss.backward()
+            (W.grad,) = torch.autograd.grad(loss, [W])
             optimizer.step()
     return W.detach(), losses
 
