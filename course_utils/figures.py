@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from matplotlib import rc_context
+from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
 
 from course_utils.plotting import FeatureMapGrid, MatrixView, figure_to_png, new_figure
@@ -125,6 +125,7 @@ def gradient_norms(norms: dict[str, dict[str, float]]) -> Picture:
 def activation_comparison(runs: dict) -> Picture:
     """Per batch, for each run (name -> ``training.Watched``): the training loss, and the gradient norm of
     each layer's weights (one panel per run, log scale, first layer darkest)."""
+    cmap = colormaps["viridis"]
     with rc_context(RC):
         fig = new_figure(11, 3.2, dpi=DPI)
         axes = fig.subplots(1, 1 + len(runs))
@@ -135,9 +136,10 @@ def activation_comparison(runs: dict) -> Picture:
         axes[0].legend(fontsize=8)
         for ax, (name, run) in zip(axes[1:], runs.items()):
             layers = list(run.gradient_norms.items())
+            modules = dict(run.net.named_modules())
             for k, (layer, values) in enumerate(layers):
-                shade = 0.15 + 0.7 * k / max(1, len(layers) - 1)
-                ax.semilogy(values, color=(shade, shade, shade), label=f"weight {k + 1} ({layer})")
+                kind = type(modules[layer]).__name__ if layer in modules else layer
+                ax.semilogy(values, color=cmap(k / max(1, len(layers) - 1)), label=f"weight {k + 1}: {kind}")
             ax.set_title(f"{name}: gradient norm per layer", fontsize=10)
             ax.set_xlabel("batch")
             ax.legend(fontsize=7)
