@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # nbgrader runs helpers (alembic) by name: the environment's bin/ comes first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab work check test test-fast lint release system-deps env proxy hub benchmark constraints clean
+.PHONY: lab work check test test-fast lint release figures system-deps env proxy hub benchmark constraints clean
 
 ## The pinned environment in .venv (re-run when pyproject.toml or constraints.txt change).
 ## One line per step; pip stays quiet unless something goes wrong.
@@ -97,6 +97,10 @@ lint: $(STAMP)
 ## Regenerate notebooks/ (the student copies) from source/ with nbgrader.
 release: $(STAMP)
 	$(BIN)/python -m autograder release
+
+## Re-render the static figures (source/<topic>/figures/*.png) the notebooks' markdown shows; then make release.
+figures: $(STAMP)
+	$(BIN)/python -m course_utils.figures
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/widgets.py --json

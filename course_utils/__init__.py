@@ -5,9 +5,10 @@ Modules: ``data`` (images and Fashion-MNIST), ``examples`` (the seeds' worked ex
 (matrices with their numbers, windows, feature-map grids), ``gradcheck`` (numerical gradient
 checks), ``training`` (device, threads, seeds, Fashion-MNIST tensors, recipes and
 the ``fit`` driver for 06), ``checks`` (assertions and the
-forbidden-op guard used by the graded tests), ``widgets.<topic>`` (each topic's widgets).
+forbidden-op guard used by the graded tests), ``figures`` (pictures without controls, and the static
+PNGs of each topic: ``python -m course_utils.figures``), ``widgets.<topic>`` (each topic's widgets).
 Importing the package has no side effects: no seeds are set and nothing is downloaded. ``plotting``
-(and so matplotlib) is imported on first use of ``cu.plotting``: the grader and the tests that draw
+and ``figures`` (and so matplotlib) are imported on first use: the grader and the tests that draw
 nothing start faster.
 """
 
@@ -18,10 +19,10 @@ from course_utils import checks, data, examples, gradcheck, kernels, oracles, tr
 
 
 def __getattr__(name: str):
-    if name == "plotting":
-        return importlib.import_module("course_utils.plotting")
+    if name in ("plotting", "figures"):
+        return importlib.import_module(f"course_utils.{name}")
     raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
 
 
-__all__ = ["checks", "data", "examples", "gradcheck", "kernels", "oracles", "plotting", "training"]
+__all__ = ["checks", "data", "examples", "figures", "gradcheck", "kernels", "oracles", "plotting", "training"]
 __version__ = version("cnn-course")  # the one version string is pyproject.toml's

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from course_utils import data, oracles
 from course_utils.kernels import get_kernel
 
 _SEED000_X = (
@@ -100,3 +101,17 @@ def floor_example_conv() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torc
 def relu_lenet_layers() -> list[tuple[int, int]]:
     """(kernel_size, stride) of seed 003's ReLU LeNet, conv and pool alike: conv 5, max-pool 2, conv 3, max-pool 2."""
     return [(5, 1), (2, 2), (3, 1), (2, 2)]
+
+
+def kernel_learning_problem(kernel: str = "right_sobel",
+                            size: int = 32) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """05's kernel to recover: X, the grey photo (longer side `size`) standardised to mean 0 and std 1, as
+    (1, 1, H, W) float64; K, the named kernel as (1, 1, kh, kw) float64; Y = F.conv2d(X, K), the targets.
+
+    Standardising matters for gradient descent: without it the pixels' large common mean makes the
+    loss very steep in one direction, and a learning rate small enough for that one crawls in all others.
+    """
+    X = data.photo(size=size).to(torch.float64)
+    X = ((X - X.mean()) / X.std())[None, None]
+    K = get_kernel(kernel, torch.float64)[None, None]
+    return X, K, oracles.conv2d(X, K)

@@ -187,3 +187,43 @@ def avg_pool2d_backward(dY: torch.Tensor, X: torch.Tensor, kernel_size, stride=N
     with torch.enable_grad():
         (dX,) = torch.autograd.grad(F.avg_pool2d(X, kernel_size, stride), X, dY.to(X.dtype))
     return dX
+
+
+def learn_kernel(X: torch.Tensor, Y: torch.Tensor, W0: torch.Tensor, lr: float = 0.1,
+                 steps: int = 100) -> tuple[torch.Tensor, list[float]]:
+    """Plain gradient descent on ``mean((F.conv2d(X, W) - Y)**2)`` from W0, with autograd and ``torch.optim.SGD``.
+
+    X (N, C_in, H, W), Y (N, C_out, H - kh + 1, W - kw + 1), W0 (C_out, C_in, kh, kw); no bias. Returns
+    the weights after `steps` steps (a new tensor in X's dtype; W0 untouched) and the loss before each step.
+    """
+    W = W0.detach().to(X.dtype).clone().requires_grad_()
+    optimizer = torch.optim.SGD([W], lr=lr)
+    losses = []
+    with torch.enable_grad():
+        for _ in range(steps):
+            loss = ((F.conv2d(X, W) - Y.to(X.dtype)) ** 2).mean()
+            losses.append(float(loss.detach()))
+            (W.grad,) = torch.autograd.grad(loss, [W])
+            optimizer.step()
+    return W.detach(), losses
+
+
+# --- 06_lenet ------------------------------------------------------------------------------------
+
+def optimizer_steps(name: str, w0: torch.Tensor, grads: list[torch.Tensor], lr: float, **options) -> list[torch.Tensor]:
+    """The weights after each step of ``torch.optim``'s `name` ("momentum": SGD with momentum, or "Adam")
+    from w0, fed the gradients `grads` in turn (one per step, each shaped like w0). Returns one tensor per step.
+    """
+    w = w0.detach().clone().requires_grad_()
+    if name == "momentum":
+        optimizer = torch.optim.SGD([w], lr=lr, momentum=options.get("momentum", 0.9))
+    elif name == "Adam":
+        optimizer = torch.optim.Adam([w], lr=lr, betas=options.get("betas", (0.9, 0.999)), eps=options.get("eps", 1e-8))
+    else:
+        raise ValueError(f"unknown optimizer {name!r}; use 'momentum' or 'Adam'")
+    trajectory = []
+    for g in grads:
+        w.grad = g.detach().to(w.dtype).clone()
+        optimizer.step()
+        trajectory.append(w.detach().clone())
+    return trajectory

@@ -25,9 +25,10 @@ from torch import nn
 
 from course_utils import data
 
-__all__ = ["COURSE_RECIPE", "MEAN", "OPTIMIZERS", "SEED_RECIPE", "STD", "Epoch", "Recipe", "RecordingLoss",
-           "ScheduledOptimizer", "TensorLoader", "choose_device", "fashion_mnist", "fit", "gradient_norms",
-           "make_optimizer", "quick", "seed_everything", "set_threads", "setup"]
+__all__ = ["COURSE_RECIPE", "MEAN", "OPTIMIZERS", "SEED_RECIPE", "STD", "Epoch", "GradientRecorder", "Recipe",
+           "RecordingLoss", "ScheduledOptimizer", "TensorLoader", "Watched", "choose_device", "fashion_mnist", "fit",
+           "gradient_norms", "make_optimizer", "quadratic_paths", "quick", "seed_everything", "set_threads", "setup",
+           "watch_training"]
 
 #: Mean and standard deviation of Fashion-MNIST's training pixels in [0, 1] (tests recompute them).
 MEAN, STD = 0.2860, 0.3530
@@ -278,3 +279,88 @@ def fit(net: nn.Module, recipe: Recipe, train_epoch: Callable, evaluate_accuracy
         if on_epoch is not None:
             on_epoch(record)
     return history
+
+
+class GradientRecorder:
+    """An optimizer that, before each ``step()``, records the gradient norm of every weight tensor of `net`.
+
+    Wraps the optimizer the student's ``train_epoch`` is given, so the student's own loop is watched
+    without a change. ``norms`` maps each layer's name (as in ``gradient_norms``) to one value per step.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, net: nn.Module) -> None:
+        self.optimizer = optimizer
+        self.weights = {name.removesuffix(".weight"): p
+                        for name, p in net.named_parameters() if name.endswith("weight")}
+        self.norms: dict[str, list[float]] = {name: [] for name in self.weights}
+
+    def step(self, closure=None):
+        for name, p in self.weights.items():
+            self.norms[name].append(float(p.grad.norm()) if p.grad is not None else 0.0)
+        return self.optimizer.step(closure)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.optimizer.zero_grad(set_to_none=set_to_none)
+
+    def __getattr__(self, name: str):
+        return getattr(self.optimizer, name)
+
+
+@dataclass
+class Watched:
+    """One short training run watched batch by batch: losses, per-layer gradient norms, test accuracy, the net."""
+
+    losses: list[float]
+    gradient_norms: dict[str, list[float]]
+    test_accuracy: float
+    net: nn.Module
+
+
+def watch_training(build: Callable[[], nn.Module], train_epoch: Callable, evaluate_accuracy: Callable, *,
+                   batches: int = 200, batch_size: int = 128, optimizer: str = "SGD", lr: float = 0.5, seed: int = 0,
+                   test_subset: int = 2000) -> Watched:
+    """Seed, then train a new `build()` for `batches` batches of standardised Fashion-MNIST with the student's
+    `train_epoch` (one epoch over ``batches * batch_size`` training images) and record every batch's loss and
+    each layer's gradient norm; then `evaluate_accuracy` on `test_subset` test images.
+    COURSE_QUICK: 20 batches, 500 test images.
+    Seeded: the same images, order and result on the same machine.
+    """
+    if quick():
+        batches, test_subset = min(batches, 20), min(test_subset, 500)
+    seed_everything(seed)
+    net = build()
+    X, y = fashion_mnist("train", True, batches * batch_size, seed)
+    X_test, y_test = fashion_mnist("test", True, test_subset, seed)
+    recorder = GradientRecorder(OPTIMIZERS[optimizer](net.parameters(), lr), net)
+    loss_fn = RecordingLoss()
+    train_epoch(net, TensorLoader(X, y, batch_size, shuffle=True, seed=seed), loss_fn, recorder)
+    accuracy = float(evaluate_accuracy(net, TensorLoader(X_test, y_test, 1000)))
+    return Watched(loss_fn.losses, recorder.norms, accuracy, net)
+
+
+def quadratic_paths(momentum_step: Callable | None = None, adam_step: Callable | None = None, steps: int = 20,
+                    lr: float = 0.1, target: float = 3.0) -> dict[str, list[float]]:
+    """w after each step on L(w) = (w - target)^2 from w = 0, by ``torch.optim`` (SGD, SGD with momentum 0.9,
+    Adam) and, when given, by 06's ``momentum_step`` and ``adam_step`` (entries "momentum (yours)", "Adam (yours)")."""
+    paths: dict[str, list[float]] = {}
+    for name, make in (("SGD", OPTIMIZERS["SGD"]), ("momentum", OPTIMIZERS["momentum"]), ("Adam", OPTIMIZERS["Adam"])):
+        w = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        optimizer = make([w], lr)
+        paths[name] = []
+        for _ in range(steps):
+            w.grad = 2 * (w.detach() - target)
+            optimizer.step()
+            paths[name].append(float(w.detach()))
+    if momentum_step is not None:
+        w, v = torch.zeros(1, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)
+        paths["momentum (yours)"] = []
+        for _ in range(steps):
+            w, v = momentum_step(w, 2 * (w - target), v, lr)
+            paths["momentum (yours)"].append(float(w))
+    if adam_step is not None:
+        w, m, s = (torch.zeros(1, dtype=torch.float64) for _ in range(3))
+        paths["Adam (yours)"] = []
+        for t in range(1, steps + 1):
+            w, m, s = adam_step(w, 2 * (w - target), m, s, t, lr)
+            paths["Adam (yours)"].append(float(w))
+    return paths

@@ -127,13 +127,34 @@ CASES["02_padding_stride"] = {
         "    return field\n")}, 13),
 }
 
-_ALL_05 = {"conv2d_backward": SOLVED, "max_pool2d_backward": SOLVED, "avg_pool2d_backward": SOLVED}
+_ALL_05 = {"conv2d_backward": SOLVED, "max_pool2d_backward": SOLVED, "avg_pool2d_backward": SOLVED,
+           "learn_kernel": SOLVED}
+
+_LEARN_05 = (
+    "def conv2d(X, W, b=None):\n"
+    "    if X.shape[1] != W.shape[1]:\n"
+    "        raise ValueError(f'channels: X {tuple(X.shape)}, W {tuple(W.shape)}')\n"
+    "    kh, kw = W.shape[-2:]\n"
+    "    windows = X.unfold(2, kh, 1).unfold(3, kw, 1)\n"
+    "    return torch.einsum('nchwij,ocij->nohw', windows, W.to(X.dtype))\n\n"
+    "def learn_kernel(X, Y, W0, lr=0.1, steps=300):\n"
+    "    if steps < 0:\n"
+    "        raise ValueError(f'steps = {steps}')\n"
+    "    W = W0.clone().to(X.dtype)\n"
+    "    if tuple(conv2d(X, W).shape) != tuple(Y.shape):\n"
+    "        raise ValueError(f'Y {tuple(Y.shape)} for X {tuple(X.shape)}, W0 {tuple(W0.shape)}')\n"
+    "    losses = []\n"
+    "    for _ in range(steps):\n"
+    "        residual = conv2d(X, W) - Y\n"
+    "        losses.append((residual ** 2).mean().item())\n"
+    "        W = W - lr * conv2d_backward(2 * residual / residual.numel(), X, W)[1]\n"
+    "    return W, losses\n")
 
 CASES["05_backprop"] = {
-    "solved": (_ALL_05, 15),
+    "solved": (_ALL_05, 21),
     "blank": ({}, 0),
     # assigns instead of accumulating: right while windows don't overlap (the visible seed 002 test), wrong on
-    # the hidden overlapping windows (3 points): 15 - 3 = 12
+    # the hidden overlapping windows (3 points): 21 - 3 = 18
     "overwrite": ({**_ALL_05, "max_pool2d_backward": (
         "def max_pool2d_backward(dY, X, kernel_size, stride=None):\n"
         "    kh, kw = _pair(kernel_size, 'kernel_size')\n"
@@ -147,9 +168,10 @@ CASES["05_backprop"] = {
         "    c = torch.arange(C).reshape(1, C, 1, 1).expand_as(best)\n"
         "    dX = torch.zeros_like(X)\n"
         "    dX[n, c, rows, cols] = dY.to(X.dtype)\n"
-        "    return dX\n")}, 12),
+        "    return dX\n")}, 18),
     # lets autograd do the work: every guarded conv2d_backward test fails (2 + 1 + 4), and the error test too
-    # (autograd rejects a dY of the wrong shape with a RuntimeError, not a ValueError): 15 - 8 = 7
+    # (autograd rejects a dY of the wrong shape with a RuntimeError, not a ValueError): 15 - 8 = 7; learn_kernel,
+    # which calls it, fails its two graded runs (2 + 3) and keeps its error test (1): 7 + 1 = 8
     "autograd_cheater": ({**_ALL_05, "conv2d_backward": (
         "def _pair(value, name):\n"
         "    return (value, value) if isinstance(value, int) else tuple(value)\n\n"
@@ -159,8 +181,8 @@ CASES["05_backprop"] = {
         "    b = torch.zeros(W.shape[0], dtype=X.dtype, requires_grad=True)\n"
         "    with torch.enable_grad():\n"
         "        Y = F.conv2d(X, W, b, stride=stride, padding=padding)\n"
-        "        return torch.autograd.grad(Y, (X, W, b), dY)\n")}, 7),
-    # forgets to divide by the window's size: both avg_pool2d_backward tests fail (1 + 2): 15 - 3 = 12
+        "        return torch.autograd.grad(Y, (X, W, b), dY)\n")}, 8),
+    # forgets to divide by the window's size: both avg_pool2d_backward tests fail (1 + 2): 21 - 3 = 18
     "avg_no_divide": ({**_ALL_05, "avg_pool2d_backward": (
         "def avg_pool2d_backward(dY, X, kernel_size, stride=None):\n"
         "    kh, kw = _pair(kernel_size, 'kernel_size')\n"
@@ -170,10 +192,13 @@ CASES["05_backprop"] = {
         "    for i in range(kh):\n"
         "        for j in range(kw):\n"
         "            dX[:, :, i:i + (out_h - 1) * sh + 1:sh, j:j + (out_w - 1) * sw + 1:sw] += dY\n"
-        "    return dX\n")}, 12),
+        "    return dX\n")}, 18),
+    # the mean squared error's gradient without the 1/M: steps M times too large, the descent blows up; both
+    # graded runs of learn_kernel fail (2 + 3), its error test passes (1): 21 - 5 = 16
+    "no_mean": ({**_ALL_05, "learn_kernel": _LEARN_05.replace("2 * residual / residual.numel()", "2 * residual")}, 16),
 }
 
-_ALL_06 = {"build_lenet": SOLVED, "evaluate_accuracy": SOLVED}
+_ALL_06 = {"build_lenet": SOLVED, "evaluate_accuracy": SOLVED, "optimizer_steps": SOLVED}
 # (06 trains a network in every graded run, so its class is kept small: solved, blank, two realistic bugs.)
 
 _EVALUATE_06 = (
@@ -201,15 +226,15 @@ _TRAIN_06 = (
     "    return sum(losses) / total, correct / total\n")
 
 CASES["06_lenet"] = {
-    "solved": (_ALL_06, 11),
+    "solved": (_ALL_06, 16),
     "blank": ({}, 0),
     # averages the batches' mean losses (a short last batch counts as much as a full one): the hidden
-    # reference comparison fails (2 points); everything visible passes: 9
+    # reference comparison fails (2 points); everything visible passes: 14
     "batch_mean": ({**_ALL_06, "evaluate_accuracy": _EVALUATE_06 + _TRAIN_06.replace(
         "losses.append(loss.item() * len(y))", "losses.append(loss.item())").replace(
-        "sum(losses) / total", "sum(losses) / len(losses)")}, 9),
+        "sum(losses) / total", "sum(losses) / len(losses)")}, 14),
     # second conv of the ReLU LeNet is 5x5 instead of 3x3: its flatten no longer gives 1250 features, so its
-    # visible test (1), the layer-by-layer test (2, both nets in one cell) and the training run (2) fail: 6
+    # visible test (1), the layer-by-layer test (2, both nets in one cell) and the training run (2) fail: 11
     "wrong_kernel": ({**_ALL_06, "build_lenet": (
         "def build_lenet():\n"
         "    return nn.Sequential(\n"
@@ -221,5 +246,22 @@ CASES["06_lenet"] = {
         "    return nn.Sequential(\n"
         "        nn.Conv2d(1, 20, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2, 2),\n"
         "        nn.Conv2d(20, 50, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2, 2),\n"
-        "        nn.Flatten(), nn.Linear(1250, 128), nn.ReLU(), nn.Linear(128, 10))\n")}, 6),
+        "        nn.Flatten(), nn.Linear(1250, 128), nn.ReLU(), nn.Linear(128, 10))\n")}, 11),
+    # Adam without the bias correction (m and s used as they are): its first steps are far too small, so
+    # adam_step's visible test (1) and the hidden comparison (2, both optimizers in one cell) fail: 16 - 3 = 13
+    "no_bias_correction": ({**_ALL_06, "optimizer_steps": (
+        "def momentum_step(w, grad, velocity, lr, momentum=0.9):\n"
+        "    if grad.shape != w.shape or velocity.shape != w.shape:\n"
+        "        raise ValueError(f'w {tuple(w.shape)}, grad {tuple(grad.shape)}, velocity {tuple(velocity.shape)}')\n"
+        "    velocity = momentum * velocity + grad\n"
+        "    return w - lr * velocity, velocity\n\n"
+        "def adam_step(w, grad, m, s, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):\n"
+        "    if grad.shape != w.shape or m.shape != w.shape or s.shape != w.shape:\n"
+        "        raise ValueError(f'w {tuple(w.shape)}, grad {tuple(grad.shape)}, '\n"
+        "                         f'm {tuple(m.shape)}, s {tuple(s.shape)}')\n"
+        "    if t < 1:\n"
+        "        raise ValueError(f't = {t}')\n"
+        "    m = betas[0] * m + (1 - betas[0]) * grad\n"
+        "    s = betas[1] * s + (1 - betas[1]) * grad ** 2\n"
+        "    return w - lr * m / (s.sqrt() + eps), m, s\n")}, 13),
 }
