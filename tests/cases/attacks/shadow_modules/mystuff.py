@@ -1,2 +1,2 @@
-# A file of the submission folder named like a module the grading imports: importing it first would run
-# the student's code in the grader, or skip the sandbox's bans. It leaves a mark where it ran.
+# The student's own helper module, next to the notebook: it must still import in the sandbox.
+VALUE = 42
