@@ -84,7 +84,7 @@ hub: system-deps $(STAMP) proxy
 
 ## The whole test suite, in the same environment (lint first).
 test: lint system-deps $(STAMP) proxy
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 ## The unit tests only: no notebook, nbgrader, JupyterLab or browser run; needs only `make env`.
 test-fast: $(STAMP)

@@ -200,7 +200,9 @@ def server():
     listener.close()
 
 
-@pytest.fixture(scope="module", params=["nbgrader", "jobs2"])
+# each class is graded once, on one pytest-xdist worker (`make test` runs --dist loadgroup)
+@pytest.fixture(scope="module", params=[pytest.param(p, marks=pytest.mark.xdist_group(f"attacks-{p}"))
+                                        for p in ("nbgrader", "jobs2")])
 def graded_01(request, tmp_path_factory, server):
     course = make_course(tmp_path_factory.mktemp(f"attacks-{request.param}") / "course", ["01_convolution"])
     assert nbgrader("generate_assignment", "01_convolution", "--force", cwd=course).returncode == 0

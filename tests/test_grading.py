@@ -93,6 +93,7 @@ def graded(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("grading")  # the class is graded once, on one worker
 def test_parallel_scores_equal_serial_nbgrader(graded):
     serial, parallel = graded["serial"], graded["parallel"]
     assert set(serial) == {*WELL_FORMED, "deleted_tests", "edited_metadata", "huge_output"}
@@ -102,6 +103,7 @@ def test_parallel_scores_equal_serial_nbgrader(graded):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("grading")  # the class is graded once, on one worker
 def test_malformed_submissions_are_repaired_or_zeroed_with_a_reason(graded):
     scores, report = graded["parallel"], graded["report"]
     full = CASES[NAME]["solved"][1]
@@ -121,6 +123,7 @@ def test_malformed_submissions_are_repaired_or_zeroed_with_a_reason(graded):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("grading")  # the class is graded once, on one worker
 def test_untouched_test_cells_raise_no_checksum_warning_and_no_kernel_banner(graded):
     """Plain `nbgrader autograde`: a test cell released without its hidden tests is no "changed" cell (the
     gradebook holds it with them; autograder.nbgrader_hooks.OverwriteCells), an edited one still is; the
@@ -209,6 +212,7 @@ def test_make_check_grades_a_learners_copy_with_every_test_listed(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("grading")  # the class is graded once, on one worker
 def test_feedback_shows_test_names_but_no_hidden_test_code(graded):
     course = graded["course"]
     result = nbgrader("generate_feedback", NAME, cwd=course)

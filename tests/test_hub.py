@@ -46,6 +46,7 @@ NAME = "01_convolution"
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
 
 pytestmark = [
+    pytest.mark.xdist_group("hub"),  # one hub for both tests (make test runs --dist loadgroup)
     pytest.mark.slow, pytest.mark.browser,
     pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0,
                        reason="creates Unix users and runs JupyterHub as root: needs root (CI runs as root)"),
