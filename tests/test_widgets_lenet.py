@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 from torch import nn
 
 from course_utils import data, training
-from course_utils.plotting import figure_to_png
 from course_utils.widgets import lenet as lw
 
 
@@ -91,13 +86,3 @@ def test_training_monitor_plots_what_fit_reports():
     assert monitor.displayed_accuracy() == ([0.5, 0.7], [0.6, 0.75])
     assert list(monitor.loss_line.get_ydata()) == monitor.losses.losses and len(monitor.losses.losses) == 4
     assert monitor.bar.description == "done"
-
-
-@pytest.mark.parametrize("case", range(2))
-def test_incremental_redraw_matches_a_full_one(case):
-    name, factory, changes = lw.BENCHMARK_CASES()[case]
-    widget = factory()
-    for values in changes:
-        widget.set(**values)
-    shown = np.asarray(Image.open(io.BytesIO(widget.figure_image.image.value)))
-    assert np.array_equal(shown, np.asarray(Image.open(io.BytesIO(figure_to_png(widget.figure))))), name
