@@ -24,6 +24,7 @@ __all__ = ["FeatureMapGrid", "FigureImage", "MatrixView", "WindowHighlight", "fi
            "format_number", "new_figure", "square_cells", "steady_axes"]
 
 MAX_NUMBERED_CELLS = 400  # larger matrices are drawn without their numbers
+MIN_TEXT = 10  # points (pixels at the course's 72 dpi): numbers that would be smaller are not written
 
 
 def new_figure(width: float, height: float, dpi: int = 72) -> Figure:
@@ -81,7 +82,8 @@ class MatrixView:
 
     ``update(values)`` changes colours and texts in place (new Text objects only when the shape
     changes; nothing at all when neither values nor title changed). NaN cells are drawn blank.
-    Matrices of more than ``MAX_NUMBERED_CELLS`` cells (or ``numbers=False``) get no numbers.
+    Matrices of more than ``MAX_NUMBERED_CELLS`` cells, or whose numbers would be smaller than
+    ``MIN_TEXT`` points (more than 12 cells a side), or ``numbers=False``, get no numbers.
     ``values()`` and ``texts()`` return what is displayed.
     """
 
@@ -115,7 +117,9 @@ class MatrixView:
         rows, cols = values.shape
         if not self.numbers or rows * cols > MAX_NUMBERED_CELLS:
             return
-        size = max(6, min(11, 120 / max(rows, cols)))
+        size = min(11, 120 / max(rows, cols))
+        if size < MIN_TEXT:
+            return
         # clipped to the axes: a number never spills out, and layout checks can skip the texts
         self._texts = [self.ax.text(c, r, "", ha="center", va="center", fontsize=size, clip_on=True)
                        for r in range(rows) for c in range(cols)]
@@ -216,7 +220,7 @@ class FeatureMapGrid:
         for ax in self.axes:
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title("", fontsize=9)
+            ax.set_title("", fontsize=10)
             self.images.append(ax.imshow([[0.0]], cmap=cmap, interpolation="nearest"))
 
     def update(self, maps: Sequence[torch.Tensor], titles: Sequence[str] | None = None,
@@ -361,7 +365,7 @@ def square_cells(ax: Axes, frame: Rectangle, rows: int, cols: int) -> None:
         frame.set_bounds(-0.5, -0.5, cols, rows)
 
 
-def fit_numbers(view: MatrixView, marker: Line2D | None = None, smallest: float = 5.5) -> None:
+def fit_numbers(view: MatrixView, marker: Line2D | None = None, smallest: float = MIN_TEXT) -> None:
     """Size `view`'s numbers (and `marker`) to its cells: the longest number must fit one cell's width.
 
     MatrixView sizes its numbers by the cell count alone; this also counts digits. Numbers that would

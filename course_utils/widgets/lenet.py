@@ -6,6 +6,7 @@ Each takes the student's network (and, for training, the student's ``train_epoch
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,9 +56,11 @@ def shape_table(net: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)):
 class TrainingMonitor:
     """A progress bar with ETA and two live plots: per-batch loss, and train/test accuracy per epoch.
 
-    Drawing must cost at most ``DRAW_SHARE`` of the training time: after each redraw of the loss curve
-    the next one waits at least ``MIN_INTERVAL`` seconds, or the measured cost of that redraw divided
-    by ``DRAW_SHARE`` when drawing is slow (a loaded machine). ``draw_seconds`` and ``redraws`` say what it cost.
+    Drawing must cost a small share of the training time. The loss axes span the whole run from the
+    first batch on (ticks at the epochs' ends), so a redraw only puts the curve (an animated line) back
+    on the cached axes; and after each redraw the next one waits at least ``MIN_INTERVAL`` seconds, or
+    the measured cost of that redraw divided by ``DRAW_SHARE`` when drawing is slow (a loaded machine).
+    ``draw_seconds`` and ``redraws`` say what it cost.
     """
 
     MIN_INTERVAL = 0.5   # seconds between loss-curve redraws at most
@@ -72,11 +75,13 @@ class TrainingMonitor:
         self.losses = training.RecordingLoss()
         fig = new_figure(9, 3.2)
         self.ax_loss, self.ax_acc = fig.subplots(1, 2)
-        self.loss_line, = self.ax_loss.plot([], [], color="tab:blue", linewidth=1)
-        self.ax_loss.set(title=f"{title} training loss per batch".strip(), xlabel="batch")
+        self.loss_line, = self.ax_loss.plot([], [], color="tab:blue", linewidth=1, animated=True)
+        self.ax_loss.set(title=f"{title} training loss per batch".strip(), xlabel="batch (ticks: end of each epoch)",
+                         ylim=(0.0, 2.5))
         self.train_line, = self.ax_acc.plot([], [], "o-", label="train")
         self.test_line, = self.ax_acc.plot([], [], "s-", label="test")
-        self.ax_acc.set(title="accuracy per epoch", xlabel="epoch", xlim=(0.5, epochs + 0.5), ylim=(0.0, 1.0))
+        self.ax_acc.set(title="accuracy per epoch", xlabel="epoch", xlim=(0.5, epochs + 0.5), ylim=(0.0, 1.0),
+                        xticks=range(1, epochs + 1))
         self.ax_acc.legend(loc="lower right")
         fig.subplots_adjust(left=0.07, right=0.97, top=0.88, bottom=0.16, wspace=0.22)
         self.image = FigureImage(fig)
@@ -84,6 +89,8 @@ class TrainingMonitor:
         self.widget = widgets.VBox([widgets.HBox([self.bar, self.label]), self.image.image])
         self.draw_seconds = 0.0
         self.redraws = 0
+        self._batches = 0  # batches in the whole run, once the first batch told how many an epoch has
+        self._top, self._seen = 0.0, 0  # the largest loss so far, and how many losses it has seen
         self._start = time.perf_counter()
         self._epoch = 1
         self._next_draw = self._next_bar = 0.0
@@ -97,6 +104,11 @@ class TrainingMonitor:
         """Advance the bar; when the last redraw's wait is over, redraw the loss curve and the ETA."""
         now = time.perf_counter()
         last = done == total
+        if total * self.epochs != self._batches:
+            self._batches = total * self.epochs
+            self.ax_loss.set_xlim(0, self._batches)
+            self.ax_loss.set_xticks([total * e for e in range(self.epochs + 1)] if self.epochs <= 8 else
+                                    self.ax_loss.xaxis.get_major_locator().tick_values(0, self._batches))
         if now >= self._next_bar or last:
             self._next_bar = now + self.BAR_INTERVAL
             self.bar.max, self.bar.value = total, done
@@ -112,9 +124,10 @@ class TrainingMonitor:
         start = time.perf_counter()
         losses = self.losses.losses
         self.loss_line.set_data(range(1, len(losses) + 1), losses)
-        if losses:
-            self.ax_loss.set_xlim(0, max(len(losses), 10))
-            self.ax_loss.set_ylim(0, max(losses) * 1.05)
+        self._top = max([self._top, *losses[self._seen:]])
+        self._seen = len(losses)
+        if self._top > self.ax_loss.get_ylim()[1]:  # a tick at the top: the next half unit above every loss so far
+            self.ax_loss.set_ylim(0, math.ceil(self._top * 1.02 / 0.5) * 0.5)
         self.image.refresh()
         cost = time.perf_counter() - start
         self.draw_seconds += cost
@@ -212,7 +225,7 @@ class OptimizerCurves(CourseWidget[CurvesState]):
                                         label=f"{run.optimizer} (lr {run.lr:g}): test {run.test_accuracy:.3f}")[0]
                  for run in self.runs}
         ax.set(xlabel="batch", ylabel="training loss", title="the same network and data, five optimizers")
-        ax.legend(loc="upper right", fontsize=9)
+        ax.legend(loc="upper right", fontsize=10)
         fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.14)
         return fig, {"ax": ax, "lines": lines}
 
@@ -398,13 +411,14 @@ class MistakesView(CourseWidget[MistakesState]):
         return mistakes_state(self.probabilities, self.labels, true_class)
 
     def build(self) -> tuple[Figure, dict]:
-        fig = new_figure(12, 5)
-        grid = fig.add_gridspec(2, 6, width_ratios=[2.2, 2.2, 1, 1, 1, 1], left=0.08, right=0.99, top=0.9,
-                                bottom=0.12, wspace=0.25, hspace=0.45)
+        fig = new_figure(12, 5.4)
+        grid = fig.add_gridspec(2, 6, width_ratios=[2.2, 2.2, 1, 1, 1, 1], left=0.1, right=0.97, top=0.91,
+                                bottom=0.2, wspace=0.35, hspace=0.45)
         ax_conf = fig.add_subplot(grid[:, :2])
         confusion = MatrixView(ax_conf, torch.zeros(10, 10), cmap="Blues", title="confusion matrix (rows: true)")
-        ax_conf.set_yticks(range(10), data.CLASS_NAMES, fontsize=8)
-        ax_conf.set_xticks(range(10), data.CLASS_NAMES, fontsize=8, rotation=60, ha="right")
+        ax_conf.set_yticks(range(10), data.CLASS_NAMES, fontsize=10)
+        ax_conf.set_xticks(range(10), data.CLASS_NAMES, fontsize=10, rotation=60, ha="right",
+                           rotation_mode="anchor")
         row = WindowHighlight(ax_conf, 0, 0, 1, 10, color="red")
         axes, ims = [], []
         for i in range(WORST):
@@ -430,7 +444,7 @@ class MistakesView(CourseWidget[MistakesState]):
                 picture = self.images[state.worst[i]][0]
                 im.set_data(picture.numpy())
                 im.set_clim(float(picture.min()), float(picture.max()))
-                ax.set_title(state.titles[i], fontsize=8)
+                ax.set_title(state.titles[i], fontsize=10)
 
     def displayed_confusion(self) -> torch.Tensor:
         return self.artists["confusion"].values()

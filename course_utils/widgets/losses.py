@@ -183,18 +183,21 @@ class ReductionSwitch(CourseWidget[ReductionState]):
         ax.set_ylim(0, 2.5)
         ax.set_xlabel("sample")
         ax.set_ylabel("loss")
-        fig.subplots_adjust(left=0.1, right=0.97, top=0.88, bottom=0.15)
-        return fig, {"bars": list(bars), "line": mean_line, "title": ax.set_title("", animated=True)}
+        fig.subplots_adjust(left=0.1, right=0.97, top=0.84, bottom=0.15)
+        return fig, {"ax": ax, "bars": list(bars), "line": mean_line, "title": ax.set_title("", animated=True)}
 
     def draw(self, state: ReductionState) -> None:
         a = self.artists
         n = state.per_sample.numel()
+        if a["ax"].get_xlim() != (-0.6, n - 0.4):  # as many slots as samples
+            a["ax"].set_xlim(-0.6, n - 0.4)
+            a["ax"].set_xticks(range(n))
         for i, bar in enumerate(a["bars"]):
             bar.set_visible(i < n)
             bar.set_height(float(state.per_sample[i]) if i < n else 0.0)
         if state.reduction == "none":
             a["line"].set_visible(False)
-            text = "reduction='none': the vector of per-sample losses " + \
+            text = "reduction='none': the vector of per-sample losses\n" + \
                    "[" + ", ".join(f"{v:.4f}" for v in state.per_sample.tolist()) + "]"
         else:
             value = float(state.reduced)

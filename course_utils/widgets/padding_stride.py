@@ -288,7 +288,7 @@ class ConvArithmeticExplorer(CourseWidget[ConvArithmeticState]):
 
     def build(self) -> tuple[Figure, dict]:
         fig = new_figure(10, 4.8)
-        grid = fig.add_gridspec(1, 3, width_ratios=[5, 2, 4], left=0.01, right=0.99, top=0.9, bottom=0.17,
+        grid = fig.add_gridspec(1, 3, width_ratios=[5, 2, 4], left=0.015, right=0.985, top=0.9, bottom=0.17,
                                 wspace=0.08)
         ax_in, ax_k, ax_out = (fig.add_subplot(grid[0, i]) for i in range(3))
         blank = torch.zeros(1, 1)
@@ -303,7 +303,7 @@ class ConvArithmeticExplorer(CourseWidget[ConvArithmeticState]):
                             for c in sorted(CATEGORY_NAMES)] +
                    [Line2D([], [], linestyle="none", marker="o", markersize=4, color="black",
                            label="top-left tap of each placement")],
-                   loc="lower left", bbox_to_anchor=(0.01, 0.0), ncol=3, fontsize=9, frameon=False)
+                   loc="lower left", bbox_to_anchor=(0.01, 0.0), ncol=3, fontsize=10, frameon=False)
         artists = {
             "padded": padded, "overlay": overlay, "border": border, "anchors": anchors,
             "span": WindowHighlight(ax_in, color="red", linewidth=1.2, linestyle=":"),
