@@ -86,3 +86,22 @@ def test_training_monitor_plots_what_fit_reports():
     assert monitor.displayed_accuracy() == ([0.5, 0.7], [0.6, 0.75])
     assert list(monitor.loss_line.get_ydata()) == monitor.losses.losses and len(monitor.losses.losses) == 4
     assert monitor.bar.description == "done"
+
+
+def test_training_monitor_keeps_drawing_under_5_percent_of_training_time(monkeypatch):
+    """A loaded machine: each redraw costs 0.2 s, each batch 50 ms; the monitor still redraws, but rarely."""
+    clock = [0.0]
+    monkeypatch.setattr(lw.time, "perf_counter", lambda: clock[0])
+    monitor = lw.TrainingMonitor(epochs=1)
+
+    def slow_refresh():
+        clock[0] += 0.2
+
+    monkeypatch.setattr(monitor.image, "refresh", slow_refresh)
+    for batch in range(1, 1001):
+        clock[0] += 0.05
+        monitor.losses.losses.append(1.0)
+        monitor.on_batch(batch, 1000)
+    assert monitor.draw_seconds / (1000 * 0.05) < 0.05, (monitor.draw_seconds, monitor.redraws)
+    assert monitor.redraws >= 4 and monitor.loss_line.get_xdata()[-1] == 1000
+    assert monitor.ax_loss.get_xlim() == (0, 1000) and monitor.bar.value == 1000

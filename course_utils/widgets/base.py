@@ -14,7 +14,6 @@ Also here: ``PresetMenu`` (a menu of named examples that follows the controls) a
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -38,7 +37,6 @@ class CourseWidget(Generic[StateT]):
         self.errors = widgets.Output()
         figure, self.artists = self.build()
         self.figure_image = FigureImage(figure)
-        self.last_update_ms = 0.0
         self._holding = False
         for control in controls.values():
             control.observe(self._on_change, names="value")
@@ -93,7 +91,6 @@ class CourseWidget(Generic[StateT]):
         return self._update(self.values())
 
     def _update(self, values: dict[str, Any]) -> StateT:
-        start = time.perf_counter()
         self.errors.outputs = ()
         try:
             state = self.compute(**values)
@@ -111,8 +108,6 @@ class CourseWidget(Generic[StateT]):
         except Exception as exc:  # shown to the student in the widget, not swallowed
             self.errors.append_stdout(f"{type(exc).__name__}: {exc}\n")
             raise
-        finally:
-            self.last_update_ms = (time.perf_counter() - start) * 1000
         return state
 
     def _on_change(self, change: dict) -> None:

@@ -450,7 +450,7 @@ def receptive_field_state(layers: list[tuple[int, int]], unit: int = 4) -> Recep
         for _, stride in layers:
             jumps.append(jumps[-1] * stride)
         size = fields[-1] + (LAST_MAP_SIDE - 1) * jumps[-1]
-        row, col = divmod(max(0, min(int(unit), LAST_MAP_SIDE ** 2 - 1)), LAST_MAP_SIDE)
+        row, col = divmod(unit, LAST_MAP_SIDE)
         paths = oracles.stack_paths(layers, size, (row, col))
     return ReceptiveFieldState(list(layers), (row, col), paths, [_bounding_box(p) for p in paths], fields, jumps)
 
