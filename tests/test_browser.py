@@ -184,7 +184,8 @@ def _cell_report(page) -> list[dict]:
 
 def _layout_report(page) -> list[dict]:
     """Per top-level widget on screen: the elements that clip their content (scrollWidth > clientWidth
-    where overflow is not visible: a cut label, a scrolled row) and each image's PNG and shown widths."""
+    where overflow is not visible: a cut label, a scrolled row; a menu too narrow for its choice) and
+    each image's PNG and shown widths."""
     return page.evaluate("""(panel) => [...document.querySelectorAll(
             panel + ' .jp-OutputArea-output > .jupyter-widgets.widget-vbox')].map(view => ({
         label: view.innerText.slice(0, 60),
@@ -192,7 +193,14 @@ def _layout_report(page) -> list[dict]:
             const style = getComputedStyle(el);
             return el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && style.overflowX !== 'visible';
         }).map(el => `<${el.tagName.toLowerCase()} class="${el.className}"> "${(el.innerText || '').slice(0, 40)}"`
-                     + ` ${el.scrollWidth} > ${el.clientWidth} px`),
+                     + ` ${el.scrollWidth} > ${el.clientWidth} px`).concat(
+            [...view.querySelectorAll('select')].filter(select => {  // a menu shows its choice whole
+                const style = getComputedStyle(select), text = select.selectedOptions[0]?.text || '';
+                const context = document.createElement('canvas').getContext('2d');
+                context.font = `${style.fontSize} ${style.fontFamily}`;
+                const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+                return context.measureText(text).width > room;
+            }).map(select => `<select> "${select.selectedOptions[0]?.text}" cut to ${select.clientWidth} px`)),
         images: [...view.querySelectorAll('img')].filter(img => img.naturalWidth > 0).map(img => ({
             natural: img.naturalWidth, shown: img.getBoundingClientRect().width})),
     }))""", PANEL)

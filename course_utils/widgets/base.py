@@ -39,6 +39,8 @@ class CourseWidget(Generic[StateT]):
         self.figure_image = FigureImage(figure)
         self._holding = False
         for control in controls.values():
+            if isinstance(control, widgets.Dropdown) and control.layout.width is None:
+                control.layout.width = "max-content"  # as wide as its longest choice: nothing cut
             control.observe(self._on_change, names="value")
         self.state: StateT = self.update()
 
@@ -125,7 +127,7 @@ class PresetMenu(widgets.Dropdown):
     "custom", without applying anything."""
 
     def __init__(self, presets: dict, apply: Callable[[Any], Any], **kwargs: Any) -> None:
-        super().__init__(options=[*presets, CUSTOM], **kwargs)
+        super().__init__(options=[*presets, CUSTOM], layout=widgets.Layout(width="max-content"), **kwargs)
         self._presets, self._apply, self._following = presets, apply, False
         self.observe(self._chosen, names="value")
 

@@ -394,8 +394,8 @@ def mistakes_state(probabilities: torch.Tensor, labels: torch.Tensor, true_class
     confidence = probabilities.max(dim=1).values
     candidates = wrong.nonzero().flatten()
     worst = candidates[confidence[candidates].argsort(descending=True)][:WORST].tolist()
-    titles = [f"{data.CLASS_NAMES[int(labels[i])]} → {data.CLASS_NAMES[int(predicted[i])]}\n"
-              f"p = {float(confidence[i]):.2f}" for i in worst]
+    titles = [f"{data.CLASS_NAMES[int(labels[i])]}\n→ {data.CLASS_NAMES[int(predicted[i])]}\n"
+              f"p = {float(confidence[i]):.2f}" for i in worst]  # three short lines: no title reaches the next
     return MistakesState(confusion, row, worst, titles)
 
 
@@ -413,7 +413,7 @@ class MistakesView(CourseWidget[MistakesState]):
     def build(self) -> tuple[Figure, dict]:
         fig = new_figure(12, 5.4)
         grid = fig.add_gridspec(2, 6, width_ratios=[2.2, 2.2, 1, 1, 1, 1], left=0.1, right=0.97, top=0.91,
-                                bottom=0.2, wspace=0.35, hspace=0.45)
+                                bottom=0.2, wspace=0.35, hspace=0.75)
         ax_conf = fig.add_subplot(grid[:, :2])
         confusion = MatrixView(ax_conf, torch.zeros(10, 10), cmap="Blues", title="confusion matrix (rows: true)")
         ax_conf.set_yticks(range(10), data.CLASS_NAMES, fontsize=10)

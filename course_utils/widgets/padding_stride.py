@@ -246,8 +246,7 @@ class ConvArithmeticExplorer(CourseWidget[ConvArithmeticState]):
                   ("stride", "sh", "sw", 1, 4), ("dilation", "dh", "dw", 1, 3))
 
     def __init__(self) -> None:
-        self.preset = PresetMenu(PRESETS, lambda preset: self.set(**preset, placement=0), description="example",
-                                 layout=widgets.Layout(width="480px"))
+        self.preset = PresetMenu(PRESETS, lambda preset: self.set(**preset, placement=0), description="example")
         self.formula = widgets.HTML()
         self.equation = widgets.HTML()
         start = PRESETS[next(iter(PRESETS))]
@@ -476,8 +475,7 @@ class ReceptiveFieldExplorer(CourseWidget[ReceptiveFieldState]):
     the region it sees growing layer by layer."""
 
     def __init__(self) -> None:
-        self.preset = PresetMenu(RF_PRESETS, lambda layers: self.set(**self.preset_values(layers)),
-                                 description="stack", layout=widgets.Layout(width="460px"))
+        self.preset = PresetMenu(RF_PRESETS, lambda layers: self.set(**self.preset_values(layers)), description="stack")
         self.table = widgets.HTML()
         super().__init__(self._controls())
 
