@@ -3,6 +3,9 @@
     python benchmarks/lenet.py --json            # one JSON line, as the README describes
     python benchmarks/lenet.py --subset 2000 --epochs 1 --json   # a smoke run (what the tests use)
 
+Both runs train under 06's live TrainingMonitor, as ``train_live`` does in the notebook; each run's
+"monitor_share" is the time spent in the monitor's callbacks (drawing, labels, bar) over the training time.
+
 The network, ``train_epoch`` and ``evaluate_accuracy`` are the reference solutions: the solution cells
 of source/06_lenet/06_lenet.ipynb, executed with nbgrader's markers removed (their only home).
 Both recipes run through ``course_utils.training.fit`` with the same seed, threads and device.
@@ -14,6 +17,8 @@ import argparse
 import json
 import re
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -42,13 +47,29 @@ def reference() -> dict:
 
 
 def run(recipe: training.Recipe, ref: dict, subset: int | None, epochs: int | None) -> dict:
+    from course_utils.widgets.lenet import TrainingMonitor
+
     recipe = replace(recipe, epochs=epochs) if epochs else recipe
     training.seed_everything(0)
     net = ref["build_lenet_relu"]()
-    history = training.fit(net, recipe, ref["train_epoch"], ref["evaluate_accuracy"], train_subset=subset, seed=0)
+    monitor = TrainingMonitor(recipe.epochs, recipe.name)
+    spent = [0.0]
+
+    def timed(callback: Callable) -> Callable:
+        def call(*args):
+            start = time.perf_counter()
+            try:
+                return callback(*args)
+            finally:
+                spent[0] += time.perf_counter() - start
+        return call
+
+    history = training.fit(net, recipe, ref["train_epoch"], ref["evaluate_accuracy"], train_subset=subset, seed=0,
+                           loss_fn=monitor.losses, on_batch=timed(monitor.on_batch), on_epoch=timed(monitor.on_epoch))
     last = history[-1]
     return {"test_accuracy": round(last.test_accuracy, 4), "seconds": round(last.seconds, 1), "epochs": last.epoch,
-            "recipe": recipe.describe()}
+            "recipe": recipe.describe(), "monitor_seconds": round(spent[0], 3),
+            "monitor_share": round(spent[0] / max(last.seconds, 1e-9), 4)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("seed_recipe", "course_recipe"):
             r = results[name]
             print(f"{name}: test accuracy {r['test_accuracy']:.4f} after {r['epochs']} epochs "
-                  f"in {r['seconds']:.1f} s ({r['recipe']})")
+                  f"in {r['seconds']:.1f} s ({r['recipe']}); the live monitor took {100 * r['monitor_share']:.1f}%")
         print(f"course / seed time: {results['time_ratio']:.2f}")
     return 0
 

@@ -3,36 +3,123 @@
     python benchmarks/widgets.py --json      # one JSON line
     python benchmarks/widgets.py             # a readable table
 
-Each module in course_utils/widgets/ that defines ``BENCHMARK_CASES`` (a function returning
-``[(name, factory, [control values, ...]), ...]``) is picked up: a topic adds its widgets there.
-For each change, ``widget.set(**values)`` (compute + redraw of what changed + PNG) is timed,
-then ``widget.render_naive(**values)`` (a brand-new figure drawn and rendered) for the same values.
+``CASES`` lists, per widget, the control changes a student makes. For each change,
+``widget.set(**values)`` (compute + redraw of what changed + PNG) is timed, then ``render_naive``
+(a brand-new figure drawn and rendered) for the same values.
 Output: {"widgets": {name: {"median_ms", "naive_median_ms", "updates"}}}.
+tests/test_widgets_redraw.py drives the same cases and checks every redraw against a full one.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
-import pkgutil
 import statistics
 import sys
 import time
+from collections.abc import Callable
 
-import course_utils.widgets as widgets_package
+import torch
+from torch import nn
+
+from course_utils import data
+from course_utils.plotting import figure_to_png
+from course_utils.widgets import backprop, convolution, lenet, losses, padding_stride, pooling
+from course_utils.widgets.base import CourseWidget
+
+Case = tuple[str, Callable[[], CourseWidget], list[dict]]
 
 
-def cases() -> list[tuple[str, object, list[dict]]]:
-    found = []
-    for info in sorted(pkgutil.iter_modules(widgets_package.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"course_utils.widgets.{info.name}")
-        if hasattr(module, "BENCHMARK_CASES"):
-            found += module.BENCHMARK_CASES()
-    return found
+def render_naive(widget: CourseWidget, **values) -> bytes:
+    """The slow path: a brand-new figure for the state of `values`, drawn, rendered to PNG and dropped."""
+    state = widget.compute(**{**widget.values(), **values})
+    keep = widget.artists
+    figure, widget.artists = widget.build()
+    try:
+        widget.draw(state)
+        return figure_to_png(figure)
+    finally:
+        widget.artists = keep
 
 
-def measure(factory, changes: list[dict], updates: int | None) -> dict:
+def _convolution() -> list[Case]:
+    six_by_six = "6x6 input, 3x3 filter"
+    window = [{"example": six_by_six, "mode": "full", "step": 0}] + [{"step": s} for s in range(1, 40)]
+    gallery = [{"image": image, "kernel": kernel} for image in [*data.SYNTHETIC_IMAGES, convolution.PHOTO]
+               for kernel in ("diff_x", "diff_y", "top_sobel", "sharpen", "blur", "outline", "emboss", "left_sobel")]
+    channels = [{"mixing": mixing, "kernel": kernel}
+                for kernel in ("outline", "blur", "left_sobel", "sharpen", "emboss") for mixing in convolution.MIXINGS]
+    shift = [{"image": image, "kernel": kernel, "dy": dy, "dx": dx} for image in convolution.SHIFT_IMAGES
+             for kernel in ("left_sobel", "outline") for dy, dx in ((0, 1), (1, 1), (-2, 3), (0, 0))]
+    return [("shift", convolution.ShiftExplorer, shift),
+            ("sliding_window", convolution.SlidingWindowExplorer, window),
+            ("kernel_gallery", convolution.KernelGallery, gallery),
+            ("channels", convolution.ChannelsView, channels)]
+
+
+def _padding_stride() -> list[Case]:
+    """Presets, single sliders, stepping through placements."""
+    ps = padding_stride
+    arithmetic = [dict(preset, placement=0) for preset in ps.PRESETS.values()]
+    arithmetic += [{"placement": p} for p in range(1, 9)]
+    arithmetic += [{"ph": 1}, {"pw": 2}, {"sh": 1}, {"dw": 1}, {"kh": 3}, {"H": 6}, {"numbers": "times read"},
+                   {"numbers": "input values"}]
+    stacks = [ps.ReceptiveFieldExplorer.preset_values(stack) for stack in ps.RF_PRESETS.values()]
+    stacks += [{"unit": u} for u in range(9)]
+    stacks += [{"layers": 3, "k1": 3, "s1": 1, "k2": 3, "s2": 1, "k3": 3, "s3": 1}, {"k2": 5}, {"s1": 2},
+               {"layers": 4}, {"k4": 2}]
+    return [("conv_arithmetic_explorer", ps.ConvArithmeticExplorer, arithmetic),
+            ("receptive_field_explorer", ps.ReceptiveFieldExplorer, stacks)]
+
+
+def _pooling() -> list[Case]:
+    steps = [{"input": "two-channel 4x4: channel 0", "kernel": 2, "stride": 1, "window": 0}] + \
+            [{"window": w} for w in range(1, 9)]
+    options = [{"kind": kind, "padding": p, "ceil_mode": ceil, "stride": 2}
+               for kind in ("max", "avg") for p in (0, 1) for ceil in (False, True)]
+    return [("pooling_explorer", pooling.PoolingExplorer, (steps + options) * 2)]
+
+
+def _losses() -> list[Case]:
+    curve = [{"p": round(0.02 + 0.024 * i, 3)} for i in range(40)]
+    bars = [{"temperature": 10 ** (-1 + 0.05 * i)} for i in range(40)]
+    switch = [{"example": e, "reduction": r} for e in losses.REDUCTION_EXAMPLES for r in ("mean", "sum", "none")] * 4
+    return [("bce_curve", losses.BCECurve, curve), ("softmax_bars", losses.SoftmaxBars, bars),
+            ("reduction_switch", losses.ReductionSwitch, switch)]
+
+
+def _backprop() -> list[Case]:
+    reach = [{"cell": c} for c in range(1, 10)] + [{"layer": "max pool", "cell": 0}] + \
+        [{"cell": c} for c in range(1, 4)] + [{"layer": "avg pool"}, {"stride": 2}, {"layer": "conv", "padding": 1},
+                                              {"kernel": 2}]
+    flipped = [{"step": s} for s in range(1, 13)] + [{"stride": 2, "step": 0}, {"step": 7}, {"padding": 1},
+                                                      {"step": 20}, {"stride": 1, "padding": 0}]
+    return [("gradient_reach", backprop.GradientReach, reach), ("flipped_kernel", backprop.FlippedKernelView, flipped)]
+
+
+def _lenet() -> list[Case]:
+    """A small random conv net (not LeNet) and random images: the widgets' drawing cost, no dataset needed."""
+    generator = torch.Generator().manual_seed(0)
+    with torch.random.fork_rng():  # the layers' initialisation, without touching the caller's random state
+        torch.manual_seed(0)
+        net = nn.Sequential(nn.Conv2d(1, 8, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 30, 3), nn.ReLU(),
+                            nn.MaxPool2d(2), nn.Flatten(), nn.Linear(750, 10))
+    images, labels = torch.rand(500, 1, 28, 28, generator=generator), torch.randint(0, 10, (500,), generator=generator)
+    names = [name for name, layer in net.named_children() if not isinstance(layer, (nn.Flatten, nn.Linear))]
+    names = [f"{name}: {type(net.get_submodule(name)).__name__}" for name in names]
+    maps = [{"image": i} for i in range(1, 9)] + [{"layer": name} for name in names]
+    maps += [{"image": 20, "layer": names[0]}]
+    mistakes = [{"true_class": name} for name in [*data.CLASS_NAMES, lenet.ALL]]
+    return [("feature_maps", lambda: lenet.FeatureMapViewer(net, images, labels), maps),
+            ("mistakes", lambda: lenet.MistakesView(net, images, labels), mistakes)]
+
+
+def cases() -> list[Case]:
+    """(name, widget factory, [control values, ...]) for every widget of the course, topic by topic."""
+    return [*_convolution(), *_padding_stride(), *_pooling(), *_losses(), *_backprop(), *_lenet()]
+
+
+def measure(factory: Callable[[], CourseWidget], changes: list[dict], updates: int | None) -> dict:
     widget = factory()
     changes = changes[:updates] if updates else changes
     fast, naive = [], []
@@ -43,7 +130,7 @@ def measure(factory, changes: list[dict], updates: int | None) -> dict:
     widget.set(**changes[0])
     for values in changes:
         start = time.perf_counter()
-        widget.render_naive(**values)
+        render_naive(widget, **values)
         naive.append((time.perf_counter() - start) * 1000)
     return {"median_ms": round(statistics.median(fast), 2), "naive_median_ms": round(statistics.median(naive), 2),
             "updates": len(changes)}
@@ -63,9 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({"widgets": results}))
     else:
-        print(f"{'widget':<22}{'median ms':>12}{'naive ms':>12}{'ratio':>8}{'updates':>9}")
+        print(f"{'widget':<26}{'median ms':>12}{'naive ms':>12}{'ratio':>8}{'updates':>9}")
         for name, r in results.items():
-            print(f"{name:<22}{r['median_ms']:>12.1f}{r['naive_median_ms']:>12.1f}"
+            print(f"{name:<26}{r['median_ms']:>12.1f}{r['naive_median_ms']:>12.1f}"
                   f"{r['median_ms'] / r['naive_median_ms']:>8.2f}{r['updates']:>9}")
     return 0
 

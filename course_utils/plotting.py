@@ -8,6 +8,7 @@ Every helper creates its artists once and offers ``update``; figures are plain
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 
 import ipywidgets as widgets
@@ -15,13 +16,15 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import Bbox
 
-__all__ = ["FeatureMapGrid", "FigureImage", "MatrixView", "WindowHighlight", "format_number", "figure_to_png",
-           "new_figure"]
+__all__ = ["FeatureMapGrid", "FigureImage", "MatrixView", "WindowHighlight", "figure_to_png", "fit_numbers",
+           "format_number", "new_figure", "square_cells", "steady_axes"]
 
 MAX_NUMBERED_CELLS = 400  # larger matrices are drawn without their numbers
+MIN_TEXT = 10  # points (pixels at the course's 72 dpi): numbers that would be smaller are not written
 
 
 def new_figure(width: float, height: float, dpi: int = 72) -> Figure:
@@ -79,7 +82,8 @@ class MatrixView:
 
     ``update(values)`` changes colours and texts in place (new Text objects only when the shape
     changes; nothing at all when neither values nor title changed). NaN cells are drawn blank.
-    Matrices of more than ``MAX_NUMBERED_CELLS`` cells (or ``numbers=False``) get no numbers.
+    Matrices of more than ``MAX_NUMBERED_CELLS`` cells, or whose numbers would be smaller than
+    ``MIN_TEXT`` points (more than 12 cells a side), or ``numbers=False``, get no numbers.
     ``values()`` and ``texts()`` return what is displayed.
     """
 
@@ -113,7 +117,9 @@ class MatrixView:
         rows, cols = values.shape
         if not self.numbers or rows * cols > MAX_NUMBERED_CELLS:
             return
-        size = max(6, min(11, 120 / max(rows, cols)))
+        size = min(11, 120 / max(rows, cols))
+        if size < MIN_TEXT:
+            return
         # clipped to the axes: a number never spills out, and layout checks can skip the texts
         self._texts = [self.ax.text(c, r, "", ha="center", va="center", fontsize=size, clip_on=True)
                        for r in range(rows) for c in range(cols)]
@@ -214,7 +220,7 @@ class FeatureMapGrid:
         for ax in self.axes:
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title("", fontsize=9)
+            ax.set_title("", fontsize=10)
             self.images.append(ax.imshow([[0.0]], cmap=cmap, interpolation="nearest"))
 
     def update(self, maps: Sequence[torch.Tensor], titles: Sequence[str] | None = None,
@@ -266,7 +272,10 @@ class FigureImage:
 
     def __init__(self, fig: Figure):
         self.figure = fig
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        width, _ = fig.canvas.get_width_height()
+        # at its native size: a flex column would stretch it to the widest control row (blurry)
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", max_width="100%",
+                                                                       align_self="flex-start"))
         self._cache: dict | None = None
 
     def _figure_texts(self) -> list:
@@ -324,3 +333,58 @@ class FigureImage:
         png = _encode_png(self.figure)
         self.image.value = png
         return png
+
+
+# --- matrices in a fixed box: square cells whatever the shape, numbers sized to the cells ---------------
+
+def steady_axes(ax: Axes) -> Rectangle:
+    """Keep `ax`'s box fixed whatever the matrix shape (``square_cells`` moves the data limits instead),
+    hide its spines, and return a frame to outline the matrix. A fixed box means a shape change redraws
+    just this axes, and nothing of an older, larger box is left behind."""
+    ax.set_aspect("auto")
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    frame = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="black", linewidth=0.8, zorder=3)
+    ax.add_patch(frame)
+    return frame
+
+
+def square_cells(ax: Axes, frame: Rectangle, rows: int, cols: int) -> None:
+    """Centre a (rows, cols) matrix in `ax`'s fixed box with square cells, and outline it with `frame`."""
+    box = ax.get_position(original=True)  # (the active one would apply the aspect and mark the axes stale)
+    width, height = box.width * ax.figure.get_figwidth(), box.height * ax.figure.get_figheight()
+    per_inch = max(cols / width, rows / height)  # data units per inch: the tighter direction fills the box
+    half_w, half_h = per_inch * width / 2, per_inch * height / 2
+    xlim = ((cols - 1) / 2 - half_w, (cols - 1) / 2 + half_w)
+    ylim = ((rows - 1) / 2 + half_h, (rows - 1) / 2 - half_h)  # rows go down
+    if ax.get_xlim() != xlim:
+        ax.set_xlim(xlim)
+    if ax.get_ylim() != ylim:
+        ax.set_ylim(ylim)
+    if (frame.get_width(), frame.get_height()) != (cols, rows):
+        frame.set_bounds(-0.5, -0.5, cols, rows)
+
+
+def fit_numbers(view: MatrixView, marker: Line2D | None = None, smallest: float = MIN_TEXT) -> None:
+    """Size `view`'s numbers (and `marker`) to its cells: the longest number must fit one cell's width.
+
+    MatrixView sizes its numbers by the cell count alone; this also counts digits. Numbers that would
+    be smaller than `smallest` points are hidden (the colours still show the values).
+    """
+    ax = view.ax
+    rows, cols = view.image.get_array().shape[:2]
+    box = ax.get_position(original=True)  # (the active one would apply the aspect and mark the axes stale)
+    cell = min(box.width * ax.figure.get_figwidth() / cols, box.height * ax.figure.get_figheight() / rows) * 72
+    texts = [t for t in ax.texts if t.get_text()]
+    longest = max((len(t.get_text()) for t in texts), default=1)
+    size = math.floor(2 * min(11.0, 0.55 * cell, cell / (0.62 * longest + 0.4))) / 2  # half points: cached glyphs
+    visible = size >= smallest
+    for text in ax.texts:
+        if text.get_fontsize() != size:
+            text.set_fontsize(size)
+        if text.get_visible() != visible:
+            text.set_visible(visible)
+    if marker is not None:
+        markersize = max(1.5, min(4.0, 0.13 * cell))
+        if marker.get_markersize() != markersize:
+            marker.set_markersize(markersize)

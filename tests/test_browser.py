@@ -5,8 +5,10 @@ its own Jupyter config/settings dirs) and one Chromium per pytest worker. For ea
 source/ and notebooks/: open it, Run > Run All Cells through JupyterLab's menu, wait for the
 kernel, then assert there is no error output (a student copy may stop only at
 NotImplementedError), no "Error displaying widget", and a rendered PNG in every widget that ran.
-Each topic's main widget is also moved with the keyboard and the page must show the right value.
-Screenshots go to test-artifacts/browser/.
+Every widget's layout is checked: no element inside it clips its content (a label cut to "paddin...", a
+row too narrow), and every figure is shown at its native size (image width = PNG width: not stretched,
+not shrunk). Each topic's main widget is also moved with the keyboard and the page must show the right
+value. Screenshots (the window and each widget) go to test-artifacts/browser/.
 """
 
 from __future__ import annotations
@@ -180,6 +182,30 @@ def _cell_report(page) -> list[dict]:
     }))""", PANEL)
 
 
+def _layout_report(page) -> list[dict]:
+    """Per top-level widget on screen: the elements that clip their content (scrollWidth > clientWidth
+    where overflow is not visible: a cut label, a scrolled row; a menu too narrow for its choice) and
+    each image's PNG and shown widths."""
+    return page.evaluate("""(panel) => [...document.querySelectorAll(
+            panel + ' .jp-OutputArea-output > .jupyter-widgets.widget-vbox')].map(view => ({
+        label: view.innerText.slice(0, 60),
+        cut: [...view.querySelectorAll('*')].filter(el => {
+            const style = getComputedStyle(el);
+            return el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && style.overflowX !== 'visible';
+        }).map(el => `<${el.tagName.toLowerCase()} class="${el.className}"> "${(el.innerText || '').slice(0, 40)}"`
+                     + ` ${el.scrollWidth} > ${el.clientWidth} px`).concat(
+            [...view.querySelectorAll('select')].filter(select => {  // a menu shows its choice whole
+                const style = getComputedStyle(select), text = select.selectedOptions[0]?.text || '';
+                const context = document.createElement('canvas').getContext('2d');
+                context.font = `${style.fontSize} ${style.fontFamily}`;
+                const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+                return context.measureText(text).width > room;
+            }).map(select => `<select> "${select.selectedOptions[0]?.text}" cut to ${select.clientWidth} px`)),
+        images: [...view.querySelectorAll('img')].filter(img => img.naturalWidth > 0).map(img => ({
+            natural: img.naturalWidth, shown: img.getBoundingClientRect().width})),
+    }))""", PANEL)
+
+
 def _screenshot(page, path: str) -> Path:
     """The window, plus one picture per rendered widget (JupyterLab scrolls inside its own panel)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -231,6 +257,11 @@ def test_notebook_runs_in_jupyterlab_and_every_widget_renders(browser, lab, path
                 assert cells[i]["widgets"] >= 1, f"cell {i} ({code[i].source!r}) shows no widget ({shot})"
                 assert cells[i]["images"] and all(w > 0 for w in cells[i]["images"]), \
                     f"cell {i}: a widget's figure did not render ({shot})"
+        for view in _layout_report(page):
+            assert not view["cut"], f"a widget clips its content ({view['label']!r}): {view['cut'][:4]} ({shot})"
+            for image in view["images"]:
+                assert abs(image["shown"] - image["natural"]) < 1, \
+                    f"a figure is shown {image['shown']} px wide, not {image['natural']} ({view['label']!r}, {shot})"
         widget_errors = [e for e in page.console_errors if "widget" in e.lower()]
         assert not widget_errors, f"JavaScript errors from widgets: {widget_errors[:3]} ({shot})"
         name = path.split("/")[1]

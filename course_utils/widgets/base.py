@@ -1,55 +1,66 @@
 """The pattern every widget of the course follows: controls, a pure compute step, a redraw.
 
-A subclass defines ``make_controls()`` (name -> ipywidgets control), ``compute(**values)`` (pure:
-control values in, a state dataclass out; testable without a screen), ``build_figure()`` (creates
-the figure and all its artists once) and ``draw(state)`` (updates those artists). The base class
-wires them: any control change runs compute -> draw -> PNG refresh, errors show in an Output
-instead of vanishing, ``set(**values)`` changes several controls with one update, and
-``render_naive(**values)`` is the slow path (a new figure per change) the benchmark compares with.
+A widget hands its controls (name -> ipywidgets control) to ``CourseWidget.__init__`` and defines
+``compute(**values)`` (pure: control values in, a state dataclass out; testable without a screen),
+``build()`` (creates the figure and every artist the drawing touches, once, and returns both) and
+``draw(state)`` (updates those artists from the state alone). Where a control follows the state (a
+slider's range, a menu naming the current example), ``follow(state)`` sets it. Any control change runs
+compute -> follow -> draw -> PNG refresh once; errors show in an Output instead of vanishing;
+``set(**values)`` changes several controls with one update.
+
+Also here: ``PresetMenu`` (a menu of named examples that follows the controls) and ``single_thread``.
 """
 
 from __future__ import annotations
 
-import time
-from typing import Any
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
 
 import ipywidgets as widgets
+import torch
 from matplotlib.figure import Figure
 
-from course_utils.plotting import FigureImage, figure_to_png
+from course_utils.plotting import FigureImage
+
+StateT = TypeVar("StateT")
+CUSTOM = "custom"  # what a PresetMenu shows when the controls match none of its examples
 
 
-class CourseWidget:
-    """Base class: subclasses implement make_controls, compute, build_figure and draw."""
+class CourseWidget(Generic[StateT]):
+    """Base class: subclasses pass their controls and implement compute, build and draw."""
 
-    def __init__(self) -> None:
-        self.controls: dict[str, widgets.Widget] = self.make_controls()
+    def __init__(self, controls: dict[str, widgets.Widget], captions: Sequence[widgets.Widget] = ()) -> None:
+        """`captions`: widgets the default layout puts between the controls and the figure."""
+        self.controls = controls
+        self.captions = list(captions)
         self.errors = widgets.Output()
-        self.figure_image = FigureImage(self.build_figure())
-        self.state: Any = None
-        self.last_update_ms: float = 0.0
+        figure, self.artists = self.build()
+        self.figure_image = FigureImage(figure)
         self._holding = False
-        for control in self.controls.values():
+        for control in controls.values():
+            if isinstance(control, widgets.Dropdown) and control.layout.width is None:
+                control.layout.width = "max-content"  # as wide as its longest choice: nothing cut
             control.observe(self._on_change, names="value")
-        self.update()
+        self.state: StateT = self.update()
 
     # --- to implement -------------------------------------------------------------------------
-    def make_controls(self) -> dict[str, widgets.Widget]:
+    def compute(self, **values: Any) -> StateT:
         raise NotImplementedError
 
-    def compute(self, **values: Any) -> Any:
+    def build(self) -> tuple[Figure, dict[str, Any]]:
         raise NotImplementedError
 
-    def build_figure(self) -> Figure:
+    def draw(self, state: StateT) -> None:
         raise NotImplementedError
 
-    def draw(self, state: Any) -> None:
-        raise NotImplementedError
+    def follow(self, state: StateT) -> None:
+        """Let controls follow the state (a slider's max, a menu's name); ipywidgets clamps the values."""
 
     def layout(self) -> widgets.Widget:
-        """Controls above the figure, errors below; override for another arrangement."""
+        """Controls above the captions and the figure, errors below; override for another arrangement."""
         return widgets.VBox([widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
-                             self.figure_image.image, self.errors])
+                             *self.captions, self.figure_image.image, self.errors])
 
     # --- the wiring ---------------------------------------------------------------------------
     @property
@@ -70,29 +81,36 @@ class CourseWidget:
     def values(self) -> dict[str, Any]:
         return {name: control.value for name, control in self.controls.items()}
 
-    def before_compute(self, values: dict[str, Any]) -> None:
-        """Hook to keep controls consistent (e.g. a slider's max) before computing; may edit values."""
+    def set(self, **values: Any) -> StateT:
+        """Set several controls at once with a single update; returns the new state."""
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise ValueError(f"unknown control(s) {sorted(unknown)}; controls: {sorted(self.controls)}")
+        return self._update({**self.values(), **values})
 
-    def update(self) -> Any:
+    def update(self) -> StateT:
         """Compute from the current control values, redraw, refresh the image; return the state."""
-        start = time.perf_counter()
+        return self._update(self.values())
+
+    def _update(self, values: dict[str, Any]) -> StateT:
         self.errors.outputs = ()
         try:
-            values = self.values()
-            self._holding, was_holding = True, self._holding
+            state = self.compute(**values)
+            self._holding = True
             try:
-                self.before_compute(values)
+                self.follow(state)  # ranges first, so the values below fit them
+                for name, value in values.items():
+                    if self.controls[name].value != value:
+                        self.controls[name].value = value
             finally:
-                self._holding = was_holding
-            self.state = self.compute(**self.values())
-            self.draw(self.state)
+                self._holding = False
+            self.state = state
+            self.draw(state)
             self.figure_image.refresh()
         except Exception as exc:  # shown to the student in the widget, not swallowed
             self.errors.append_stdout(f"{type(exc).__name__}: {exc}\n")
             raise
-        finally:
-            self.last_update_ms = (time.perf_counter() - start) * 1000
-        return self.state
+        return state
 
     def _on_change(self, change: dict) -> None:
         if self._holding:
@@ -102,53 +120,42 @@ class CourseWidget:
         except Exception:  # already shown in self.errors; a callback must not raise into the kernel
             pass
 
-    def set(self, **values: Any) -> Any:
-        """Set several controls at once with a single update; returns the new state."""
-        unknown = set(values) - set(self.controls)
-        if unknown:
-            raise ValueError(f"unknown control(s) {sorted(unknown)}; controls: {sorted(self.controls)}")
-        self._holding = True
+
+class PresetMenu(widgets.Dropdown):
+    """A menu of named examples that also follows the controls: choosing an example sets the
+    controls through `apply`; `follow(current)` names the example the controls now show, or
+    "custom", without applying anything."""
+
+    def __init__(self, presets: dict, apply: Callable[[Any], Any], **kwargs: Any) -> None:
+        super().__init__(options=[*presets, CUSTOM], layout=widgets.Layout(width="max-content"), **kwargs)
+        self._presets, self._apply, self._following = presets, apply, False
+        self.observe(self._chosen, names="value")
+
+    def _chosen(self, change: dict) -> None:
+        if self._following or change["new"] == CUSTOM:
+            return
         try:
-            for name, value in values.items():
-                self.controls[name].value = value
-            # limits may depend on other controls (a slider's max on the mode): set again after them
-            self.before_compute(self.values())
-            for name, value in values.items():
-                self.controls[name].value = value
-        finally:
-            self._holding = False
-        return self.update()
+            self._apply(self._presets[change["new"]])
+        except Exception:  # already shown in the widget's errors; a callback must not raise into the kernel
+            pass
 
-    def render_naive(self, **values: Any) -> bytes:
-        """The slow path: a brand-new figure for the same state, rendered to PNG and dropped."""
-        current = self.values()
-        current.update(values)
-        state = self.compute(**current)
-        keep = self.figure_image.figure
-        fig = self.build_figure()
-        self.figure_image.figure = fig
-        try:
-            self.draw(state)
-            return figure_to_png(fig)
-        finally:
-            self.figure_image.figure = keep
-            self._artists_by_figure.pop(id(fig), None)
-            self.rebind(keep)
+    def follow(self, current: Any) -> None:
+        name = next((n for n, preset in self._presets.items() if preset == current), CUSTOM)
+        if self.value != name:
+            self._following = True
+            try:
+                self.value = name
+            finally:
+                self._following = False
 
-    def rebind(self, fig: Figure) -> None:
-        """Point the artists back at `fig` after render_naive built another; subclasses that keep
-        artists as attributes store them per figure (see ``artists``)."""
-        self.artists = self._artists_by_figure[id(fig)]
 
-    # artists per figure, so render_naive can build a throwaway figure without losing ours
-    @property
-    def _artists_by_figure(self) -> dict[int, Any]:
-        if not hasattr(self, "_artist_store"):
-            self._artist_store = {}
-        return self._artist_store
-
-    def keep_artists(self, fig: Figure, artists: Any) -> Any:
-        """Record `artists` as the drawing handles of `fig` and make them current."""
-        self._artists_by_figure[id(fig)] = artists
-        self.artists = artists
-        return artists
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """Run PyTorch on one thread inside the block (restored after). The widgets' tensors are tiny, and a
+    second thread only adds waiting: milliseconds per op whenever the other core is busy."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -19,9 +19,8 @@ from course_utils.widgets.base import CourseWidget
 
 __all__ = [
     "ChannelsState", "ChannelsView", "EXAMPLES", "GalleryState", "KernelGallery", "MIXINGS", "SHIFT_IMAGES",
-    "ShiftExplorer", "ShiftState", "SlidingWindowExplorer", "WindowState", "channels_state", "channels_view",
-    "kernel_gallery", "kernel_gallery_state", "shift_explorer", "shift_image", "shift_state",
-    "sliding_window_explorer", "sliding_window_state",
+    "ShiftExplorer", "ShiftState", "SlidingWindowExplorer", "WindowState", "channels_state", "kernel_gallery_state",
+    "shift_image", "shift_state", "sliding_window_state",
 ]
 
 # ------------------------------------------------------------------------------------------------
@@ -95,29 +94,22 @@ def shift_state(image: torch.Tensor | str, kernel: torch.Tensor | str, dy: int, 
                       _similarity(feature, feature_shifted), _similarity(pooled, pooled_shifted))
 
 
-class ShiftExplorer(CourseWidget):
+class ShiftExplorer(CourseWidget[ShiftState]):
     """Move the picture: the feature map moves with it; after max pooling, small moves barely show."""
 
     def __init__(self) -> None:
         self.caption = widgets.HTML()  # the equivariance check and the two similarities, in words
-        super().__init__()
-
-    def make_controls(self) -> dict[str, widgets.Widget]:
-        return {
+        super().__init__({
             "image": widgets.Dropdown(options=list(SHIFT_IMAGES), description="image"),
             "kernel": widgets.Dropdown(options=list(SHIFT_KERNELS), description="kernel"),
             "dy": widgets.IntSlider(0, min=-MAX_SHIFT, max=MAX_SHIFT, description="down"),
             "dx": widgets.IntSlider(1, min=-MAX_SHIFT, max=MAX_SHIFT, description="right"),
-        }
-
-    def layout(self) -> widgets.Widget:
-        return widgets.VBox([widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
-                             self.caption, self.figure_image.image, self.errors])
+        }, captions=[self.caption])
 
     def compute(self, image: str, kernel: str, dy: int, dx: int) -> ShiftState:
         return shift_state(image, kernel, dy, dx)
 
-    def build_figure(self) -> Figure:
+    def build(self) -> tuple[Figure, dict]:
         fig = new_figure(9, 5.6)
         axes = fig.subplots(2, 3)
         blank = torch.zeros(1, 1)
@@ -129,8 +121,7 @@ class ShiftExplorer(CourseWidget):
             for c, name in enumerate(names[r]):
                 artists[f"peak_{name}"] = WindowHighlight(axes[r][c], color="deepskyblue", linewidth=2)
         fig.subplots_adjust(left=0.02, right=0.98, top=0.93, bottom=0.02, wspace=0.1, hspace=0.18)
-        self.keep_artists(fig, artists)
-        return fig
+        return fig, artists
 
     def draw(self, state: ShiftState) -> None:
         a = self.artists
@@ -215,40 +206,26 @@ def sliding_window_state(X: torch.Tensor, K: torch.Tensor, mode: str = "valid", 
                        products, value, equation)
 
 
-class SlidingWindowExplorer(CourseWidget):
+class SlidingWindowExplorer(CourseWidget[WindowState]):
     """Step through the output positions: window on the padded input, products, the growing output."""
 
     def __init__(self) -> None:
         self.equation = widgets.HTML()  # the sum written out, e.g. "0×0 + 1×1 + 3×2 + 4×3 = 19"
-        super().__init__()
-
-    def make_controls(self) -> dict[str, widgets.Widget]:
-        return {
+        super().__init__({
             "example": widgets.Dropdown(options=list(EXAMPLES), description="example"),
             "mode": widgets.Dropdown(options=list(oracles.MODES), description="mode"),
             "step": widgets.IntSlider(0, min=0, max=3, description="step", continuous_update=True),
             "relu": widgets.Checkbox(False, description="ReLU"),
-        }
+        }, captions=[self.equation])
 
-    def layout(self) -> widgets.Widget:
-        return widgets.VBox([widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
-                             self.equation, self.figure_image.image, self.errors])
-
-    def before_compute(self, values: dict) -> None:
-        X, K = EXAMPLES[values["example"]]()
-        top, bottom, left, right = oracles.mode_padding(values["mode"], tuple(K.shape))
-        out_h = X.shape[0] + top + bottom - K.shape[0] + 1
-        out_w = X.shape[1] + left + right - K.shape[1] + 1
-        slider = self.controls["step"]
-        slider.max = out_h * out_w - 1
-        if slider.value > slider.max:
-            slider.value = slider.max
+    def follow(self, state: WindowState) -> None:
+        self.controls["step"].max = state.output.numel() - 1
 
     def compute(self, example: str, mode: str, step: int, relu: bool) -> WindowState:
         X, K = EXAMPLES[example]()
         return sliding_window_state(X, K, mode, step, relu)
 
-    def build_figure(self) -> Figure:
+    def build(self) -> tuple[Figure, dict]:
         fig = new_figure(10, 3.6)
         axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.3, 0.8, 1.2]})
         nan = torch.zeros(1, 1)
@@ -260,8 +237,7 @@ class SlidingWindowExplorer(CourseWidget):
         artists["window"] = WindowHighlight(axes[0])
         artists["cell"] = WindowHighlight(axes[2])
         fig.subplots_adjust(left=0.02, right=0.98, top=0.85, bottom=0.03, wspace=0.15)
-        self.keep_artists(fig, artists)
-        return fig
+        return fig, artists
 
     def draw(self, state: WindowState) -> None:
         a = self.artists
@@ -294,6 +270,7 @@ class GalleryState:
     output: torch.Tensor | None   # (H - kh + 1, W - kw + 1), by F.conv2d, no bias
     relu_output: torch.Tensor | None
     message: str = ""             # set when the image could not be loaded
+    description: str = ""         # what the kernel does, in words (none for a custom kernel)
 
 
 def load_gallery_image(name: str) -> torch.Tensor:
@@ -319,14 +296,11 @@ def kernel_gallery_state(image: torch.Tensor | str, kernel: torch.Tensor) -> Gal
     return GalleryState(image, kernel, output, torch.relu(output))
 
 
-class KernelGallery(CourseWidget):
+class KernelGallery(CourseWidget[GalleryState]):
     """An image, a named (or custom) kernel, and the feature map without and with ReLU."""
 
     def __init__(self) -> None:
         self.description = widgets.HTML()  # what the chosen kernel does
-        super().__init__()
-
-    def make_controls(self) -> dict[str, widgets.Widget]:
         controls: dict[str, widgets.Widget] = {
             "image": widgets.Dropdown(options=GALLERY_IMAGES, description="image"),
             "kernel": widgets.Dropdown(options=[*kernels.kernel_names(), CUSTOM], value="diff_x", description="kernel"),
@@ -335,7 +309,7 @@ class KernelGallery(CourseWidget):
         for r in range(3):
             for c in range(3):
                 controls[f"k{r}{c}"] = widgets.FloatText(default[r][c], layout=widgets.Layout(width="60px"))
-        return controls
+        super().__init__(controls)
 
     def layout(self) -> widgets.Widget:
         grid = widgets.GridBox([self.controls[f"k{r}{c}"] for r in range(3) for c in range(3)],
@@ -350,9 +324,11 @@ class KernelGallery(CourseWidget):
         return kernels.get_kernel(values["kernel"])
 
     def compute(self, image: str, kernel: str, **custom: float) -> GalleryState:
-        return kernel_gallery_state(image, self.kernel_from({"kernel": kernel, **custom}))
+        state = kernel_gallery_state(image, self.kernel_from({"kernel": kernel, **custom}))
+        state.description = "" if kernel == CUSTOM else kernels.describe(kernel)
+        return state
 
-    def build_figure(self) -> Figure:
+    def build(self) -> tuple[Figure, dict]:
         fig = new_figure(10, 3.6)
         axes = fig.subplots(1, 3)
         blank = torch.zeros(1, 1)
@@ -361,8 +337,7 @@ class KernelGallery(CourseWidget):
                    "relu": MatrixView(axes[2], blank, cmap="gray", title="ReLU(output)", numbers=False),
                    "message": fig.text(0.5, 0.5, "", ha="center", va="center", wrap=True, fontsize=11, color="darkred")}
         fig.subplots_adjust(left=0.02, right=0.98, top=0.88, bottom=0.03, wspace=0.1)
-        self.keep_artists(fig, artists)
-        return fig
+        return fig, artists
 
     def draw(self, state: GalleryState) -> None:
         a = self.artists
@@ -373,8 +348,7 @@ class KernelGallery(CourseWidget):
         message = "" if ok else state.message
         if a["message"].get_text() != message:
             a["message"].set_text(message)
-        name = self.controls["kernel"].value
-        self.description.value = "" if name == CUSTOM else f"<i>{kernels.describe(name)}</i>"
+        self.description.value = f"<i>{state.description}</i>" if state.description else ""
         if ok:
             a["input"].update(state.image, title=f"input {tuple(state.image.shape)}")
             a["output"].update(state.output, title=f"output {tuple(state.output.shape)}")
@@ -418,30 +392,23 @@ def channels_state(mixing: str, kernel: str, size: int = 64) -> ChannelsState:
     return ChannelsState(X, W, Y, titles)
 
 
-class ChannelsView(CourseWidget):
+class ChannelsView(CourseWidget[ChannelsState]):
     """A colour image's three channels and one feature map per output channel."""
 
     def __init__(self) -> None:
         self.caption = widgets.HTML()  # W's shape, in words
-        super().__init__()
-
-    def make_controls(self) -> dict[str, widgets.Widget]:
-        return {"mixing": widgets.Dropdown(options=list(MIXINGS), description="channels"),
-                "kernel": widgets.Dropdown(options=kernels.kernel_names(), value="outline", description="kernel")}
+        super().__init__({"mixing": widgets.Dropdown(options=list(MIXINGS), description="channels"),
+                          "kernel": widgets.Dropdown(options=kernels.kernel_names(), value="outline",
+                                                     description="kernel")}, captions=[self.caption])
 
     def compute(self, mixing: str, kernel: str) -> ChannelsState:
         return channels_state(mixing, kernel)
 
-    def layout(self) -> widgets.Widget:
-        return widgets.VBox([widgets.HBox(list(self.controls.values())), self.caption, self.figure_image.image,
-                             self.errors])
-
-    def build_figure(self) -> Figure:
+    def build(self) -> tuple[Figure, dict]:
         fig = new_figure(8, 5.2)
         artists = {"grid": FeatureMapGrid(fig, 6, 3)}
         fig.subplots_adjust(left=0.02, right=0.98, top=0.94, bottom=0.02, hspace=0.2, wspace=0.05)
-        self.keep_artists(fig, artists)
-        return fig
+        return fig, artists
 
     def draw(self, state: ChannelsState) -> None:
         maps = [*state.X, *state.Y]
@@ -451,40 +418,3 @@ class ChannelsView(CourseWidget):
 
     def displayed_outputs(self) -> list[torch.Tensor]:
         return self.artists["grid"].displayed()[3:]
-
-
-def shift_explorer() -> ShiftExplorer:
-    return ShiftExplorer()
-
-
-def sliding_window_explorer() -> SlidingWindowExplorer:
-    return SlidingWindowExplorer()
-
-
-def kernel_gallery() -> KernelGallery:
-    return KernelGallery()
-
-
-def channels_view() -> ChannelsView:
-    return ChannelsView()
-
-
-def _benchmark_cases() -> list[tuple[str, object, list[dict]]]:
-    """Control changes the benchmark times: what a student does with each widget."""
-    six_by_six = "6x6 input, 3x3 filter"
-    window = ([{"example": six_by_six, "mode": "full", "step": 0}]
-              + [{"step": s} for s in range(1, 40)])
-    gallery = [{"image": image, "kernel": kernel} for image in list(data.SYNTHETIC_IMAGES) + [PHOTO]
-               for kernel in ("diff_x", "diff_y", "top_sobel", "sharpen", "blur", "outline", "emboss", "left_sobel")]
-    channels = [{"mixing": mixing, "kernel": kernel}
-                for kernel in ("outline", "blur", "left_sobel", "sharpen", "emboss") for mixing in MIXINGS]
-    shift = [{"image": image, "kernel": kernel, "dy": dy, "dx": dx} for image in SHIFT_IMAGES
-             for kernel in ("left_sobel", "outline") for dy, dx in ((0, 1), (1, 1), (-2, 3), (0, 0))]
-    return [("shift", ShiftExplorer, shift),
-            ("sliding_window", SlidingWindowExplorer, window),
-            ("kernel_gallery", KernelGallery, gallery),
-            ("channels", ChannelsView, channels)]
-
-
-#: (name, widget factory, control changes) for benchmarks/widgets.py
-BENCHMARK_CASES = _benchmark_cases

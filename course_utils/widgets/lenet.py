@@ -6,6 +6,7 @@ Each takes the student's network (and, for training, the student's ``train_epoch
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ from course_utils import data, training
 from course_utils.plotting import FeatureMapGrid, FigureImage, MatrixView, WindowHighlight, new_figure
 from course_utils.widgets.base import CourseWidget
 
-__all__ = ["BENCHMARK_CASES", "FeatureMapViewer", "MistakesView", "OptimizerCurves", "TrainingMonitor",
-           "compare_optimizers", "layer_shapes", "mistakes_state", "shape_table", "train_live"]
+__all__ = ["CurvesState", "FeatureMapViewer", "FeatureMapsState", "MistakesState", "MistakesView", "OptimizerCurves",
+           "TrainingMonitor", "compare_optimizers", "layer_shapes", "mistakes_state", "shape_table", "train_live"]
 
 
 # --- the shape table -------------------------------------------------------------------------------
@@ -53,7 +54,18 @@ def shape_table(net: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)):
 # --- live training ---------------------------------------------------------------------------------
 
 class TrainingMonitor:
-    """A progress bar with ETA and two live plots: per-batch loss, and train/test accuracy per epoch."""
+    """A progress bar with ETA and two live plots: per-batch loss, and train/test accuracy per epoch.
+
+    Drawing must cost a small share of the training time. The loss axes span the whole run from the
+    first batch on (ticks at the epochs' ends), so a redraw only puts the curve (an animated line) back
+    on the cached axes; and after each redraw the next one waits at least ``MIN_INTERVAL`` seconds, or
+    the measured cost of that redraw divided by ``DRAW_SHARE`` when drawing is slow (a loaded machine).
+    ``draw_seconds`` and ``redraws`` say what it cost.
+    """
+
+    MIN_INTERVAL = 0.5   # seconds between loss-curve redraws at most
+    BAR_INTERVAL = 0.1   # seconds between progress-bar messages at most
+    DRAW_SHARE = 0.02    # the redraw's cost over the wait that follows it
 
     def __init__(self, epochs: int, title: str = "") -> None:
         self.epochs = epochs
@@ -63,19 +75,25 @@ class TrainingMonitor:
         self.losses = training.RecordingLoss()
         fig = new_figure(9, 3.2)
         self.ax_loss, self.ax_acc = fig.subplots(1, 2)
-        self.loss_line, = self.ax_loss.plot([], [], color="tab:blue", linewidth=1)
-        self.ax_loss.set(title=f"{title} training loss per batch".strip(), xlabel="batch")
+        self.loss_line, = self.ax_loss.plot([], [], color="tab:blue", linewidth=1, animated=True)
+        self.ax_loss.set(title=f"{title} training loss per batch".strip(), xlabel="batch (ticks: end of each epoch)",
+                         ylim=(0.0, 2.5))
         self.train_line, = self.ax_acc.plot([], [], "o-", label="train")
         self.test_line, = self.ax_acc.plot([], [], "s-", label="test")
-        self.ax_acc.set(title="accuracy per epoch", xlabel="epoch", xlim=(0.5, epochs + 0.5), ylim=(0.0, 1.0))
+        self.ax_acc.set(title="accuracy per epoch", xlabel="epoch", xlim=(0.5, epochs + 0.5), ylim=(0.0, 1.0),
+                        xticks=range(1, epochs + 1))
         self.ax_acc.legend(loc="lower right")
-        fig.subplots_adjust(left=0.07, right=0.98, top=0.88, bottom=0.16, wspace=0.22)
+        fig.subplots_adjust(left=0.07, right=0.97, top=0.88, bottom=0.16, wspace=0.22)
         self.image = FigureImage(fig)
         self.image.refresh()
         self.widget = widgets.VBox([widgets.HBox([self.bar, self.label]), self.image.image])
+        self.draw_seconds = 0.0
+        self.redraws = 0
+        self._batches = 0  # batches in the whole run, once the first batch told how many an epoch has
+        self._top, self._seen = 0.0, 0  # the largest loss so far, and how many losses it has seen
         self._start = time.perf_counter()
         self._epoch = 1
-        self._last_draw = 0.0
+        self._next_draw = self._next_bar = 0.0
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -83,12 +101,19 @@ class TrainingMonitor:
         display(self.widget)
 
     def on_batch(self, done: int, total: int) -> None:
-        """Advance the bar; every half second, redraw the loss curve and the ETA."""
-        self.bar.max, self.bar.value = total, done
+        """Advance the bar; when the last redraw's wait is over, redraw the loss curve and the ETA."""
         now = time.perf_counter()
-        if now - self._last_draw < 0.5 and done < total:
+        last = done == total
+        if total * self.epochs != self._batches:
+            self._batches = total * self.epochs
+            self.ax_loss.set_xlim(0, self._batches)
+            self.ax_loss.set_xticks([total * e for e in range(self.epochs + 1)] if self.epochs <= 8 else
+                                    self.ax_loss.xaxis.get_major_locator().tick_values(0, self._batches))
+        if now >= self._next_bar or last:
+            self._next_bar = now + self.BAR_INTERVAL
+            self.bar.max, self.bar.value = total, done
+        if now < self._next_draw and not last:
             return
-        self._last_draw = now
         finished = (self._epoch - 1) * total + done
         rate = (now - self._start) / max(finished, 1)
         remaining = rate * (self.epochs * total - finished)
@@ -96,12 +121,18 @@ class TrainingMonitor:
         self._draw_loss()
 
     def _draw_loss(self) -> None:
+        start = time.perf_counter()
         losses = self.losses.losses
         self.loss_line.set_data(range(1, len(losses) + 1), losses)
-        if losses:
-            self.ax_loss.set_xlim(0, max(len(losses), 10))
-            self.ax_loss.set_ylim(0, max(losses) * 1.05)
+        self._top = max([self._top, *losses[self._seen:]])
+        self._seen = len(losses)
+        if self._top > self.ax_loss.get_ylim()[1]:  # a tick at the top: the next half unit above every loss so far
+            self.ax_loss.set_ylim(0, math.ceil(self._top * 1.02 / 0.5) * 0.5)
         self.image.refresh()
+        cost = time.perf_counter() - start
+        self.draw_seconds += cost
+        self.redraws += 1
+        self._next_draw = time.perf_counter() + max(self.MIN_INTERVAL, cost / self.DRAW_SHARE)
 
     def on_epoch(self, record: training.Epoch) -> None:
         self.history.append(record)
@@ -159,20 +190,25 @@ class Run:
     seconds: float
 
 
-class OptimizerCurves(CourseWidget):
+@dataclass
+class CurvesState:
+    """The shown optimizers' losses, each a moving average over `smoothing` batches."""
+
+    smoothing: int
+    curves: dict[str, torch.Tensor]  # optimizer -> (batches - smoothing + 1,)
+
+
+class OptimizerCurves(CourseWidget[CurvesState]):
     """Per-batch training loss of each optimizer (smoothed), with their test accuracies in the legend."""
 
     def __init__(self, runs: list[Run]) -> None:
         self.runs = runs
-        super().__init__()
+        names = [run.optimizer for run in runs]
+        super().__init__({
+            "smoothing": widgets.IntSlider(10, min=1, max=50, description="smoothing"),
+            "shown": widgets.SelectMultiple(options=names, value=tuple(names), description="optimizers", rows=5)})
 
-    def make_controls(self) -> dict[str, widgets.Widget]:
-        names = [run.optimizer for run in self.runs]
-        return {"smoothing": widgets.IntSlider(10, min=1, max=50, description="smoothing"),
-                "shown": widgets.SelectMultiple(options=names, value=tuple(names), description="optimizers", rows=5)}
-
-    def compute(self, smoothing: int, shown: tuple[str, ...]) -> dict[str, torch.Tensor]:
-        """Name -> moving average of its losses over `smoothing` batches (only the shown ones)."""
+    def compute(self, smoothing: int, shown: tuple[str, ...]) -> CurvesState:
         curves = {}
         for run in self.runs:
             if run.optimizer in shown:
@@ -180,28 +216,27 @@ class OptimizerCurves(CourseWidget):
                 width = min(smoothing, len(losses))
                 kernel = torch.ones(1, 1, width, dtype=torch.float64) / width
                 curves[run.optimizer] = torch.nn.functional.conv1d(losses[None, None], kernel)[0, 0]
-        return curves
+        return CurvesState(smoothing, curves)
 
-    def build_figure(self) -> Figure:
+    def build(self) -> tuple[Figure, dict]:
         fig = new_figure(8, 3.6)
         ax = fig.subplots()
         lines = {run.optimizer: ax.plot([], [], linewidth=1.5,
                                         label=f"{run.optimizer} (lr {run.lr:g}): test {run.test_accuracy:.3f}")[0]
                  for run in self.runs}
         ax.set(xlabel="batch", ylabel="training loss", title="the same network and data, five optimizers")
-        ax.legend(loc="upper right", fontsize=9)
+        ax.legend(loc="upper right", fontsize=10)
         fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.14)
-        self.keep_artists(fig, {"ax": ax, "lines": lines})
-        return fig
+        return fig, {"ax": ax, "lines": lines}
 
-    def draw(self, state: dict[str, torch.Tensor]) -> None:
+    def draw(self, state: CurvesState) -> None:
         ax, lines = self.artists["ax"], self.artists["lines"]
         top, right = 0.1, 10
         for name, line in lines.items():
-            visible = name in state
+            visible = name in state.curves
             line.set_visible(visible)
             if visible:
-                curve = state[name]
+                curve = state.curves[name]
                 line.set_data(range(1, len(curve) + 1), curve.tolist())
                 top, right = max(top, float(curve.max())), max(right, len(curve))
         ax.set_xlim(0, right)
@@ -261,20 +296,27 @@ def _activations(net: nn.Module, image: torch.Tensor) -> list[tuple[str, torch.T
     return outputs
 
 
-class FeatureMapViewer(CourseWidget):
+@dataclass
+class FeatureMapsState:
+    """One test image and the feature maps one layer makes of it."""
+
+    image: torch.Tensor        # (28, 28)
+    label: str                 # its class name
+    maps: list[torch.Tensor]   # up to MAX_MAPS maps (H, W) of the layer
+    title: str                 # the layer, its output shape, which channels are shown
+
+
+class FeatureMapViewer(CourseWidget[FeatureMapsState]):
     """Pick a test image and a layer: the image and that layer's feature maps (up to 24 channels)."""
 
     def __init__(self, net: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> None:
         self.net, self.images, self.labels = net, images, labels
         self.layers = [name for name, _ in _activations(net, images[0])]
         self._cache: dict[int, list[tuple[str, torch.Tensor]]] = {}
-        super().__init__()
+        super().__init__({"image": widgets.IntSlider(0, min=0, max=len(images) - 1, description="test image"),
+                          "layer": widgets.Dropdown(options=self.layers, description="layer")})
 
-    def make_controls(self) -> dict[str, widgets.Widget]:
-        return {"image": widgets.IntSlider(0, min=0, max=len(self.images) - 1, description="test image"),
-                "layer": widgets.Dropdown(options=self.layers, description="layer")}
-
-    def compute(self, image: int, layer: str) -> tuple[torch.Tensor, str, list[torch.Tensor], str]:
+    def compute(self, image: int, layer: str) -> FeatureMapsState:
         if image not in self._cache:
             if len(self._cache) > 64:
                 self._cache.clear()
@@ -285,9 +327,9 @@ class FeatureMapViewer(CourseWidget):
         title = f"{layer}: {tuple(maps.shape)}"
         if shown < maps.shape[0]:
             title += f", channels 1–{shown} of {maps.shape[0]}"
-        return self.images[image][0], label, list(maps[:shown]), title
+        return FeatureMapsState(self.images[image][0], label, list(maps[:shown]), title)
 
-    def build_figure(self) -> Figure:
+    def build(self) -> tuple[Figure, dict]:
         fig = new_figure(11, 4.2)
         grid = fig.add_gridspec(3, 10, left=0.01, right=0.99, top=0.88, bottom=0.02, wspace=0.08, hspace=0.25)
         ax_in = fig.add_subplot(grid[:, :2])
@@ -297,18 +339,16 @@ class FeatureMapViewer(CourseWidget):
         maps = FeatureMapGrid(fig, MAX_MAPS, 8, cmap="viridis",
                               slots=[grid[i // 8, 2 + i % 8] for i in range(MAX_MAPS)])
         title = fig.suptitle("", fontsize=10)
-        self.keep_artists(fig, {"input": image, "ax_in": ax_in, "maps": maps, "title": title})
-        return fig
+        return fig, {"input": image, "ax_in": ax_in, "maps": maps, "title": title}
 
-    def draw(self, state) -> None:
-        image, label, maps, title = state
+    def draw(self, state: FeatureMapsState) -> None:
         a = self.artists
-        a["input"].set_data(image.numpy())
-        a["input"].set_clim(float(image.min()), float(image.max()))
-        a["ax_in"].set_title(f"input: {label}", fontsize=10)
-        if a["title"].get_text() != title:
-            a["title"].set_text(title)
-        a["maps"].update(maps)
+        a["input"].set_data(state.image.numpy())
+        a["input"].set_clim(float(state.image.min()), float(state.image.max()))
+        a["ax_in"].set_title(f"input: {state.label}", fontsize=10)
+        if a["title"].get_text() != state.title:
+            a["title"].set_text(state.title)
+        a["maps"].update(state.maps)
 
     def displayed_maps(self) -> list[torch.Tensor]:
         return self.artists["maps"].displayed()
@@ -354,33 +394,31 @@ def mistakes_state(probabilities: torch.Tensor, labels: torch.Tensor, true_class
     confidence = probabilities.max(dim=1).values
     candidates = wrong.nonzero().flatten()
     worst = candidates[confidence[candidates].argsort(descending=True)][:WORST].tolist()
-    titles = [f"{data.CLASS_NAMES[int(labels[i])]} → {data.CLASS_NAMES[int(predicted[i])]}\n"
-              f"p = {float(confidence[i]):.2f}" for i in worst]
+    titles = [f"{data.CLASS_NAMES[int(labels[i])]}\n→ {data.CLASS_NAMES[int(predicted[i])]}\n"
+              f"p = {float(confidence[i]):.2f}" for i in worst]  # three short lines: no title reaches the next
     return MistakesState(confusion, row, worst, titles)
 
 
-class MistakesView(CourseWidget):
+class MistakesView(CourseWidget[MistakesState]):
     """The confusion matrix of `net` on test images, and its most confident mistakes with their images."""
 
     def __init__(self, net: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> None:
         self.images, self.labels = images, labels
         self.probabilities = _predictions(net, images)
-        super().__init__()
-
-    def make_controls(self) -> dict[str, widgets.Widget]:
-        return {"true_class": widgets.Dropdown(options=[ALL, *data.CLASS_NAMES], description="true class")}
+        super().__init__({"true_class": widgets.Dropdown(options=[ALL, *data.CLASS_NAMES], description="true class")})
 
     def compute(self, true_class: str) -> MistakesState:
         return mistakes_state(self.probabilities, self.labels, true_class)
 
-    def build_figure(self) -> Figure:
-        fig = new_figure(12, 5)
-        grid = fig.add_gridspec(2, 6, width_ratios=[2.2, 2.2, 1, 1, 1, 1], left=0.08, right=0.99, top=0.9,
-                                bottom=0.12, wspace=0.25, hspace=0.45)
+    def build(self) -> tuple[Figure, dict]:
+        fig = new_figure(12, 5.4)
+        grid = fig.add_gridspec(2, 6, width_ratios=[2.2, 2.2, 1, 1, 1, 1], left=0.1, right=0.97, top=0.91,
+                                bottom=0.2, wspace=0.35, hspace=0.75)
         ax_conf = fig.add_subplot(grid[:, :2])
         confusion = MatrixView(ax_conf, torch.zeros(10, 10), cmap="Blues", title="confusion matrix (rows: true)")
-        ax_conf.set_yticks(range(10), data.CLASS_NAMES, fontsize=8)
-        ax_conf.set_xticks(range(10), data.CLASS_NAMES, fontsize=8, rotation=60, ha="right")
+        ax_conf.set_yticks(range(10), data.CLASS_NAMES, fontsize=10)
+        ax_conf.set_xticks(range(10), data.CLASS_NAMES, fontsize=10, rotation=60, ha="right",
+                           rotation_mode="anchor")
         row = WindowHighlight(ax_conf, 0, 0, 1, 10, color="red")
         axes, ims = [], []
         for i in range(WORST):
@@ -389,8 +427,7 @@ class MistakesView(CourseWidget):
             ax.set_yticks([])
             axes.append(ax)
             ims.append(ax.imshow(torch.zeros(28, 28).numpy(), cmap="gray", interpolation="nearest"))
-        self.keep_artists(fig, {"confusion": confusion, "row": row, "axes": axes, "images": ims})
-        return fig
+        return fig, {"confusion": confusion, "row": row, "axes": axes, "images": ims}
 
     def draw(self, state: MistakesState) -> None:
         a = self.artists
@@ -407,28 +444,7 @@ class MistakesView(CourseWidget):
                 picture = self.images[state.worst[i]][0]
                 im.set_data(picture.numpy())
                 im.set_clim(float(picture.min()), float(picture.max()))
-                ax.set_title(state.titles[i], fontsize=8)
+                ax.set_title(state.titles[i], fontsize=10)
 
     def displayed_confusion(self) -> torch.Tensor:
         return self.artists["confusion"].values()
-
-
-# --- benchmark --------------------------------------------------------------------------------------
-
-def _benchmark_inputs() -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
-    """A small random conv net (not LeNet) and random images: the widgets' drawing cost, no dataset needed."""
-    generator = torch.Generator().manual_seed(0)
-    torch.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(1, 8, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 30, 3), nn.ReLU(),
-                        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(750, 10))
-    return net, torch.rand(500, 1, 28, 28, generator=generator), torch.randint(0, 10, (500,), generator=generator)
-
-
-def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:
-    net, images, labels = _benchmark_inputs()
-    names = [name for name, _ in _activations(net, images[0])]
-    maps = ([{"image": i} for i in range(1, 9)] + [{"layer": name} for name in names]
-            + [{"image": 20, "layer": names[0]}])
-    mistakes = [{"true_class": name} for name in [*data.CLASS_NAMES, ALL]]
-    return [("feature_maps", lambda: FeatureMapViewer(net, images, labels), maps),
-            ("mistakes", lambda: MistakesView(net, images, labels), mistakes)]

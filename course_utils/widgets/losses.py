@@ -16,8 +16,7 @@ from course_utils.plotting import new_figure
 from course_utils.widgets.base import CourseWidget
 
 __all__ = ["BCECurve", "BCEState", "ReductionState", "ReductionSwitch", "SoftmaxBars", "SoftmaxState",
-           "bce_curve", "bce_curve_state", "reduction_state", "reduction_switch", "saturation_table",
-           "softmax_bars", "softmax_state"]
+           "bce_curve_state", "reduction_state", "saturation_table", "softmax_state"]
 
 _GRID = torch.linspace(1e-3, 1 - 1e-3, 400, dtype=torch.float64)
 
@@ -38,24 +37,21 @@ def bce_curve_state(p: float) -> BCEState:
                     float(oracles.binary_cross_entropy(pt, torch.zeros(1, dtype=torch.float64))))
 
 
-class BCECurve(CourseWidget):
+class BCECurve(CourseWidget[BCEState]):
     """BCE over the predicted probability for y = 1 and y = 0, with the current prediction marked."""
 
     def __init__(self) -> None:
         self.readout = widgets.HTML()  # the two losses in text, beside the slider
-        super().__init__()
+        super().__init__({"p": widgets.FloatSlider(0.7, min=0.001, max=0.999, step=0.001, readout_format=".3f",
+                                                   description="p(y=1)")})
 
     def layout(self) -> widgets.Widget:
         return widgets.VBox([widgets.HBox([self.controls["p"], self.readout]), self.figure_image.image, self.errors])
 
-    def make_controls(self) -> dict[str, widgets.Widget]:
-        return {"p": widgets.FloatSlider(0.7, min=0.001, max=0.999, step=0.001, readout_format=".3f",
-                                         description="p(y=1)")}
-
     def compute(self, p: float) -> BCEState:
         return bce_curve_state(p)
 
-    def build_figure(self) -> Figure:
+    def build(self) -> tuple[Figure, dict]:
         fig = new_figure(7, 3.6)
         ax = fig.add_subplot()
         ones, zeros = torch.ones_like(_GRID), torch.zeros_like(_GRID)
@@ -70,8 +66,7 @@ class BCECurve(CourseWidget):
                    "y0": ax.plot([], [], "o", color="tab:orange", markersize=9, animated=True)[0],
                    "title": ax.set_title("", animated=True)}  # animated: drawn over the cached curves
         fig.subplots_adjust(left=0.1, right=0.97, top=0.88, bottom=0.15)
-        self.keep_artists(fig, artists)
-        return fig
+        return fig, artists
 
     def draw(self, state: BCEState) -> None:
         a = self.artists
@@ -103,24 +98,24 @@ def softmax_state(logits: list[float], temperature: float, target: int) -> Softm
     return SoftmaxState(z, temperature, oracles.softmax(scaled), target, loss)
 
 
-class SoftmaxBars(CourseWidget):
+class SoftmaxBars(CourseWidget[SoftmaxState]):
     """Editable logits, their softmax as bars, the loss of the chosen class and a temperature."""
 
     CLASSES = 4
 
-    def make_controls(self) -> dict[str, widgets.Widget]:
+    def __init__(self) -> None:
         start = [float(v) for v in examples.cross_entropy_examples()[0][0][0]]
         controls: dict[str, widgets.Widget] = {
             f"z{i}": widgets.FloatText(round(v, 4), description=f"z{i}", layout=widgets.Layout(width="160px"))
             for i, v in enumerate(start)}
         controls["temperature"] = widgets.FloatLogSlider(1.0, base=10, min=-1, max=1, step=0.05, description="T")
         controls["target"] = widgets.Dropdown(options=list(range(self.CLASSES)), value=3, description="class")
-        return controls
+        super().__init__(controls)
 
     def compute(self, temperature: float, target: int, **logits: float) -> SoftmaxState:
         return softmax_state([logits[f"z{i}"] for i in range(self.CLASSES)], temperature, target)
 
-    def build_figure(self) -> Figure:
+    def build(self) -> tuple[Figure, dict]:
         fig = new_figure(7, 3.4)
         ax = fig.add_subplot()
         bars = ax.bar(range(self.CLASSES), [0.0] * self.CLASSES, color="tab:gray", animated=True)
@@ -130,8 +125,7 @@ class SoftmaxBars(CourseWidget):
         ax.set_ylabel("softmax probability")
         labels = [ax.text(i, 0, "", ha="center", va="bottom", animated=True) for i in range(self.CLASSES)]
         fig.subplots_adjust(left=0.1, right=0.97, top=0.88, bottom=0.15)
-        self.keep_artists(fig, {"bars": list(bars), "labels": labels, "title": ax.set_title("", animated=True)})
-        return fig
+        return fig, {"bars": list(bars), "labels": labels, "title": ax.set_title("", animated=True)}
 
     def draw(self, state: SoftmaxState) -> None:
         a = self.artists
@@ -170,17 +164,18 @@ def reduction_state(example: str, reduction: str) -> ReductionState:
                           oracles.binary_cross_entropy(p, y, reduction))
 
 
-class ReductionSwitch(CourseWidget):
+class ReductionSwitch(CourseWidget[ReductionState]):
     """Per-sample losses as bars, and the mean, the sum, or nothing at all (reduction="none")."""
 
-    def make_controls(self) -> dict[str, widgets.Widget]:
-        return {"example": widgets.Dropdown(options=list(REDUCTION_EXAMPLES), description="example"),
-                "reduction": widgets.ToggleButtons(options=["mean", "sum", "none"], description="reduction")}
+    def __init__(self) -> None:
+        super().__init__({"example": widgets.Dropdown(options=list(REDUCTION_EXAMPLES), description="example"),
+                          "reduction": widgets.ToggleButtons(options=["mean", "sum", "none"],
+                                                             description="reduction")})
 
     def compute(self, example: str, reduction: str) -> ReductionState:
         return reduction_state(example, reduction)
 
-    def build_figure(self) -> Figure:
+    def build(self) -> tuple[Figure, dict]:
         fig = new_figure(7, 3.4)
         ax = fig.add_subplot()
         bars = ax.bar(range(5), [0.0] * 5, color="tab:blue", animated=True)
@@ -188,19 +183,21 @@ class ReductionSwitch(CourseWidget):
         ax.set_ylim(0, 2.5)
         ax.set_xlabel("sample")
         ax.set_ylabel("loss")
-        fig.subplots_adjust(left=0.1, right=0.97, top=0.88, bottom=0.15)
-        self.keep_artists(fig, {"bars": list(bars), "line": mean_line, "title": ax.set_title("", animated=True)})
-        return fig
+        fig.subplots_adjust(left=0.1, right=0.97, top=0.84, bottom=0.15)
+        return fig, {"ax": ax, "bars": list(bars), "line": mean_line, "title": ax.set_title("", animated=True)}
 
     def draw(self, state: ReductionState) -> None:
         a = self.artists
         n = state.per_sample.numel()
+        if a["ax"].get_xlim() != (-0.6, n - 0.4):  # as many slots as samples
+            a["ax"].set_xlim(-0.6, n - 0.4)
+            a["ax"].set_xticks(range(n))
         for i, bar in enumerate(a["bars"]):
             bar.set_visible(i < n)
             bar.set_height(float(state.per_sample[i]) if i < n else 0.0)
         if state.reduction == "none":
             a["line"].set_visible(False)
-            text = "reduction='none': the vector of per-sample losses " + \
+            text = "reduction='none': the vector of per-sample losses\n" + \
                    "[" + ", ".join(f"{v:.4f}" for v in state.per_sample.tolist()) + "]"
         else:
             value = float(state.reduced)
@@ -221,23 +218,3 @@ def saturation_table(xs: list[float]) -> list[tuple[float, float, float]]:
     via_sigmoid = torch.nn.functional.binary_cross_entropy(torch.sigmoid(x), ones, reduction="none")
     with_logits = torch.nn.functional.binary_cross_entropy_with_logits(x, ones, reduction="none")
     return [(float(a), float(b), float(c)) for a, b, c in zip(x, via_sigmoid, with_logits)]
-
-
-def bce_curve() -> BCECurve:
-    return BCECurve()
-
-
-def softmax_bars() -> SoftmaxBars:
-    return SoftmaxBars()
-
-
-def reduction_switch() -> ReductionSwitch:
-    return ReductionSwitch()
-
-
-def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:
-    curve = [{"p": round(0.02 + 0.024 * i, 3)} for i in range(40)]
-    bars = [{"temperature": 10 ** (-1 + 0.05 * i)} for i in range(40)]
-    switch = [{"example": e, "reduction": r} for e in REDUCTION_EXAMPLES for r in ("mean", "sum", "none")] * 4
-    return [("bce_curve", BCECurve, curve), ("softmax_bars", SoftmaxBars, bars),
-            ("reduction_switch", ReductionSwitch, switch)]

@@ -9,40 +9,41 @@ placement's sum. Each widget is controls + a pure ``*_state`` function returning
 In a notebook::
 
     from course_utils.widgets import padding_stride as ps
-    ps.conv_arithmetic_explorer()
-    ps.receptive_field_explorer()
+    ps.ConvArithmeticExplorer()
+    ps.ReceptiveFieldExplorer()
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import math
 import textwrap
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
 import torch
 import torch.nn.functional as F
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from course_utils import examples, oracles
-from course_utils.plotting import MatrixView, WindowHighlight, format_number, new_figure
-from course_utils.widgets.base import CourseWidget
+from course_utils.plotting import (
+    MatrixView,
+    WindowHighlight,
+    fit_numbers,
+    format_number,
+    new_figure,
+    square_cells,
+    steady_axes,
+)
+from course_utils.widgets.base import CourseWidget, PresetMenu, single_thread
 
 __all__ = [
-    "AxisArithmetic", "BENCHMARK_CASES", "CATEGORY_COLORS", "CATEGORY_NAMES", "CUSTOM", "ConvArithmeticExplorer",
-    "ConvArithmeticState", "DROPPED", "INPUT", "PADDING", "PRESETS", "RF_PRESETS", "ReceptiveFieldExplorer",
-    "ReceptiveFieldState", "SKIPPED", "conv_arithmetic_explorer", "conv_arithmetic_state", "receptive_field_explorer",
-    "receptive_field_state",
+    "AxisArithmetic", "CATEGORY_COLORS", "CATEGORY_NAMES", "ConvArithmeticExplorer", "ConvArithmeticState", "DROPPED",
+    "INPUT", "PADDING", "PRESETS", "RF_PRESETS", "ReceptiveFieldExplorer", "ReceptiveFieldState", "SKIPPED",
+    "conv_arithmetic_state", "receptive_field_state",
 ]
-
-CUSTOM = "custom"
 
 # ------------------------------------------------------------------------------------------------
 # 1. the conv-arithmetic explorer
@@ -53,37 +54,6 @@ CATEGORY_NAMES = {INPUT: "input", PADDING: "padding (zeros)", DROPPED: "never re
                   SKIPPED: "never read: between taps or strides"}
 CATEGORY_COLORS = {INPUT: (0.78, 0.87, 0.97), PADDING: (0.86, 0.86, 0.86), DROPPED: (0.96, 0.55, 0.55),
                    SKIPPED: (1.0, 0.9, 0.55)}
-
-_GEOMETRY = ("H", "W", "kh", "kw", "ph", "pw", "sh", "sw", "dh", "dw")
-
-
-class PresetMenu(widgets.Dropdown):
-    """A menu of named examples that also follows the controls: choosing an example sets the
-    controls through `apply`; `follow(current)` names the example the controls now show, or
-    "custom", without applying anything."""
-
-    def __init__(self, presets: dict, apply, **kwargs) -> None:
-        super().__init__(options=[*presets, CUSTOM], **kwargs)
-        self._presets, self._apply, self._following = presets, apply, False
-        self.observe(self._chosen, names="value")
-
-    def _chosen(self, change: dict) -> None:
-        if self._following or change["new"] == CUSTOM:
-            return
-        try:
-            self._apply(self._presets[change["new"]])
-        except Exception:  # already shown in the widget's errors; a callback must not raise into the kernel
-            pass
-
-    def follow(self, current) -> None:
-        name = next((n for n, preset in self._presets.items() if preset == current), CUSTOM)
-        if self.value != name:
-            self._following = True
-            try:
-                self.value = name
-            finally:
-                self._following = False
-
 
 def _geometry(H, W, k, p, s, d) -> dict[str, int]:
     """Control values for a square-or-not geometry given as (rows, cols) pairs or ints."""
@@ -181,18 +151,6 @@ def _axis(n: int, k: int, p: int, s: int, d: int, torch_size: int | None, read_a
     return AxisArithmetic(n, k, p, s, d, n + 2 * p - d * (k - 1) - 1, torch_size, never_read, lost)
 
 
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """Run PyTorch on one thread inside the block (restored after). The widgets' tensors are tiny, and a
-    second thread only adds waiting: milliseconds per op whenever the other core is busy."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 @functools.lru_cache(maxsize=32)
 def _geometry_state(H: int, W: int, kh: int, kw: int, ph: int, pw: int, sh: int, sw: int, dh: int,
                     dw: int) -> tuple:
@@ -245,59 +203,6 @@ def conv_arithmetic_state(H: int, W: int, kh: int, kw: int, ph: int = 0, pw: int
                                output, placement, row, col, taps, anchors, equation, message)
 
 
-def steady_axes(ax: Axes) -> Rectangle:
-    """Keep `ax`'s box fixed whatever the matrix shape (``square_cells`` moves the data limits instead),
-    hide its spines, and return a frame to outline the matrix. A fixed box means a shape change redraws
-    just this axes, and nothing of an older, larger box is left behind."""
-    ax.set_aspect("auto")
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    frame = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="black", linewidth=0.8, zorder=3)
-    ax.add_patch(frame)
-    return frame
-
-
-def square_cells(ax: Axes, frame: Rectangle, rows: int, cols: int) -> None:
-    """Centre a (rows, cols) matrix in `ax`'s fixed box with square cells, and outline it with `frame`."""
-    box = ax.get_position(original=True)  # (the active one would apply the aspect and mark the axes stale)
-    width, height = box.width * ax.figure.get_figwidth(), box.height * ax.figure.get_figheight()
-    per_inch = max(cols / width, rows / height)  # data units per inch: the tighter direction fills the box
-    half_w, half_h = per_inch * width / 2, per_inch * height / 2
-    xlim = ((cols - 1) / 2 - half_w, (cols - 1) / 2 + half_w)
-    ylim = ((rows - 1) / 2 + half_h, (rows - 1) / 2 - half_h)  # rows go down
-    if ax.get_xlim() != xlim:
-        ax.set_xlim(xlim)
-    if ax.get_ylim() != ylim:
-        ax.set_ylim(ylim)
-    if (frame.get_width(), frame.get_height()) != (cols, rows):
-        frame.set_bounds(-0.5, -0.5, cols, rows)
-
-
-def fit_numbers(view: MatrixView, marker: Line2D | None = None, smallest: float = 5.5) -> None:
-    """Size `view`'s numbers (and `marker`) to its cells: the longest number must fit one cell's width.
-
-    MatrixView sizes its numbers by the cell count alone; this also counts digits. Numbers that would
-    be smaller than `smallest` points are hidden (the colours still show the values).
-    """
-    ax = view.ax
-    rows, cols = np.asarray(view.image.get_array()).shape[:2]
-    box = ax.get_position(original=True)  # (the active one would apply the aspect and mark the axes stale)
-    cell = min(box.width * ax.figure.get_figwidth() / cols, box.height * ax.figure.get_figheight() / rows) * 72
-    texts = [t for t in ax.texts if t.get_text()]
-    longest = max((len(t.get_text()) for t in texts), default=1)
-    size = math.floor(2 * min(11.0, 0.55 * cell, cell / (0.62 * longest + 0.4))) / 2  # half points: cached glyphs
-    visible = size >= smallest
-    for text in ax.texts:
-        if text.get_fontsize() != size:
-            text.set_fontsize(size)
-        if text.get_visible() != visible:
-            text.set_visible(visible)
-    if marker is not None:
-        markersize = max(1.5, min(4.0, 0.13 * cell))
-        if marker.get_markersize() != markersize:
-            marker.set_markersize(markersize)
-
-
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -331,67 +236,58 @@ def _category_rgba(category: torch.Tensor) -> np.ndarray:
     return palette[category.numpy()]
 
 
-class ConvArithmeticExplorer(CourseWidget):
+class ConvArithmeticExplorer(CourseWidget[ConvArithmeticState]):
     """Input size, kernel, padding, stride, dilation per axis: the padded grid coloured by what is read,
     every placement's top-left tap (dots), one placement's taps, the output by F.conv2d, and the
     output-size formula filled in beside PyTorch's shape."""
 
     MAX_TAPS = 16  # kernels up to 4x4
+    PARAMETERS = (("input", "H", "W", 1, 7), ("kernel", "kh", "kw", 1, 4), ("padding", "ph", "pw", 0, 2),
+                  ("stride", "sh", "sw", 1, 4), ("dilation", "dh", "dw", 1, 3))
 
     def __init__(self) -> None:
-        self.preset = PresetMenu(PRESETS, lambda preset: self.set(**preset, placement=0), description="example",
-                                 layout=widgets.Layout(width="420px"))
+        self.preset = PresetMenu(PRESETS, lambda preset: self.set(**preset, placement=0), description="example")
         self.formula = widgets.HTML()
         self.equation = widgets.HTML()
-        super().__init__()
-
-    def make_controls(self) -> dict[str, widgets.Widget]:
         start = PRESETS[next(iter(PRESETS))]
-
-        def slider(name: str, description: str, low: int, high: int) -> widgets.IntSlider:
-            return widgets.IntSlider(start[name], min=low, max=high, description=description,
-                                     layout=widgets.Layout(width="210px"), style={"description_width": "62px"})
-
-        controls: dict[str, widgets.Widget] = {}
-        for n, k, p, s, d in (("H", "kh", "ph", "sh", "dh"), ("W", "kw", "pw", "sw", "dw")):  # rows, then columns
-            controls[n] = slider(n, "input " + n, 1, 7)
-            controls[k] = slider(k, "kernel " + k, 1, 4)
-            controls[p] = slider(p, "padding " + p, 0, 2)
-            controls[s] = slider(s, "stride " + s, 1, 4)
-            controls[d] = slider(d, "dilation " + d, 1, 3)
+        controls: dict[str, widgets.Widget] = {
+            name: widgets.IntSlider(start[name], min=low, max=high, description=name,
+                                    layout=widgets.Layout(width="250px"), style={"description_width": "30px"})
+            for _, row, col, low, high in self.PARAMETERS for name in (row, col)}
         controls["placement"] = widgets.IntSlider(0, min=0, max=8, description="placement",
                                                   layout=widgets.Layout(width="420px"))
         controls["numbers"] = widgets.ToggleButtons(options=["input values", "times read"], description="numbers")
-        return controls
+        super().__init__(controls)
 
     def layout(self) -> widgets.Widget:
+        """One row per parameter, its rows and columns sliders side by side, under the example menu."""
         c = self.controls
-        rows = widgets.HBox([widgets.Label("rows:", layout=widgets.Layout(width="60px"))] +
-                            [c[n] for n in ("H", "kh", "ph", "sh", "dh")])
-        cols = widgets.HBox([widgets.Label("columns:", layout=widgets.Layout(width="60px"))] +
-                            [c[n] for n in ("W", "kw", "pw", "sw", "dw")])
-        return widgets.VBox([self.preset, rows, cols, widgets.HBox([c["placement"], c["numbers"]]), self.formula,
+        cells: list[widgets.Widget] = [widgets.Label(""), widgets.Label("rows"), widgets.Label("columns")]
+        for label, row, col, _, _ in self.PARAMETERS:
+            cells += [widgets.Label(label), c[row], c[col]]
+        grid = widgets.GridBox(cells, layout=widgets.Layout(grid_template_columns="80px 260px 260px"))
+        return widgets.VBox([self.preset, grid, widgets.HBox([c["placement"], c["numbers"]]), self.formula,
                              self.equation, self.figure_image.image, self.errors])
 
-    def before_compute(self, values: dict) -> None:
-        """The placement slider's max follows the output size; the example menu names the current settings."""
-        geometry = {name: values[name] for name in _GEOMETRY}
-        output = _geometry_state(*(geometry[name] for name in _GEOMETRY))[3]
-        count = 1 if output is None else output.numel()  # PyTorch refused: one (absent) placement
-        slider = self.controls["placement"]
-        slider.max = count - 1
-        if slider.value > slider.max:
-            slider.value = slider.max
-        self.preset.follow(geometry)
+    @staticmethod
+    def geometry(state: ConvArithmeticState) -> dict[str, int]:
+        """The control values of the state's geometry."""
+        (H, W), (kh, kw) = state.X.shape, state.kernel.shape
+        return _geometry(H, W, (kh, kw), state.padding, state.stride, state.dilation)
+
+    def follow(self, state: ConvArithmeticState) -> None:
+        """The placement slider's range is the output; the example menu names the current settings."""
+        self.controls["placement"].max = 0 if state.output is None else state.output.numel() - 1
+        self.preset.follow(self.geometry(state))
 
     def compute(self, placement: int, numbers: str, **geometry: int) -> ConvArithmeticState:
         state = conv_arithmetic_state(placement=placement, **geometry)
         state.numbers = numbers
         return state
 
-    def build_figure(self) -> Figure:
+    def build(self) -> tuple[Figure, dict]:
         fig = new_figure(10, 4.8)
-        grid = fig.add_gridspec(1, 3, width_ratios=[5, 2, 4], left=0.01, right=0.99, top=0.9, bottom=0.17,
+        grid = fig.add_gridspec(1, 3, width_ratios=[5, 2, 4], left=0.015, right=0.985, top=0.9, bottom=0.17,
                                 wspace=0.08)
         ax_in, ax_k, ax_out = (fig.add_subplot(grid[0, i]) for i in range(3))
         blank = torch.zeros(1, 1)
@@ -406,7 +302,7 @@ class ConvArithmeticExplorer(CourseWidget):
                             for c in sorted(CATEGORY_NAMES)] +
                    [Line2D([], [], linestyle="none", marker="o", markersize=4, color="black",
                            label="top-left tap of each placement")],
-                   loc="lower left", bbox_to_anchor=(0.01, 0.0), ncol=3, fontsize=9, frameon=False)
+                   loc="lower left", bbox_to_anchor=(0.01, 0.0), ncol=3, fontsize=10, frameon=False)
         artists = {
             "padded": padded, "overlay": overlay, "border": border, "anchors": anchors,
             "span": WindowHighlight(ax_in, color="red", linewidth=1.2, linestyle=":"),
@@ -417,8 +313,7 @@ class ConvArithmeticExplorer(CourseWidget):
             "cell": WindowHighlight(ax_out, color="red"),
             "message": fig.text(0.8, 0.55, "", ha="center", va="center", color="darkred", fontsize=10),
         }
-        self.keep_artists(fig, artists)
-        return fig
+        return fig, artists
 
     MAX_NUMBERED = 121  # a larger output is drawn without its numbers (every text costs about half a ms)
 
@@ -504,11 +399,6 @@ class ConvArithmeticExplorer(CourseWidget):
         return [(round(y + 0.3), round(x + 0.3)) for x, y in zip(xs, ys)]
 
 
-def conv_arithmetic_explorer() -> ConvArithmeticExplorer:
-    """The conv-arithmetic explorer, on the 5×5 example whose last padded row and column are never read."""
-    return ConvArithmeticExplorer()
-
-
 # ------------------------------------------------------------------------------------------------
 # 2. the receptive-field explorer
 
@@ -559,7 +449,7 @@ def receptive_field_state(layers: list[tuple[int, int]], unit: int = 4) -> Recep
         for _, stride in layers:
             jumps.append(jumps[-1] * stride)
         size = fields[-1] + (LAST_MAP_SIDE - 1) * jumps[-1]
-        row, col = divmod(max(0, min(int(unit), LAST_MAP_SIDE ** 2 - 1)), LAST_MAP_SIDE)
+        row, col = divmod(unit, LAST_MAP_SIDE)
         paths = oracles.stack_paths(layers, size, (row, col))
     return ReceptiveFieldState(list(layers), (row, col), paths, [_bounding_box(p) for p in paths], fields, jumps)
 
@@ -579,16 +469,15 @@ def receptive_field_table(state: ReceptiveFieldState) -> str:
     return f"{style}<table class='rf-table'>{head}{''.join(rows)}</table>"
 
 
-class ReceptiveFieldExplorer(CourseWidget):
+class ReceptiveFieldExplorer(CourseWidget[ReceptiveFieldState]):
     """A stack of up to four (kernel, stride) layers: the input and every map, the chosen unit of the
     last map, the units it depends on in every earlier map (numbers: how many paths lead to it), and
     the region it sees growing layer by layer."""
 
     def __init__(self) -> None:
-        self.preset = PresetMenu(RF_PRESETS, lambda layers: self.set(**self.preset_values(layers)),
-                                 description="stack", layout=widgets.Layout(width="460px"))
+        self.preset = PresetMenu(RF_PRESETS, lambda layers: self.set(**self.preset_values(layers)), description="stack")
         self.table = widgets.HTML()
-        super().__init__()
+        super().__init__(self._controls())
 
     @staticmethod
     def preset_values(layers: list[tuple[int, int]]) -> dict[str, int]:
@@ -599,8 +488,9 @@ class ReceptiveFieldExplorer(CourseWidget):
             values[f"k{i + 1}"], values[f"s{i + 1}"] = k, s
         return values
 
-    def make_controls(self) -> dict[str, widgets.Widget]:
-        start = self.preset_values(next(iter(RF_PRESETS.values())))
+    @classmethod
+    def _controls(cls) -> dict[str, widgets.Widget]:
+        start = cls.preset_values(next(iter(RF_PRESETS.values())))
         small = {"layout": widgets.Layout(width="200px"), "style": {"description_width": "70px"}}
         controls: dict[str, widgets.Widget] = {
             "layers": widgets.IntSlider(start["layers"], min=1, max=MAX_LAYERS, description="layers", **small),
@@ -624,18 +514,18 @@ class ReceptiveFieldExplorer(CourseWidget):
     def layers_from(values: dict) -> list[tuple[int, int]]:
         return [(values[f"k{i}"], values[f"s{i}"]) for i in range(1, values["layers"] + 1)]
 
-    def before_compute(self, values: dict) -> None:
+    def follow(self, state: ReceptiveFieldState) -> None:
         """Grey out the sliders of unused layers; the stack menu names the current stack."""
         for i in range(1, MAX_LAYERS + 1):
             for name in (f"k{i}", f"s{i}"):
-                if self.controls[name].disabled != (i > values["layers"]):
-                    self.controls[name].disabled = i > values["layers"]
-        self.preset.follow(self.layers_from(values))
+                if self.controls[name].disabled != (i > len(state.layers)):
+                    self.controls[name].disabled = i > len(state.layers)
+        self.preset.follow(state.layers)
 
     def compute(self, unit: int, layers: int, **sizes: int) -> ReceptiveFieldState:
         return receptive_field_state(self.layers_from({"layers": layers, **sizes}), unit)
 
-    def build_figure(self) -> Figure:
+    def build(self) -> tuple[Figure, dict]:
         fig = new_figure(11, 3.4)
         axes = fig.subplots(1, MAX_LAYERS + 1)
         blank = torch.zeros(1, 1)
@@ -645,9 +535,7 @@ class ReceptiveFieldExplorer(CourseWidget):
             view.image.set_cmap(view.image.get_cmap().with_extremes(bad="#e4e4e4"))  # cells it does not depend on (NaN)
         regions = [WindowHighlight(ax, color="red", linewidth=1.8, linestyle="--") for ax in axes]
         units = [WindowHighlight(ax, color="red", linewidth=2.5) for ax in axes]
-        self.keep_artists(fig, {"views": views, "regions": regions, "units": units, "frames": frames,
-                                "panels": 0})
-        return fig
+        return fig, {"views": views, "regions": regions, "units": units, "frames": frames, "panels": 0}
 
     def draw(self, state: ReceptiveFieldState) -> None:
         a = self.artists
@@ -693,24 +581,3 @@ class ReceptiveFieldExplorer(CourseWidget):
         """Per visible map before the last, the outlined region (top, left, height, width)."""
         return [r.position for r, v in zip(self.artists["regions"], self.artists["views"])
                 if v.ax.get_visible() and r.patch.get_visible()]
-
-
-def receptive_field_explorer() -> ReceptiveFieldExplorer:
-    """The receptive-field explorer, on three 3×3 layers of stride 1."""
-    return ReceptiveFieldExplorer()
-
-
-# ------------------------------------------------------------------------------------------------
-
-def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:
-    """Meaningful changes for benchmarks/widgets.py: presets, single sliders, stepping through placements."""
-    arithmetic = [dict(preset, placement=0) for preset in PRESETS.values()]
-    arithmetic += [{"placement": p} for p in range(1, 9)]
-    arithmetic += [{"ph": 1}, {"pw": 2}, {"sh": 1}, {"dw": 1}, {"kh": 3}, {"H": 6}, {"numbers": "times read"},
-                   {"numbers": "input values"}]
-    stacks = [ReceptiveFieldExplorer.preset_values(stack) for stack in RF_PRESETS.values()]
-    stacks += [{"unit": u} for u in range(9)]
-    stacks += [{"layers": 3, "k1": 3, "s1": 1, "k2": 3, "s2": 1, "k3": 3, "s3": 1}, {"k2": 5}, {"s1": 2},
-               {"layers": 4}, {"k4": 2}]
-    return [("conv_arithmetic_explorer", ConvArithmeticExplorer, arithmetic),
-            ("receptive_field_explorer", ReceptiveFieldExplorer, stacks)]

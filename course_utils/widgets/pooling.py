@@ -13,7 +13,7 @@ from course_utils import examples
 from course_utils.plotting import MatrixView, WindowHighlight, format_number, new_figure
 from course_utils.widgets.base import CourseWidget
 
-__all__ = ["INPUTS", "PoolingExplorer", "PoolingState", "pooling_explorer", "pooling_state"]
+__all__ = ["INPUTS", "PoolingExplorer", "PoolingState", "pooling_state"]
 
 INPUTS = {
     "arange(9), 3x3": lambda: examples.arange3_single()[0],
@@ -75,15 +75,12 @@ def pooling_state(X: torch.Tensor, kind: str, kernel: int, stride: int | None, p
     return PoolingState(padded, output, kernel, stride, window, row, col, winner, description)
 
 
-class PoolingExplorer(CourseWidget):
+class PoolingExplorer(CourseWidget[PoolingState]):
     """Windows on the (padded) input, the max's winner marked, and PyTorch's output grid."""
 
     def __init__(self) -> None:
         self.readout = widgets.HTML()
-        super().__init__()
-
-    def make_controls(self) -> dict[str, widgets.Widget]:
-        return {
+        super().__init__({
             "input": widgets.Dropdown(options=list(INPUTS), description="input"),
             "kind": widgets.ToggleButtons(options=["max", "avg"], description="pooling"),
             "kernel": widgets.IntSlider(2, min=1, max=4, description="kernel"),
@@ -92,7 +89,7 @@ class PoolingExplorer(CourseWidget):
             "ceil_mode": widgets.Checkbox(False, description="ceil_mode"),
             "count_include_pad": widgets.Checkbox(True, description="count_include_pad"),
             "window": widgets.IntSlider(0, min=0, max=3, description="window"),
-        }
+        })
 
     def layout(self) -> widgets.Widget:
         rows = [list(self.controls.values())[i:i + 4] for i in (0, 4)]
@@ -105,17 +102,13 @@ class PoolingExplorer(CourseWidget):
                 "stride": None if stride == SAME_AS_KERNEL else stride, "padding": values["padding"],
                 "ceil_mode": values["ceil_mode"], "count_include_pad": values["count_include_pad"]}
 
-    def before_compute(self, values: dict) -> None:
-        state = pooling_state(window=0, **self._arguments(values))
-        slider = self.controls["window"]
-        slider.max = max(0, state.output.numel() - 1) if state.output is not None else 0
-        if slider.value > slider.max:
-            slider.value = slider.max
+    def follow(self, state: PoolingState) -> None:
+        self.controls["window"].max = 0 if state.output is None else state.output.numel() - 1
 
     def compute(self, window: int, **values) -> PoolingState:
         return pooling_state(window=window, **self._arguments(values))
 
-    def build_figure(self) -> Figure:
+    def build(self) -> tuple[Figure, dict]:
         fig = new_figure(8, 3.8)
         axes = fig.subplots(1, 2)
         blank = torch.zeros(1, 1)
@@ -126,8 +119,7 @@ class PoolingExplorer(CourseWidget):
         artists["cell"] = WindowHighlight(axes[1], color="red")
         artists["message"] = fig.text(0.5, 0.5, "", ha="center", va="center", wrap=True, color="darkred")
         fig.subplots_adjust(left=0.02, right=0.98, top=0.88, bottom=0.03, wspace=0.1)
-        self.keep_artists(fig, artists)
-        return fig
+        return fig, artists
 
     def draw(self, state: PoolingState) -> None:
         a = self.artists
@@ -152,15 +144,3 @@ class PoolingExplorer(CourseWidget):
 
     def displayed_output(self) -> torch.Tensor:
         return self.artists["output"].values()
-
-
-def pooling_explorer() -> PoolingExplorer:
-    return PoolingExplorer()
-
-
-def BENCHMARK_CASES() -> list[tuple[str, object, list[dict]]]:
-    steps = [{"input": "two-channel 4x4: channel 0", "kernel": 2, "stride": 1, "window": 0}] + \
-            [{"window": w} for w in range(1, 9)]
-    options = [{"kind": kind, "padding": p, "ceil_mode": ceil, "stride": 2}
-               for kind in ("max", "avg") for p in (0, 1) for ceil in (False, True)]
-    return [("pooling_explorer", PoolingExplorer, (steps + options) * 2)]
