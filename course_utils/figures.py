@@ -231,29 +231,29 @@ def static_figures() -> dict[str, dict[str, Callable[[], bytes]]]:
 
     return {
         "01_convolution": {
-            "shift.png": lambda: _widget_png(convolution.shift_explorer),
-            "sliding_window.png": lambda: _widget_png(convolution.sliding_window_explorer,
+            "shift.png": lambda: _widget_png(convolution.ShiftExplorer),
+            "sliding_window.png": lambda: _widget_png(convolution.SlidingWindowExplorer,
                                                       example="6x6 input, 3x3 filter", step=4),
-            "kernel_gallery.png": lambda: _widget_png(convolution.kernel_gallery),
-            "channels.png": lambda: _widget_png(convolution.channels_view),
+            "kernel_gallery.png": lambda: _widget_png(convolution.KernelGallery),
+            "channels.png": lambda: _widget_png(convolution.ChannelsView),
         },
         "02_padding_stride": {
-            "conv_arithmetic.png": lambda: _widget_png(padding_stride.conv_arithmetic_explorer),
-            "stride.png": lambda: _widget_png(padding_stride.conv_arithmetic_explorer, **padding_stride.PRESETS[
+            "conv_arithmetic.png": lambda: _widget_png(padding_stride.ConvArithmeticExplorer),
+            "stride.png": lambda: _widget_png(padding_stride.ConvArithmeticExplorer, **padding_stride.PRESETS[
                 "3×3, kernel 2, stride (3, 2), padding 1"]),
-            "dilation.png": lambda: _widget_png(padding_stride.conv_arithmetic_explorer, **padding_stride.PRESETS[
+            "dilation.png": lambda: _widget_png(padding_stride.ConvArithmeticExplorer, **padding_stride.PRESETS[
                 "dilation 2: 7×7, kernel 3"]),
-            "receptive_field.png": lambda: _widget_png(padding_stride.receptive_field_explorer),
+            "receptive_field.png": lambda: _widget_png(padding_stride.ReceptiveFieldExplorer),
         },
-        "03_pooling": {"pooling.png": lambda: _widget_png(pooling.pooling_explorer)},
+        "03_pooling": {"pooling.png": lambda: _widget_png(pooling.PoolingExplorer)},
         "04_losses": {
-            "bce_curve.png": lambda: _widget_png(losses.bce_curve),
-            "softmax_bars.png": lambda: _widget_png(losses.softmax_bars),
+            "bce_curve.png": lambda: _widget_png(losses.BCECurve),
+            "softmax_bars.png": lambda: _widget_png(losses.SoftmaxBars),
         },
         "05_backprop": {
-            "gradient_reach.png": lambda: _widget_png(backprop.gradient_reach),
-            "gradient_reach_max_pool.png": lambda: _widget_png(backprop.gradient_reach, layer="max pool", cell=3),
-            "flipped_kernel.png": lambda: _widget_png(backprop.flipped_kernel_view),
+            "gradient_reach.png": lambda: _widget_png(backprop.GradientReach),
+            "gradient_reach_max_pool.png": lambda: _widget_png(backprop.GradientReach, layer="max pool", cell=3),
+            "flipped_kernel.png": lambda: _widget_png(backprop.FlippedKernelView),
             "learned_kernel.png": _learned_kernel_png,
         },
         "06_lenet": {
