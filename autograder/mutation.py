@@ -141,8 +141,9 @@ def _run_tests(ns: dict, tests, only: set[str] | None = None, seconds: dict | No
         try:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 exec(code, ns)
-        except Exception as exc:  # noqa: BLE001 - any error fails the cell, as in nbgrader
-            failed[grade_id] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"[:300]
+        except Exception as exc:
+            first_line = (str(exc).strip().splitlines() or [""])[0]
+            failed[grade_id] = f"{type(exc).__name__}: {first_line}"[:300]
         finally:
             if seconds is not None:
                 seconds[grade_id] = time.monotonic() - started
@@ -197,7 +198,7 @@ def grade_assignment(assignment: str, mutant_names: list[str] | None = None) -> 
             continue
         try:
             ns = solved_namespace((grade_id, source.replace(mutant.old, mutant.new)))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             report["errors"].append(f"{mutant.name}: the mutated cell does not run: {exc}")
             continue
         affected = {g for g in reach if mutant.function in reach[g]}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder.mutation import grade_all, summary  # noqa: E402
+from autograder.mutation import grade_all, summary
 
 
 def main() -> None:

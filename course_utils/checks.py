@@ -28,7 +28,8 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 __all__ = [
-    "CheckFailure", "ForbiddenOperationError", "GROUPS", "ModeProbe", "NUMPY_SCIPY_CONV", "assert_close", "assert_dtype",
+    "CheckFailure", "ForbiddenOperationError", "GROUPS", "ModeProbe", "NUMPY_SCIPY_CONV", "assert_close",
+    "assert_dtype",
     "assert_raises", "assert_shape", "call_guarded", "describe_call", "forbid", "passed", "scan_source",
 ]
 
@@ -40,9 +41,38 @@ __all__ = [
 class CheckFailure(AssertionError):
     """A failed check. Its message says what was called, what was expected and what came back.
 
-    The checks mark their own frames ``__tracebackhide__``: IPython (and pytest) leave them out of the
-    traceback, so a student sees the test cell's line and this message, not the checker's internals.
+    In IPython (JupyterLab, nbgrader's kernels) it is shown short: the message, then the test cell's line,
+    without the checker's own frames (``_show_short``); pytest leaves out the frames marked
+    ``__tracebackhide__``.
     """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        _show_short()
+
+
+def _short_traceback(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> list[str]:
+    """IPython's handler for a failed check: the message first, then where in the test cell it failed."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(tb) if "course_utils" not in f.filename.replace("\\", "/")]
+    where = [f"(in the test cell, line {frames[-1].lineno}: {(frames[-1].line or '').strip()})"] if frames else []
+    stb = [f"{etype.__name__}: {value}", *where]
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def _show_short() -> None:
+    """Have IPython show failed checks short, unless something else already handles exceptions there."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or getattr(shell, "custom_exceptions", ()) not in ((), (CheckFailure,)):
+        return
+    if shell.custom_exceptions != (CheckFailure,):
+        shell.set_custom_exc((CheckFailure,), _short_traceback)
 
 
 def passed(what: str, points: float) -> None:
@@ -206,7 +236,7 @@ def _check_unchanged(call: str, snapshot: list) -> None:
 # the forbidden-op guard
 
 
-class ForbiddenOperationError(AssertionError):
+class ForbiddenOperationError(CheckFailure):
     """A student's exercise used an op that the course asks them to write by hand."""
 
 
@@ -443,7 +473,8 @@ def call_guarded(fn: Callable, *args: Any, forbid: Iterable[str] = ("conv", "poo
 
     Raises ForbiddenOperationError if the source uses a NumPy/SciPy convolution helper or the
     call reaches an op of the `forbid` groups, and CheckFailure naming the call (its arguments'
-    shapes and dtypes) if `fn` raises anything else or changes a tensor argument in place.
+    shapes and dtypes) if `fn` changes a tensor argument in place. Any other error from `fn`
+    propagates unchanged, with a note naming the call.
 
     `helpers` maps names of the student's other exercise functions that `fn` calls (``pad2d``,
     ``corr2d`` ...) to the course's reference for them (``cu.oracles``): during this call `fn` sees the
@@ -465,15 +496,33 @@ def call_guarded(fn: Callable, *args: Any, forbid: Iterable[str] = ("conv", "poo
             findings = scan_source(fn)
             if findings:
                 raise ForbiddenOperationError(f"{getattr(fn, '__name__', 'this function')} must do the arithmetic "
-                                              f"itself, without NumPy/SciPy convolution helpers: " + "; ".join(findings))
+                                              "itself, without NumPy/SciPy convolution helpers: "
+                                              + "; ".join(findings))
             with _forbid(*tuple(forbid)) as guard, _references(fn, helpers or {}, guard):
                 result = fn(*args, **kwargs)
     except ForbiddenOperationError:
         raise
-    except Exception as exc:
-        raise CheckFailure(f"{call} raised {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # the student's error, unchanged, with the case that raised it
+        exc.add_note(f"(raised by the call {call})")
+        raise exc.with_traceback(_student_frames(exc.__traceback__)) from exc.__cause__
     _check_unchanged(call, snapshot)
     return result
+
+
+def _student_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """`tb` without the frames of torch and of these checks (the guard's modes): the student's own code."""
+    kept = []
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+        if "/torch/" not in name and "/course_utils/" not in name:
+            kept.append(tb)
+        tb = tb.tb_next
+    for frame, following in zip(kept, kept[1:]):
+        frame.tb_next = following
+    if kept:
+        kept[-1].tb_next = None
+        return kept[0]
+    return None
 
 
 @contextmanager

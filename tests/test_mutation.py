@@ -39,7 +39,8 @@ def test_every_mutant_loses_points_in_its_own_exercise_only():
     seconds = time.monotonic() - started
     problems = []
     for report in reports:
-        problems += [f"{report['assignment']}: the solution fails {t}: {m}" for t, m in report["baseline_failures"].items()]
+        problems += [f"{report['assignment']}: the solution fails {t}: {m}"
+                     for t, m in report["baseline_failures"].items()]
         problems += [f"{report['assignment']}: {e}" for e in report["errors"]]
         for o in report["outcomes"]:
             if not o["killed"]:
