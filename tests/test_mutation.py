@@ -65,8 +65,12 @@ def _busy(stop) -> None:  # a second grading worker: one core of torch arithmeti
 
 @pytest.mark.slow
 def test_short_training_run_is_fast_beside_a_busy_worker():
-    """06's graded short training run (test_short_training_run_hidden) takes about 3 s on 2 cores while a second
-    grading worker keeps one core busy: under a quarter of the 60 s cell timeout (the limit asserted: 15 s)."""
+    """06's graded short training run (test_short_training_run_hidden) finishes in under a quarter of the 60 s cell
+    timeout (15 s, asserted) on 2 cores while a second grading worker keeps one core busy.
+
+    Measured on the course's 2-core machine (2026-11-30): 14.1 s beside the busy worker while four other test
+    suites kept the load average at 15; 2.6 s at load 11 without the busy worker (it used to be 2 epochs of the
+    170,988-parameter ReLU LeNet on 4,000 images, which a loaded machine stopped at the 60 s timeout)."""
     from autograder.mutation import grade_assignment
 
     context = multiprocessing.get_context("spawn")
