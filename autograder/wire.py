@@ -27,6 +27,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from course_utils.checks import ModeProbe
+
 #: The largest message the grader accepts from a sandbox (bytes of JSON).
 MAX_MESSAGE = 64 * 2**20
 #: The most elements a decoded tensor (or a rebuilt module, in total) may have.
@@ -64,6 +66,7 @@ MODULES: dict[str, tuple[type, tuple[str, ...]]] = {
     "BCEWithLogitsLoss": (nn.BCEWithLogitsLoss, ("reduction",)),
     "MSELoss": (nn.MSELoss, ("reduction",)),
 }
+MODULES["ModeProbe"] = (ModeProbe, ())  # 06's tests: which modes the student's loop set (counts in buffers)
 OPTIMIZERS: dict[str, type] = {name: getattr(torch.optim, name) for name in
                                ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad")}
 

@@ -15,7 +15,8 @@ nothing start faster.
 import importlib
 from importlib.metadata import version
 
-from course_utils import checks, data, examples, gradcheck, kernels, oracles, training
+from course_utils import checks, data, examples, gradcheck, kernels, oracles, self_study, training
+from course_utils.self_study import practice
 
 
 def __getattr__(name: str):
@@ -24,5 +25,6 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
 
 
-__all__ = ["checks", "data", "examples", "figures", "gradcheck", "kernels", "oracles", "plotting", "training"]
+__all__ = ["checks", "data", "examples", "figures", "gradcheck", "kernels", "oracles", "plotting", "practice",
+           "self_study", "training"]
 __version__ = version("cnn-course")  # the one version string is pyproject.toml's

@@ -28,13 +28,56 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 __all__ = [
-    "ForbiddenOperationError", "GROUPS", "NUMPY_SCIPY_CONV", "assert_close", "assert_raises",
-    "assert_shape", "call_guarded", "forbid", "scan_source",
+    "CheckFailure", "ForbiddenOperationError", "GROUPS", "ModeProbe", "NUMPY_SCIPY_CONV", "assert_close",
+    "assert_dtype",
+    "assert_raises", "assert_shape", "call_guarded", "describe_call", "forbid", "passed", "scan_source",
 ]
 
 
 # ---------------------------------------------------------------------------------------------
 # assertions
+
+
+class CheckFailure(AssertionError):
+    """A failed check. Its message says what was called, what was expected and what came back.
+
+    In IPython (JupyterLab, nbgrader's kernels) it is shown short: the message, then the test cell's line,
+    without the checker's own frames (``_show_short``); pytest leaves out the frames marked
+    ``__tracebackhide__``.
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        _show_short()
+
+
+def _short_traceback(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> list[str]:
+    """IPython's handler for a failed check: the message first, then where in the test cell it failed."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(tb) if "course_utils" not in f.filename.replace("\\", "/")]
+    where = [f"(in the test cell, line {frames[-1].lineno}: {(frames[-1].line or '').strip()})"] if frames else []
+    stb = [f"{etype.__name__}: {value}", *where]
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def _show_short() -> None:
+    """Have IPython show failed checks short, unless something else already handles exceptions there."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or getattr(shell, "custom_exceptions", ()) not in ((), (CheckFailure,)):
+        return
+    if shell.custom_exceptions != (CheckFailure,):
+        shell.set_custom_exc((CheckFailure,), _short_traceback)
+
+
+def passed(what: str, points: float) -> None:
+    """The last line of a test cell: one line saying what passed and what it is worth."""
+    print(f"\u2713 {what} ({points:g} point{'' if points == 1 else 's'})")
 
 
 def _describe(value: Any) -> str:
@@ -45,13 +88,44 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r:.80}"
 
 
+def _short(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        dtype = str(value.dtype).removeprefix("torch.")
+        if value.numel() <= 4 and value.dim() <= 1:
+            return f"tensor({value.tolist()}, {dtype})"
+        return f"<tensor {tuple(value.shape)} {dtype}>"
+    if isinstance(value, torch.nn.Module):
+        return f"<{type(value).__name__}>"
+    if isinstance(value, (list, tuple)) and len(value) > 6:
+        return f"<{type(value).__name__} of {len(value)}>"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def describe_call(fn: Callable, args: tuple = (), kwargs: dict | None = None) -> str:
+    """`fn(args...)` as a student can read it: tensors as their shape and dtype, other values as written."""
+    parts = [_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in (kwargs or {}).items()]
+    return f"{getattr(fn, '__name__', 'the function')}({', '.join(parts)})"
+
+
 def assert_shape(got: Any, expected_shape: Iterable[int], name: str = "result") -> None:
     """Fail unless `got` is a tensor of shape `expected_shape`."""
+    __tracebackhide__ = True
     expected_shape = tuple(expected_shape)
     if not isinstance(got, torch.Tensor):
-        raise AssertionError(f"{name} should be a tensor of shape {expected_shape}, but it is {_describe(got)}")
+        raise CheckFailure(f"{name} should be a tensor of shape {expected_shape}, but it is {_describe(got)}")
     if tuple(got.shape) != expected_shape:
-        raise AssertionError(f"{name} has shape {tuple(got.shape)}, expected {expected_shape}")
+        raise CheckFailure(f"{name} has shape {tuple(got.shape)}, expected {expected_shape}")
+
+
+def assert_dtype(got: Any, expected_dtype: torch.dtype, name: str = "result") -> None:
+    """Fail unless `got` is a tensor of `expected_dtype` (the input's: results keep it)."""
+    __tracebackhide__ = True
+    if not isinstance(got, torch.Tensor):
+        raise CheckFailure(f"{name} should be a tensor of dtype {expected_dtype}, but it is {_describe(got)}")
+    if got.dtype != expected_dtype:
+        raise CheckFailure(f"{name} has dtype {got.dtype}, expected {expected_dtype}: the result must keep the "
+                           f"input's dtype (make new tensors with X.new_zeros(...) or dtype=X.dtype)")
 
 
 _TOLERANCES = {torch.float64: (1e-6, 1e-8), torch.float32: (1e-4, 1e-5),
@@ -59,16 +133,18 @@ _TOLERANCES = {torch.float64: (1e-6, 1e-8), torch.float32: (1e-4, 1e-5),
 
 
 def assert_close(got: Any, expected: torch.Tensor, *, rtol: float | None = None, atol: float | None = None,
-                 name: str = "result") -> None:
-    """Fail unless `got` has expected's shape and dtype and its values agree within tolerance.
+                 name: str = "result", check_dtype: bool = True) -> None:
+    """Fail unless `got` has expected's shape (and dtype) and its values agree within tolerance.
 
     Default tolerances by dtype: float64 rtol 1e-6 / atol 1e-8, float32 1e-4 / 1e-5; other
-    dtypes must match exactly. The message gives the worst element's index and both values.
+    dtypes must match exactly. ``atol=0`` compares in relative terms only (extreme values: 1e-35 is
+    not 0). ``check_dtype=False`` compares the values whatever the dtype (a test cell of its own
+    checks the dtype). The message gives the worst element's index and both values.
     """
+    __tracebackhide__ = True
     assert_shape(got, expected.shape, name)
-    if got.dtype != expected.dtype:
-        raise AssertionError(f"{name} has dtype {got.dtype}, expected {expected.dtype}: "
-                             f"the result must keep the input's dtype")
+    if check_dtype:
+        assert_dtype(got, expected.dtype, name)
     default_rtol, default_atol = _TOLERANCES.get(expected.dtype, (0.0, 0.0))
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
@@ -84,48 +160,83 @@ def assert_close(got: Any, expected: torch.Tensor, *, rtol: float | None = None,
     err = torch.where(torch.isnan(err), torch.full_like(err, float("inf")), err)
     flat = int(torch.argmax(torch.where(bad, err, torch.full_like(err, -1.0))))
     index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), g.shape)) if g.dim() else ()
-    rel = err / e.abs().clamp_min(1e-300)
-    raise AssertionError(
-        f"{name}: {int(bad.sum())} of {g.numel()} elements differ from the expected values.\n"
-        f"  worst at index {index}: expected {e[index].item():.10g}, got {g[index].item():.10g}\n"
-        f"  max abs error {float(err[bad].max()):.3g}, max rel error {float(rel[bad].max()):.3g} "
-        f"(allowed: atol {atol:g} + rtol {rtol:g} * |expected|)")
+    where = f"at index {index}" if index else "the value"
+    worst_e, worst_g = e[index].item(), g[index].item()
+    if worst_e == 0:
+        relative = "(expected exactly 0: the error is absolute)"
+    else:
+        relative = f"relative error {abs(worst_g - worst_e) / abs(worst_e):.3g}"
+    raise CheckFailure(
+        f"{name}: {int(bad.sum())} of {g.numel()} elements differ from PyTorch's.\n"
+        f"  worst {where}: expected {worst_e:.10g}, got {worst_g:.10g}, {relative}\n"
+        f"  allowed: {atol:g} + {rtol:g} * |expected|")
 
 
 def assert_raises(exc_type: type[BaseException], fn: Callable, *args: Any, match: str | None = None,
-                  **kwargs: Any) -> None:
+                  helpers: dict[str, Callable] | None = None, **kwargs: Any) -> None:
     """Fail unless `fn(*args, **kwargs)` raises `exc_type` whose message matches regex `match`.
 
-    Returns None on purpose: the last line of a graded cell must display nothing, since nbgrader
-    would read a displayed value as a partial-credit score.
+    `helpers` as in `call_guarded`. Returns None on purpose: the last line of a graded cell must display
+    nothing, since nbgrader would read a displayed value as a partial-credit score.
     """
+    __tracebackhide__ = True
     import re
 
-    call = f"{getattr(fn, '__name__', 'the function')}({', '.join(_short(a) for a in args)})"
+    call = describe_call(fn, args, kwargs)
     try:
-        result = fn(*args, **kwargs)
+        if helpers and getattr(fn, "__cnn_course_remote__", False) and hasattr(fn, "call_with_helpers"):
+            result = fn.call_with_helpers(helpers, *args, **kwargs)
+        else:
+            with _references(fn, helpers or {}, None):
+                result = fn(*args, **kwargs)
     except exc_type as exc:
         if match is not None and not re.search(match, str(exc), re.IGNORECASE):
-            raise AssertionError(f"{call} raised {exc_type.__name__}, but its message {str(exc)!r} "
-                                 f"should name the offending shape or value (looked for /{match}/)") from None
+            raise CheckFailure(f"{call} raised {exc_type.__name__}, but its message {str(exc)!r} "
+                               f"should name the offending shape or value (looked for /{match}/)") from None
         return None
     except Exception as exc:  # a different error type: say which
-        raise AssertionError(f"{call} should raise {exc_type.__name__}, but raised "
-                             f"{type(exc).__name__}: {exc}") from None
-    raise AssertionError(f"{call} should raise {exc_type.__name__}, but it returned {_describe(result)}")
+        raise CheckFailure(f"{call} should raise {exc_type.__name__}, but raised "
+                           f"{type(exc).__name__}: {exc}") from None
+    raise CheckFailure(f"{call} should raise {exc_type.__name__}, but it returned {_describe(result)}")
 
 
-def _short(value: Any) -> str:
-    if isinstance(value, torch.Tensor):
-        return f"<tensor {tuple(value.shape)}>"
-    return repr(value)
+class ModeProbe(torch.nn.Module):
+    """A layer that passes its input through and counts its forward passes: how many ran with gradients
+    tracked and how many in training mode. Put it in a test's network to see the modes a loop set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("forwards", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("grad_forwards", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("train_forwards", torch.zeros((), dtype=torch.float64))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.forwards += 1
+        self.grad_forwards += float(torch.is_grad_enabled())
+        self.train_forwards += float(self.training)
+        return x
+
+
+def _snapshot(args: tuple, kwargs: dict) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+    """(name, the argument, a copy of it) for each tensor argument: what the call must leave unchanged."""
+    named = [(f"argument {i + 1}", a) for i, a in enumerate(args)] + list(kwargs.items())
+    return [(name, a, a.detach().clone()) for name, a in named if isinstance(a, torch.Tensor)]
+
+
+def _check_unchanged(call: str, snapshot: list) -> None:
+    __tracebackhide__ = True
+    for name, now, before in snapshot:
+        if now.shape != before.shape or now.dtype != before.dtype or not torch.equal(
+                torch.nan_to_num(now.detach(), nan=0.5), torch.nan_to_num(before, nan=0.5)):
+            raise CheckFailure(f"{call} changed its {name} in place: a function must leave its inputs as they "
+                               f"were (compute on a copy, e.g. `z = z - m` instead of `z -= m`)")
 
 
 # ---------------------------------------------------------------------------------------------
 # the forbidden-op guard
 
 
-class ForbiddenOperationError(AssertionError):
+class ForbiddenOperationError(CheckFailure):
     """A student's exercise used an op that the course asks them to write by hand."""
 
 
@@ -190,6 +301,7 @@ class _Guard:
         self.aten = {name: g for g in groups for name in GROUPS[g][1]}
         self.public = {name: g for g in groups for name in GROUPS[g][2]}
         self.violations: list[str] = []
+        self.paused = 0  # > 0 while a reference helper (the course's own, see call_guarded) runs
 
     def violation(self, group: str, what: str) -> ForbiddenOperationError:
         advice = ADVICE.get(group, ADVICE["default"])
@@ -206,7 +318,7 @@ class _DispatchWatch(TorchDispatchMode):
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         name = func.overloadpacket.__name__
         group = self.guard.aten.get(name)
-        if group is not None:
+        if group is not None and not self.guard.paused:
             raise self.guard.violation(group, f"aten.{name}")
         return func(*args, **(kwargs or {}))
 
@@ -217,6 +329,8 @@ class _FunctionWatch(TorchFunctionMode):
         self.guard = guard
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
+        if self.guard.paused:
+            return func(*args, **(kwargs or {}))
         if "autograd" in self.guard.groups and func in _AUTOGRAD_FUNCTIONS:
             raise self.guard.violation("autograd", getattr(func, "__qualname__", repr(func)))
         name = getattr(func, "__name__", "")
@@ -353,23 +467,94 @@ def scan_source(fn: Callable, banned: Iterable[str] = NUMPY_SCIPY_CONV) -> list[
     return findings
 
 
-def call_guarded(fn: Callable, *args: Any, forbid: Iterable[str] = ("conv", "pool"), **kwargs: Any) -> Any:
+def call_guarded(fn: Callable, *args: Any, forbid: Iterable[str] = ("conv", "pool"),
+                 helpers: dict[str, Callable] | None = None, **kwargs: Any) -> Any:
     """Call a student's `fn(*args, **kwargs)` with the banned ops watched; return its result.
 
     Raises ForbiddenOperationError if the source uses a NumPy/SciPy convolution helper or the
-    call reaches an op of the `forbid` groups. Any other error from `fn` propagates unchanged.
+    call reaches an op of the `forbid` groups, and CheckFailure naming the call (its arguments'
+    shapes and dtypes) if `fn` changes a tensor argument in place. Any other error from `fn`
+    propagates unchanged, with a note naming the call.
+
+    `helpers` maps names of the student's other exercise functions that `fn` calls (``pad2d``,
+    ``corr2d`` ...) to the course's reference for them (``cu.oracles``): during this call `fn` sees the
+    reference, so a mistake in a helper costs points in the helper's own exercise only. The references
+    may use the banned ops.
 
     Under the grader (``autograder.grader_kernel``) `fn` is a proxy for the student's function, which
-    runs in a sandbox where the banned ops are switched off for good: there is nothing to watch here.
+    runs in a sandbox where the banned ops are switched off for good: there is nothing to watch here,
+    and `helpers` are passed on by name (the sandbox asks the grader for each helper's answer).
     """
-    if getattr(fn, "__cnn_course_remote__", False):
-        return fn(*args, **kwargs)
-    findings = scan_source(fn)
-    if findings:
-        raise ForbiddenOperationError(f"{getattr(fn, '__name__', 'this function')} must do the arithmetic itself, "
-                                      f"without NumPy/SciPy convolution helpers: " + "; ".join(findings))
-    with _forbid(*tuple(forbid)):
-        return fn(*args, **kwargs)
+    __tracebackhide__ = True
+    call = describe_call(fn, args, kwargs)
+    snapshot = _snapshot(args, kwargs)
+    try:
+        if getattr(fn, "__cnn_course_remote__", False):
+            with_helpers = getattr(fn, "call_with_helpers", None)
+            result = with_helpers(helpers, *args, **kwargs) if helpers and with_helpers else fn(*args, **kwargs)
+        else:
+            findings = scan_source(fn)
+            if findings:
+                raise ForbiddenOperationError(f"{getattr(fn, '__name__', 'this function')} must do the arithmetic "
+                                              "itself, without NumPy/SciPy convolution helpers: "
+                                              + "; ".join(findings))
+            with _forbid(*tuple(forbid)) as guard, _references(fn, helpers or {}, guard):
+                result = fn(*args, **kwargs)
+    except ForbiddenOperationError:
+        raise
+    except Exception as exc:  # the student's error, unchanged, with the case that raised it
+        exc.add_note(f"(raised by the call {call})")
+        raise exc.with_traceback(_student_frames(exc.__traceback__)) from exc.__cause__
+    _check_unchanged(call, snapshot)
+    return result
+
+
+def _student_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """`tb` without the frames of torch and of these checks (the guard's modes): the student's own code."""
+    kept = []
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+        if "/torch/" not in name and "/course_utils/" not in name:
+            kept.append(tb)
+        tb = tb.tb_next
+    for frame, following in zip(kept, kept[1:]):
+        frame.tb_next = following
+    if kept:
+        kept[-1].tb_next = None
+        return kept[0]
+    return None
+
+
+@contextmanager
+def _references(fn: Callable, helpers: dict[str, Callable], guard: _Guard | None) -> Iterator[None]:
+    """While active, the names in `helpers` mean the course's references in `fn`'s globals (the notebook's)."""
+    namespace = getattr(inspect.unwrap(fn), "__globals__", None)
+    if not helpers or namespace is None:
+        yield
+        return
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in helpers}
+
+    def unguarded(reference: Callable) -> Callable:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            if guard is None:
+                return reference(*args, **kwargs)
+            guard.paused += 1
+            try:
+                return reference(*args, **kwargs)
+            finally:
+                guard.paused -= 1
+        return run
+
+    namespace.update({name: unguarded(reference) for name, reference in helpers.items()})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
 
 
 _forbid = forbid

@@ -13,25 +13,25 @@ _ALL_01 = {"corr2d": SOLVED, "convolve2d": SOLVED, "conv2d": SOLVED}
 
 CASES: dict[str, dict[str, tuple[dict, float]]] = {
     "01_convolution": {
-        "solved": (_ALL_01, 20),
+        "solved": (_ALL_01, 22),
         "blank": ({}, 0),
         # forgot the flip: convolve2d's two test cells (1 + 2 points) fail
         "wrong_convolve2d": ({**_ALL_01, "convolve2d": (
             "def convolve2d(X, K):\n"
-            "    return corr2d(X, K, 'valid')\n")}, 17),
-        # torch's conv through an alias captured at the top of the cell: all of conv2d's 9 points lost
+            "    return corr2d(X, K, 'valid')\n")}, 19),
+        # torch's conv through an alias captured at the top of the cell: all of conv2d's 10 points lost
         "cheater": ({**_ALL_01, "conv2d": (
             "from torch.nn.functional import conv2d as _torch_conv\n\n"
             "def conv2d(X, W, b=None):\n"
-            "    return _torch_conv(X, W, b)\n")}, 11),
-        # corr2d's cell does not parse: corr2d and convolve2d (which calls it) score 0, conv2d 9
+            "    return _torch_conv(X, W, b)\n")}, 12),
+        # corr2d's cell does not parse: corr2d scores 0; convolve2d's tests give it PyTorch's corr2d (3), conv2d 10
         "syntax_error": ({**_ALL_01, "corr2d": (
             "def corr2d(X, K, mode='valid')\n"
-            "    return X\n")}, 9),
+            "    return X\n")}, 13),
         # conv2d's cell never finishes: the cell times out, the rest of the notebook is still graded
         "infinite_loop": ({**_ALL_01, "conv2d": (
             "while True:\n"
-            "    pass\n")}, 11),
+            "    pass\n")}, 12),
     },
 }
 
@@ -64,10 +64,11 @@ CASES["04_losses"] = {
 _ALL_03 = {"max_pool2d": SOLVED, "avg_pool2d": SOLVED, "global_avg_pool2d": SOLVED}
 
 CASES["03_pooling"] = {
-    "solved": (_ALL_03, 14),
+    "solved": (_ALL_03, 16),
     "blank": ({}, 0),
     # pads with zeros and starts the max from 0: right on the seed examples, wrong on negative inputs (3 hidden
-    # points); its _pool_geometry checks nothing, so both error tests fail too (1 + 1): 14 - 5 = 9
+    # points); its _pool_geometry checks nothing, so both error tests fail too (1 + 1; avg_pool2d calls this
+    # _pool_geometry, the student's own choice): 16 - 5 = 11
     "max_from_zero": ({**_ALL_03, "max_pool2d": (
         "def _pair(value, name):\n"
         "    return (value, value) if isinstance(value, int) else tuple(value)\n\n"
@@ -88,35 +89,35 @@ CASES["03_pooling"] = {
         "    N, C, H, W = X.shape\n"
         "    Xp = X.new_zeros(N, C, H + 2 * ph, W + 2 * pw)\n"
         "    Xp[:, :, ph:ph + H, pw:pw + W] = X\n"
-        "    return Xp.unfold(2, kh, sh).unfold(3, kw, sw).amax(dim=(-2, -1)).clamp(min=0)\n")}, 9),
-    # PyTorch's pooling through an alias captured at the top of the cell: the 6 points of avg_pool2d lost
+        "    return Xp.unfold(2, kh, sh).unfold(3, kw, sw).amax(dim=(-2, -1)).clamp(min=0)\n")}, 11),
+    # PyTorch's pooling through an alias captured at the top of the cell: the 7 points of avg_pool2d lost
     "cheater": ({**_ALL_03, "avg_pool2d": (
         "from torch.nn.functional import avg_pool2d as _torch_avg\n\n"
         "def avg_pool2d(X, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):\n"
-        "    return _torch_avg(X, kernel_size, stride, padding, ceil_mode, count_include_pad)\n")}, 8),
+        "    return _torch_avg(X, kernel_size, stride, padding, ceil_mode, count_include_pad)\n")}, 9),
 }
 
 _ALL_02 = {"conv_output_size": SOLVED, "pad2d": SOLVED, "conv2d": SOLVED, "receptive_field": SOLVED}
 
 CASES["02_padding_stride"] = {
-    "solved": (_ALL_02, 16),
+    "solved": (_ALL_02, 20),
     "blank": ({}, 0),
-    # ignores dilation and checks nothing: conv_output_size's visible (1) and hidden (2) tests fail, and so do
-    # conv2d's hidden dilated cases (4) and its "kernel does not fit" test (1); the seed examples pass: 16 - 8 = 8
+    # ignores dilation and checks nothing: conv_output_size's visible (1), hidden (2) and error (1) tests fail;
+    # conv2d's tests give it PyTorch's conv_output_size, so conv2d keeps its points: 20 - 4 = 16
     "forgot_dilation": ({**_ALL_02, "conv_output_size": (
         "def conv_output_size(n, k, padding=0, stride=1, dilation=1):\n"
-        "    return (n + 2 * padding - k) // stride + 1\n")}, 8),
-    # torch's padding through an alias captured at the top of the cell: pad2d's 2 points, and conv2d (which
-    # pads with this pad2d) loses the 7 points of its guarded tests; its error test raises before padding: 7
+        "    return (n + 2 * padding - k) // stride + 1\n")}, 16),
+    # torch's padding through an alias captured at the top of the cell: pad2d's 4 points; conv2d's tests give it
+    # PyTorch's pad2d, so conv2d keeps its points: 20 - 4 = 16
     "cheater": ({**_ALL_02, "pad2d": (
         "from torch.nn.functional import pad as _torch_pad\n\n"
         "def _pair(value, name):\n"
         "    return (value, value) if isinstance(value, int) else tuple(value)\n\n"
         "def pad2d(X, padding):\n"
         "    ph, pw = _pair(padding, 'padding')\n"
-        "    return _torch_pad(X, (pw, pw, ph, ph))\n")}, 7),
+        "    return _torch_pad(X, (pw, pw, ph, ph))\n")}, 16),
     # forgets that strides multiply the step between units: right for stride-1 stacks, 9 instead of 12 for
-    # seed 003's LeNet (1 visible point) and wrong on the strided hidden stacks (2): 16 - 3 = 13
+    # seed 003's LeNet (1 visible point) and wrong on the strided hidden stacks (2): 20 - 3 = 17
     "no_jump": ({**_ALL_02, "receptive_field": (
         "def receptive_field(layers):\n"
         "    field = 1\n"
@@ -124,7 +125,7 @@ CASES["02_padding_stride"] = {
         "        if k < 1 or s < 1:\n"
         "            raise ValueError(f'kernel {k}, stride {s}')\n"
         "        field += k - 1\n"
-        "    return field\n")}, 13),
+        "    return field\n")}, 17),
 }
 
 _ALL_05 = {"conv2d_backward": SOLVED, "max_pool2d_backward": SOLVED, "avg_pool2d_backward": SOLVED,
@@ -234,7 +235,7 @@ CASES["06_lenet"] = {
         "losses.append(loss.item() * len(y))", "losses.append(loss.item())").replace(
         "sum(losses) / total", "sum(losses) / len(losses)")}, 14),
     # second conv of the ReLU LeNet is 5x5 instead of 3x3: its flatten no longer gives 1250 features, so its
-    # visible test (1), the layer-by-layer test (2, both nets in one cell) and the training run (2) fail: 11
+    # visible test (1) and its layer-by-layer test (1) fail; the training run uses a network of its own: 14
     "wrong_kernel": ({**_ALL_06, "build_lenet": (
         "def build_lenet():\n"
         "    return nn.Sequential(\n"
@@ -246,7 +247,7 @@ CASES["06_lenet"] = {
         "    return nn.Sequential(\n"
         "        nn.Conv2d(1, 20, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2, 2),\n"
         "        nn.Conv2d(20, 50, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2, 2),\n"
-        "        nn.Flatten(), nn.Linear(1250, 128), nn.ReLU(), nn.Linear(128, 10))\n")}, 11),
+        "        nn.Flatten(), nn.Linear(1250, 128), nn.ReLU(), nn.Linear(128, 10))\n")}, 14),
     # Adam without the bias correction (m and s used as they are): its first steps are far too small, so
     # adam_step's visible test (1) and the hidden comparison (2, both optimizers in one cell) fail: 16 - 3 = 13
     "no_bias_correction": ({**_ALL_06, "optimizer_steps": (

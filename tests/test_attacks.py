@@ -57,7 +57,6 @@ def _students_01(course: Path, port: int) -> dict[str, tuple[dict, list[tuple[in
     conv2d = points("01_convolution", ("test_conv2d",))
     corr2d_values = (points("01_convolution", ("test_corr2d",))
                      - points("01_convolution", ("test_corr2d_hidden_errors",)))
-    convolve2d = points("01_convolution", ("test_convolve2d",))
     course_line = f"COURSE = {str(course)!r}\n"
     return {
         "solved": (ALL_01, [], full),
@@ -66,8 +65,8 @@ def _students_01(course: Path, port: int) -> dict[str, tuple[dict, list[tuple[in
         **{name: ({**ALL_01, "conv2d": attack(name)}, [], full - conv2d)
            for name in ("patch_checks", "fake_module", "tensor_subclass", "patch_any", "settrace", "thread",
                         "disabled_modes", "subprocess_conv")},
-        # corr2d's value tests and convolve2d (which calls it) fail; its error checks come first and pass
-        "numpy_getattr": ({**ALL_01, "corr2d": attack("numpy_getattr")}, [], full - corr2d_values - convolve2d),
+        # corr2d's value tests fail; its error checks come first and pass; convolve2d's tests give it PyTorch's corr2d
+        "numpy_getattr": ({**ALL_01, "corr2d": attack("numpy_getattr")}, [], full - corr2d_values),
         "symlink_notebook": (ALL_01, [(2, course_line + attack("symlink_notebook"))], full),
         "read_hidden": (ALL_01, [(2, course_line + attack("read_hidden"))], full),
         "memory_together": (ALL_01, [(2, attack("memory_together"))], full),

@@ -226,3 +226,96 @@ def test_scan_source_leaves_the_students_own_convolve2d_and_sliding_window_view(
         """)
     assert checks.scan_source(m.uses_own) == []
     assert checks.scan_source(m.convolve2d) == []
+
+
+# --- what a failure says (issue 15) --------------------------------------------------------------------
+
+
+def test_a_function_that_changes_its_input_in_place_fails_and_says_which():
+    from course_utils.checks import CheckFailure
+
+    def shifts(z):
+        z -= z.amax(dim=-1, keepdim=True)
+        return z.exp() / z.exp().sum(dim=-1, keepdim=True)
+
+    with pytest.raises(CheckFailure, match=r"shifts\(<tensor \(2, 3\) float64>\) changed its argument 1 in place"):
+        call_guarded(shifts, torch.randn(2, 3, dtype=torch.float64))
+
+
+def test_a_students_error_keeps_its_type_and_names_the_call():
+    def broken(X, K):
+        return X[:, :2] + K
+
+    with pytest.raises(RuntimeError) as info:
+        call_guarded(broken, torch.ones(3, 4), torch.ones(3, 3))
+    assert "broken(<tensor (3, 4) float32>, <tensor (3, 3) float32>)" in "".join(info.value.__notes__)
+
+
+def test_helpers_give_the_function_the_reference_even_where_the_op_is_banned():
+    import torch.nn.functional as F
+
+    from course_utils import oracles
+
+    namespace = {"torch": torch}
+    exec("def pad2d(X, p):\n    return X  # wrong\n\n"
+         "def conv(X, W):\n    return pad2d(X, 1).sum() * W.sum()\n", namespace)
+    X, W = torch.ones(1, 1, 2, 2), torch.ones(1)
+    assert float(call_guarded(namespace["conv"], X, W, forbid=("pad",), helpers={"pad2d": oracles.pad2d})) == 4.0
+    assert namespace["pad2d"](X, 1) is X  # restored afterwards
+    namespace["pad2d_banned"] = lambda X, p: F.pad(X, (p, p, p, p))
+    exec("def conv2(X):\n    return pad2d_banned(X, 1)\n", namespace)
+    with pytest.raises(AssertionError, match="padding"):
+        call_guarded(namespace["conv2"], X, forbid=("pad",))
+
+
+def test_an_expected_zero_is_reported_as_absolute():
+    from course_utils.checks import CheckFailure
+
+    with pytest.raises(CheckFailure, match="expected exactly 0") as info:
+        assert_close(torch.tensor([1e-3, 1.0]), torch.tensor([0.0, 1.0]))
+    assert "e+30" not in str(info.value)
+
+
+def test_relative_comparison_catches_a_tiny_value_that_an_absolute_one_misses():
+    expected = torch.sigmoid(torch.tensor([-80.0], dtype=torch.float64))
+    clamped = torch.sigmoid(torch.tensor([-20.0], dtype=torch.float64))
+    assert_close(clamped, expected)  # hidden under the absolute tolerance
+    with pytest.raises(AssertionError, match="relative error"):
+        assert_close(clamped, expected, atol=0.0)
+
+
+def test_dtype_is_checked_apart_from_values():
+    from course_utils.checks import CheckFailure, assert_dtype
+
+    got = torch.tensor([1.0, 2.0])
+    assert_close(got, torch.tensor([1.0, 2.0], dtype=torch.float64), check_dtype=False)
+    with pytest.raises(CheckFailure, match="dtype torch.float32, expected torch.float64"):
+        assert_dtype(got, torch.float64)
+
+
+def test_mode_probe_counts_training_and_gradient_passes():
+    from course_utils.checks import ModeProbe
+
+    probe = ModeProbe()
+    probe(torch.ones(1))
+    probe.eval()
+    with torch.no_grad():
+        probe(torch.ones(1))
+    assert (int(probe.forwards), int(probe.train_forwards), int(probe.grad_forwards)) == (2, 1, 1)
+
+
+def test_a_mode_probe_crosses_the_grading_wire_with_its_counts():
+    """06's hidden tests put a ModeProbe in the network the student's loop runs in the sandbox: its counts
+    come back as the module's buffers."""
+    from autograder import wire
+    from course_utils.checks import ModeProbe
+
+    net = nn.Sequential(ModeProbe(), nn.Linear(2, 2))
+    net[0](torch.ones(1))
+    message = wire.encode_call((net,), {})
+    rebuilt = wire.Decoder(message).decode(message["args"][0])
+    assert isinstance(rebuilt[0], ModeProbe) and int(rebuilt[0].forwards) == 1
+    rebuilt[0].eval()
+    rebuilt[0](torch.ones(1))
+    wire.apply_after([net], [rebuilt])
+    assert (int(net[0].forwards), int(net[0].train_forwards), net[0].training) == (2, 1, False)

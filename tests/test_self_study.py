@@ -1,0 +1,63 @@
+"""cu.practice(fn): the source notebooks' solutions pass every case; a plausible mistake fails with its arguments."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import course_utils as cu
+from autograder.mutation import _cells, load_mutants
+
+PRACTICED = {
+    "01_convolution": ["corr2d", "convolve2d", "conv2d"],
+    "02_padding_stride": ["pad2d", "conv2d"],
+    "03_pooling": ["max_pool2d", "avg_pool2d", "global_avg_pool2d"],
+    "04_losses": ["sigmoid", "softmax", "binary_cross_entropy", "cross_entropy"],
+    "05_backprop": ["conv2d_backward", "max_pool2d_backward", "avg_pool2d_backward"],
+    "06_lenet": ["build_lenet", "build_lenet_relu", "evaluate_accuracy", "train_epoch"],
+}
+
+
+def solutions(assignment: str, mutant: str | None = None) -> dict:
+    """The namespace of `assignment`'s solution cells (markers stay: they are comments), one mutant applied."""
+    namespace: dict = {}
+    exec("import torch\nimport torch.nn.functional as F\nfrom torch import nn\nimport course_utils as cu", namespace)
+    change = next((m for m in load_mutants(assignment) if m.name == mutant), None)
+    for _, source in _cells(assignment)[1]:
+        if change is not None and f"def {change.function}(" in source:
+            source = source.replace(change.old, change.new)
+        exec(compile(source, f"<{assignment}>", "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("assignment", sorted(PRACTICED))
+def test_the_solutions_pass_practice(assignment):
+    namespace = solutions(assignment)
+    for name in PRACTICED[assignment]:
+        report = cu.practice(namespace[name], seed=1)
+        assert report.passed, str(report)
+        assert report.cases >= 1
+
+
+@pytest.mark.parametrize(("assignment", "mutant", "function", "named"), [
+    ("01_convolution", "corr2d_same_pads_top_left", "corr2d", r"corr2d\(<tensor \(\d+, \d+\) float(32|64)>"),
+    ("03_pooling", "avg_count_include_pad_inverted", "avg_pool2d", r"count_include_pad="),
+    ("04_losses", "softmax_shift_in_place", "softmax", r"in place"),
+    ("04_losses", "sigmoid_clamps_20", "sigmoid", r"sigmoid"),
+    ("06_lenet", "eval_no_no_grad", "evaluate_accuracy", r"no_grad"),
+    ("06_lenet", "train_no_train_mode", "train_epoch", r"net\.train"),
+])
+def test_a_mistake_fails_practice_and_names_its_case(assignment, mutant, function, named):
+    report = cu.practice(solutions(assignment, mutant)[function], seed=2)
+    assert not report.passed
+    assert re.search(named, "\n".join(report.failures)), str(report)
+    assert "fail" in str(report).splitlines()[0]
+
+
+def test_practice_refuses_an_unknown_function():
+    def mystery(x):
+        return x
+
+    with pytest.raises(ValueError, match="no practice for 'mystery'"):
+        cu.practice(mystery)
