@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import builtins
+import math
 import os
 import re
 import shutil
@@ -438,6 +439,7 @@ class Sandbox:
 #: A helper's arguments that the grader computes an answer for: small tensors, small numbers.
 HELPER_MAX_ELEMENTS = 2**22
 HELPER_MAX_INT = 4096
+HELPER_MAX_WORK = 2**30
 
 
 def _check_helper_size(args: list, kwargs: dict) -> None:
@@ -455,6 +457,11 @@ def _check_helper_size(args: list, kwargs: dict) -> None:
                 walk(v)
     for value in [*args, *kwargs.values()]:
         walk(value)
+    # and no call whose work could be huge though each tensor is small (corr2d of two tensors of 2**22 elements):
+    # the work of a reference is at most about the product of its tensors' sizes
+    sizes = [v.numel() for v in [*args, *kwargs.values()] if isinstance(v, torch.Tensor)]
+    if math.prod(max(n, 1) for n in sizes) > HELPER_MAX_WORK:
+        raise ValueError(f"tensors of {sizes} elements are too large for the reference")
 
 
 def _copy_regular_files(src: Path, dest: Path, limit: int = 64 * 2**20) -> None:

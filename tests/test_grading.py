@@ -260,3 +260,31 @@ def test_grading_without_bubblewrap_says_to_install_it_or_set_no_sandbox(monkeyp
     assert "CNN_COURSE_NO_SANDBOX=1" in autograde.sandbox_missing() and "bubblewrap" in autograde.sandbox_missing()
     monkeypatch.setenv("CNN_COURSE_NO_SANDBOX", "1")
     assert autograde.sandbox_missing() is None
+
+
+def test_the_grader_computes_a_helpers_reference_only_for_small_work():
+    """A helper request comes from the student's sandbox: the grader answers it with PyTorch only when the
+    answer is cheap (each tensor small, the product of their sizes bounded, small integers)."""
+    import torch
+
+    from autograder.grader_kernel import HELPER_MAX_INT, _check_helper_size
+
+    _check_helper_size([torch.zeros(2, 3, 10, 10), torch.zeros(4, 3, 3, 3)], {"padding": 2})
+    for args, kwargs in [([torch.zeros(2**23)], {}), ([torch.zeros(2**21), torch.zeros(2**21)], {}),
+                         ([torch.zeros(3, 3)], {"padding": HELPER_MAX_INT + 1}), ([[1, [2, 10**9]]], {})]:
+        with pytest.raises(ValueError, match="too large"):
+            _check_helper_size(args, kwargs)
+
+
+def test_a_students_own_module_imports_in_the_sandbox_but_never_replaces_a_course_module(tmp_path):
+    """The sandbox's kernel runs `python -P` in the student's folder; the worker's finder, last in sys.meta_path,
+    finds the student's own modules only when nothing else does."""
+    (tmp_path / "course_utils.py").write_text("raise SystemExit('the student replaced course_utils')\n")
+    (tmp_path / "autograder.py").write_text("raise SystemExit('the student replaced autograder')\n")
+    (tmp_path / "helpers_of_mine.py").write_text("VALUE = 42\n")
+    code = ("import sys, autograder.worker as w; sys.meta_path.append(w.StudentFolder('.')); "
+            "import course_utils, helpers_of_mine; print(course_utils.__file__, helpers_of_mine.VALUE)")
+    result = subprocess.run([sys.executable, "-P", "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == [str(ROOT / "course_utils" / "__init__.py"), "42"]
