@@ -204,7 +204,8 @@ case "$3" in {removed}) printf 'deinstall ok config-files';; *) printf 'install 
 def test_make_test_with_everything_installed_runs_lint_and_the_suite_without_apt_get_or_pip(tmp_path):
     out, calls = _make(tmp_path, "test")
     assert "system-deps: dataset-fashion-mnist chromium bubblewrap already installed" in out
-    assert [c for c in calls if not c.startswith("dpkg-query")] == ["ruff check .", "python -m pytest -n 2 --dist loadgroup"]
+    assert [c for c in calls if not c.startswith("dpkg-query")] == ["ruff check .",
+                                                                    "python -m pytest -n 2 --dist loadgroup"]
 
 
 def test_make_test_fast_selects_the_unit_tests(tmp_path):
