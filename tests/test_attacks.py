@@ -25,7 +25,7 @@ import nbformat
 import pytest
 
 from autograder import tool_env
-from autograder.simulate import SOLVED, submission
+from autograder.simulate import SOLVED, submission, submit
 from conftest import ROOT, make_course, nbgrader
 
 pytestmark = [pytest.mark.slow,
@@ -103,10 +103,7 @@ def _write_class(course: Path, assignment: str, students: dict) -> None:
             nb.cells = [c for c in nb.cells if not c.metadata.get("nbgrader", {}).get("grade")]
         for position, code in extra:
             nb.cells.insert(position if position >= 0 else len(nb.cells), nbformat.v4.new_code_cell(code))
-        folder = course / "submitted" / student / assignment
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / f"{assignment}.ipynb")
-        (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+        submit(course, assignment, student, nb)
     if "shadow_modules" in students:
         for module in (ATTACKS / "shadow_modules").glob("*.py"):
             shutil.copy(module, course / "submitted" / "shadow_modules" / assignment / module.name)

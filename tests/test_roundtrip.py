@@ -8,7 +8,7 @@ import re
 import nbformat
 import pytest
 
-from autograder.simulate import submission
+from autograder.simulate import submission, submit
 from conftest import assignments, make_course, nbgrader
 from roundtrip_cases import CASES
 
@@ -26,10 +26,7 @@ def test_class_roundtrip_gives_each_student_the_exact_score(name, tmp_path):
 
     cases = CASES[name]
     for student, (edits, _) in cases.items():
-        folder = course / "submitted" / student / name
-        folder.mkdir(parents=True)
-        nbformat.write(submission(released, source, edits), folder / f"{name}.ipynb")
-        (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+        submit(course, name, student, submission(released, source, edits))
 
     result = nbgrader("autograde", name, cwd=course)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]

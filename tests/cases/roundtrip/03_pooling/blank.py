@@ -1,0 +1,2 @@
+# points: 0
+# solved:

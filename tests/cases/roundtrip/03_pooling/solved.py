@@ -1,0 +1,2 @@
+# points: 16
+# solved: avg_pool2d global_avg_pool2d max_pool2d

@@ -1,0 +1,2 @@
+# points: 16
+# solved: build_lenet evaluate_accuracy optimizer_steps
