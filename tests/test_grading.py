@@ -116,7 +116,7 @@ def test_malformed_submissions_are_repaired_or_zeroed_with_a_reason(graded):
     assert "not a valid notebook" in lines["not_json"] and "NOT GRADED" in lines["not_json"]
     assert "not submitted" in lines["missing"]
     assert "cell 'conv2d' appears 2 times" in lines["duplicated"]
-    assert re.search(r"solved\s+20/20\s+graded", lines["solved"])
+    assert re.search(rf"solved\s+{full:g}/{full:g}\s+graded", lines["solved"])
     assert "graded 8 of 10" in report
     assert "autograde 01_convolution" in graded["progress"] and "student" in graded["progress"]  # the tqdm bar
     assert (graded["course"] / "submitted" / "not_json" / NAME / f"{NAME}.ipynb.invalid").exists()
@@ -194,7 +194,8 @@ def test_make_check_grades_a_learners_copy_with_every_test_listed(tmp_path):
     git = ["git", "status", "--porcelain", "--ignored", "--", "source", "notebooks", "nbgrader_config.py",
            "gradebook.db", "submitted", "autograded", "feedback", "rejected"]
     state = subprocess.run(git, cwd=ROOT, capture_output=True, text=True).stdout
-    for case, total in [("solved", "20/20"), ("blank", "0/20")]:
+    full = CASES[NAME]["solved"][1]
+    for case, total in [("solved", f"{full:g}/{full:g}"), ("blank", f"0/{full:g}")]:
         work = tmp_path / case
         (work / NAME).mkdir(parents=True)
         nbformat.write(_submission(released, source, CASES[NAME][case][0]), work / NAME / f"{NAME}.ipynb")
