@@ -302,7 +302,7 @@ def test_autograds_engine_is_off_limits_on_every_route(tmp_path):
     name = "05_backprop"
     course = make_course(tmp_path / "course", [name])
     assert nbgrader("generate_assignment", name, "--force", cwd=course).returncode == 0
-    solved = {g: SOLVED for g in ("conv2d_backward", "max_pool2d_backward", "avg_pool2d_backward")}
+    solved = {g: SOLVED for g in ("conv2d_backward", "max_pool2d_backward", "avg_pool2d_backward", "learn_kernel")}
     backward_values = points(name, ("test_conv_backward",)) - points(name, ("test_conv_backward_hidden_errors",))
     students = {"solved": (solved, [], points(name)),
                 "engine": ({**solved, "conv2d_backward": attack("engine")}, [], points(name) - backward_values)}

@@ -1,7 +1,7 @@
 # lets autograd do the work: every guarded conv2d_backward test fails (2 + 1 + 4), and the error test too
-# (autograd rejects a dY of the wrong shape with a RuntimeError, not a ValueError): 15 - 8 = 7; learn_kernel,
-# which calls it, fails its two graded runs (2 + 3) and keeps its error test (1): 7 + 1 = 8
-# points: 8
+# (autograd rejects a dY of the wrong shape with a RuntimeError, not a ValueError): 21 - 8 = 13; learn_kernel,
+# which calls it, is graded with the course's conv2d_backward and keeps its 6 points
+# points: 13
 # solved: avg_pool2d_backward learn_kernel max_pool2d_backward
 # %% cell conv2d_backward
 def _pair(value, name):
