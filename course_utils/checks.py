@@ -348,6 +348,8 @@ class _EngineWatch:
         self._engine, self._guard = engine, guard
 
     def run_backward(self, *args: Any, **kwargs: Any):
+        if self._guard.paused:  # a reference helper of the course's (call_guarded(..., helpers=...)) runs
+            return self._engine.run_backward(*args, **kwargs)
         raise self._guard.violation("autograd", "the autograd engine")
 
     def __getattr__(self, name: str):
