@@ -57,7 +57,7 @@ pytestmark = [
 ]
 
 # What the students type into the corr2d cell. alice's is right in every mode; bob's only in valid mode
-# and without any checks: he gets corr2d's two visible valid-mode tests (2 of its 8 points).
+# and without any checks: he gets corr2d's two visible valid-mode tests.
 ALICE_CORR2D = '''def corr2d(X, K, mode="valid"):
     if X.dim() != 2 or K.dim() != 2:
         raise ValueError(f"corr2d needs X (H, W) and K (kh, kw), not {tuple(X.shape)} and {tuple(K.shape)}")
@@ -78,8 +78,20 @@ BOB_CORR2D = '''def corr2d(X, K, mode="valid"):
     kh, kw = K.shape
     oh, ow = X.shape[0] - kh + 1, X.shape[1] - kw + 1
     return sum(X[i:i + oh, j:j + ow] * K[i, j] for i in range(kh) for j in range(kw))'''
-# corr2d is worth 8 of the 20 points; convolve2d and conv2d stay unsolved (NotImplementedError)
-EXPECTED = {"alice": 8.0, "bob": 2.0}
+# convolve2d and conv2d stay unsolved (NotImplementedError)
+
+
+def _points(prefixes: tuple[str, ...] = ("",)) -> float:
+    """The points of 01's test cells whose grade_id starts with one of `prefixes` (read from the source)."""
+    nb = nbformat.read(ROOT / "source" / NAME / f"{NAME}.ipynb", as_version=4)
+    return float(sum(c.metadata["nbgrader"].get("points", 0) for c in nb.cells
+                     if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")
+                     and c.metadata["nbgrader"]["grade_id"].startswith(prefixes)))
+
+
+# alice: every corr2d test; bob: the two visible valid-mode ones (his same/full and dtype checks fail)
+EXPECTED = {"alice": _points(("test_corr2d",)), "bob": _points(("test_corr2d_worked_3x3", "test_corr2d_6x6_valid"))}
+FULL = _points()
 
 
 @pytest.fixture(scope="module")
@@ -351,7 +363,7 @@ def test_a_class_on_jupyterhub(hub):
     for role, other in (("alice", "bob"), ("bob", "alice")):
         text = results[f"{role} feedback"]
         # one total, theirs: "01_convolution (Score: 8.0 / 20.0)"
-        assert re.findall(rf"{NAME} \(Score: ([\d.]+) / 20\.0\)", text) == [str(EXPECTED[role])], text[:1500]
+        assert re.findall(rf"{NAME} \(Score: ([\d.]+) / {FULL}\)", text) == [str(EXPECTED[role])], text[:1500]
         assert users[other] not in text, text[:1500]
         listed = results[f"{role} listed"]
         assert users[role] in listed or NAME in listed
