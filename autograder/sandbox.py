@@ -157,7 +157,7 @@ def bwrap_command(connection: dict, connection_path: str, private: Path, files: 
     for key, value in env.items():
         command += ["--setenv", key, value]
     # -P: the working folder (the student's files) is not searched before the course's modules (a student's
-    # autograder.py or torch.py would replace them); the worker adds it at the end of sys.path
+    # autograder.py or torch.py would replace them); the worker finds the student's own modules last (StudentFolder)
     command += ["--remount-ro", "/", sys.executable, "-P", "-m", "ipykernel_launcher", "-f", "/tmp/connection.json",
                 *kernel_args]
     return command
