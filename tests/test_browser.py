@@ -99,7 +99,7 @@ def lab(tmp_path_factory):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"JupyterLab did not start: {(root / 'lab.log').read_text()[-3000:]}")
             time.sleep(0.5)
-        yield {"base": base, "token": token, "course": course}
+        yield {"base": base, "token": token, "course": course, "log": root / "lab.log"}
     finally:
         for sig in (signal.SIGTERM, signal.SIGKILL):
             if process.poll() is None:
@@ -150,11 +150,30 @@ def _wait_kernel_idle(page, timeout: float = 120) -> None:
         }""", arg=PANEL, timeout=timeout * 1000, polling=500)
 
 
-def _run_all(page) -> None:
+def _wait_status_idle(page, lab, timeout: float = 180) -> None:
+    """Wait until the status bar says the notebook's kernel is Idle; on a timeout, fail with what the
+    status bar, the server's sessions and the end of JupyterLab's log said instead."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\|\s*Idle")).first.wait_for(timeout=timeout * 1000)
+    except PlaywrightTimeout:
+        status = page.locator(".jp-StatusBar-Widget").all_inner_texts()
+        try:
+            with urllib.request.urlopen(f"{lab['base']}/api/sessions?token={lab['token']}", timeout=10) as response:
+                sessions = [(s["path"], s["kernel"]["name"], s["kernel"]["execution_state"])
+                            for s in json.loads(response.read())]
+        except OSError as error:
+            sessions = f"unreadable: {error}"
+        pytest.fail(f"the kernel was not Idle after {timeout:.0f} s: status bar {status}, sessions {sessions}, "
+                    f"JupyterLab log:\n{lab['log'].read_text()[-3000:]}")
+
+
+def _run_all(page, lab) -> None:
     """Run > Run All Cells once the kernel is connected and idle; wait until every queued cell ran."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\|\s*Idle")).first.wait_for(timeout=120000)
+    _wait_status_idle(page, lab)
     for attempt in range(2):  # a click that lands while the session is still connecting can be lost
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
@@ -231,7 +250,7 @@ def _shutdown_kernels(lab) -> None:
 def test_notebook_runs_in_jupyterlab_and_every_widget_renders(browser, lab, path):
     page = _open(browser, lab, path)
     try:
-        _run_all(page)
+        _run_all(page, lab)
         cells = _cell_report(page)
         shot = _screenshot(page, path)
         nb = nbformat.read(lab["course"] / path, as_version=4)
@@ -253,7 +272,8 @@ def test_notebook_runs_in_jupyterlab_and_every_widget_renders(browser, lab, path
         for i in needs_student:
             assert student and re.search(r"NotImplementedError|NameError", cells[i]["errors"][0]), \
                 f"cell {i} ({code[i].source!r}) failed: {cells[i]['errors'][0][:500]} ({shot})"
-        assert len(needs_student) < len(widget_cells), f"no widget of {path} rendered ({shot})"
+        if not student:  # in 06 every widget shows the student's network: a fresh copy may render none
+            assert not needs_student, f"no widget of {path} may need code a student writes ({shot})"
         for i in range(len(cells)):
             assert re.search(r"\[\d+\]", cells[i]["prompt"]), f"cell {i} did not run ({shot})"
             assert "Error displaying widget" not in cells[i]["text"], f"cell {i}: Error displaying widget ({shot})"

@@ -169,6 +169,12 @@ def test_student_notebook_stops_only_at_not_implemented(name):
              and not (e[1] == "NameError" and re.fullmatch(r"name '(\w+)' is not defined", e[2])
                       and re.fullmatch(r"name '(\w+)' is not defined", e[2]).group(1) in unfinished)]
     assert other == [], f"the student copy fails with something other than NotImplementedError: {other}"
+    # JupyterLab's Run All stops at the first error in a cell not tagged raises-exception: a fresh copy
+    # must run to the end, so every cell that fails there (it needs the student's code) carries the tag
+    stopping = [(i, cell.source.splitlines()[0]) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+                and any(o.output_type == "error" for o in cell.get("outputs", []))
+                and "raises-exception" not in cell.metadata.get("tags", [])]
+    assert stopping == [], f"Run All would stop at these cells (tag them raises-exception in source/): {stopping}"
 
 
 def _assigned_names(source: str) -> set[str]:

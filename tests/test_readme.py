@@ -219,7 +219,7 @@ def test_readme_instructor_section_as_written_with_real_unix_users(people):
             pages = list((home / NAME / "feedback").glob(f"*/{NAME}.html"))
             assert len(pages) == 1, list((home / NAME).rglob("*"))
             score = expected[people[case]]
-            assert re.search(rf"Score: {score:g}(\.0)? / 20", pages[0].read_text()), pages[0].read_text()[:2000]
+            assert re.search(rf"Score: {score:g}(\.0)? / {full:g}", pages[0].read_text()), pages[0].read_text()[:2000]
         assert _course_state() == before  # the repository's course files are untouched
     finally:
         shutil.rmtree(shared, ignore_errors=True)
