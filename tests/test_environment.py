@@ -208,6 +208,30 @@ def test_make_test_with_everything_installed_runs_lint_and_the_suite_without_apt
                                                                     "python -m pytest -n 2 --dist loadgroup"]
 
 
+def test_xdist_keeps_a_group_on_one_worker(tmp_path):
+    """make test relies on --dist loadgroup: each class of submissions (tests marked with one xdist_group) is
+    graded once, on one worker. pytest 9.2 with xdist 3.8 silently ignores the mark (pytest-xdist#1386)."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "test_group.py").write_text(
+        "import os, pytest\n"
+        "@pytest.mark.xdist_group('class')\n"
+        "@pytest.mark.parametrize('i', range(4))\n"
+        "def test_grouped(i):\n"
+        "    print('WORKER', os.environ['PYTEST_XDIST_WORKER'])\n"
+        "@pytest.mark.parametrize('i', range(4))\n"
+        "def test_free(i):\n"
+        "    pass\n")
+    result = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v", "-p",
+                             "no:cacheprovider", "-c", os.devnull, "--rootdir", str(tmp_path), str(tmp_path)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    workers = set(re.findall(r"\[(gw\d)\] \[[ \d%]+\] PASSED \S*test_grouped", result.stdout))
+    assert len(workers) == 1, result.stdout[-3000:]
+
+
 def test_make_test_fast_selects_the_unit_tests(tmp_path):
     _, calls = _make(tmp_path, "test-fast")
     assert calls == ["python -m pytest -n 2 -m not slow and not browser"]
