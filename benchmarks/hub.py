@@ -31,7 +31,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "deploy" / "jupyterhub"))
-sys.path.insert(0, str(ROOT))
 
 NAME = "01_convolution"
 
