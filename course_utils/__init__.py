@@ -1,6 +1,6 @@
 """Helpers shared by every notebook of cnn-course: ``import course_utils as cu``.
 
-Modules: ``data`` (images and Fashion-MNIST), ``examples`` (the seeds' worked examples),
+Modules: ``data`` (images and Fashion-MNIST), ``examples`` (the source posts' worked examples),
 ``kernels`` (named kernels), ``oracles`` (PyTorch's answer to each exercise), ``plotting``
 (matrices with their numbers, windows, feature-map grids), ``gradcheck`` (numerical gradient
 checks), ``training`` (device, threads, seeds, Fashion-MNIST tensors, recipes and

@@ -1,4 +1,4 @@
-"""Images for the course: seed 001's synthetic images, a real photograph, and Fashion-MNIST.
+"""Images for the course: source post 001's synthetic images, a real photograph, and Fashion-MNIST.
 
 Fashion-MNIST is looked for in ``$COURSE_DATA``, then Debian's ``dataset-fashion-mnist``
 (``/usr/share/datasets/fashion-mnist``), then the course's cache
@@ -32,18 +32,19 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------------------------
-# seed 001's synthetic images
+# source post 001's synthetic images
 
 
 def edge_image() -> torch.Tensor:
-    """Seed 001's image 1: (7, 6) float32, columns 0-2 are 255 and columns 3-5 are 0 (a vertical edge)."""
+    """Source post 001's image 1: (7, 6) float32, columns 0-2 are 255 and columns 3-5 are 0 (a vertical edge)."""
     img = torch.zeros(7, 6)
     img[:, :3] = 255.0
     return img
 
 
 def checkerboard() -> torch.Tensor:
-    """Seed 001's image 2: (8, 8) float32, 4x4 blocks: 0 top-left, 255 top-right and bottom-left, 0 bottom-right."""
+    """Source post 001's image 2: (8, 8) float32, 4x4 blocks: 0 top-left, 255 top-right and bottom-left,
+    0 bottom-right."""
     img = torch.zeros(8, 8)
     img[:4, 4:] = 255.0
     img[4:, :4] = 255.0
@@ -51,7 +52,7 @@ def checkerboard() -> torch.Tensor:
 
 
 def x_image() -> torch.Tensor:
-    """Seed 001's image 3: (9, 9) float32, an X of 255 on a background of 1 (the seed starts from ones)."""
+    """Source post 001's image 3: (9, 9) float32, an X of 255 on a background of 1 (the post starts from ones)."""
     img = torch.ones(9, 9)
     for i in range(7):
         img[i + 1, i + 1] = 255.0

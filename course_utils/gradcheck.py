@@ -99,10 +99,10 @@ def check_gradients(f: Callable[..., torch.Tensor], inputs: Sequence[torch.Tenso
 
 
 def chain_rule_example() -> dict:
-    """Seed 004's small network worked by hand: dL/dw11 as a product of local derivatives, beside autograd.
+    """Source post 004's small network worked by hand: dL/dw11 as a product of local derivatives, beside autograd.
 
     Network: x (2) -> z = W1 x + b1 -> a = sigmoid(z) -> y = W2 a + b2 -> o = softmax(y) -> L = -log o[t].
-    w11 = W1[0, 0] connects x1 to the first hidden unit. The numbers are the course's (the seed shows
+    w11 = W1[0, 0] connects x1 to the first hidden unit. The numbers are the course's (the post shows
     its network only as pictures). Returns {"rows": [(quantity, formula, value)], "by_hand", "autograd"}.
     """
     x = torch.tensor([0.8, -0.4], dtype=torch.float64)

@@ -1,4 +1,4 @@
-"""Named convolution kernels from the course's seeds (seed 000 and seed 001).
+"""Named convolution kernels from the course's source posts (source post 000 and source post 001).
 
 Every kernel is a plain nested tuple here (immutable, no torch needed to read it); `get_kernel`
 turns one into a tensor of shape (kh, kw). Kernels are applied as cross-correlation, as PyTorch's
@@ -12,11 +12,11 @@ import torch
 
 # name -> (rows, description)
 _KERNELS: dict[str, tuple[tuple[tuple[float, ...], ...], str]] = {
-    # seed 001, part 1-3: finite differences
+    # source post 001, part 1-3: finite differences
     "diff_x": (((1.0, -1.0),), "(1, -1): horizontal difference, finds vertical edges"),
     "diff_y": (((1.0,), (-1.0,)), "(1, -1)^T: vertical difference, finds horizontal edges"),
     "diag": (((1.0, -1.0), (-1.0, 1.0)), "[[1, -1], [-1, 1]]: mixed difference, finds corners and diagonals"),
-    # seed 001, part 4: the setosa.io image-kernel set
+    # source post 001, part 4: the setosa.io image-kernel set
     "bottom_sobel": (((-1, -2, -1), (0, 0, 0), (1, 2, 1)), "Sobel, bright below dark"),
     "top_sobel": (((1, 2, 1), (0, 0, 0), (-1, -2, -1)), "Sobel, bright above dark"),
     "left_sobel": (((1, 0, -1), (2, 0, -2), (1, 0, -1)), "Sobel, bright left of dark"),
@@ -27,11 +27,11 @@ _KERNELS: dict[str, tuple[tuple[tuple[float, ...], ...], str]] = {
     "emboss": (((-2, -1, 0), (-1, 1, 1), (0, 1, 2)), "emboss: relief lit from the bottom right"),
     "outline": (((-1, -1, -1), (-1, 8, -1), (-1, -1, -1)), "outline: the centre minus all eight neighbours"),
     "identity": (((0, 0, 0), (0, 1, 0), (0, 0, 0)), "identity: copies the image"),
-    # seed 000: the 3x3 filter of the VALID / SAME / FULL examples
+    # source post 000: the 3x3 filter of the VALID / SAME / FULL examples
     "filter_6x6": (((0, -1, 1), (1, 0, 0), (0, -1, 1)), "the 3x3 filter of the 6x6 example in 01"),
 }
 
-#: seed 001's ``top_sobel`` as printed, with its typo (-1 where Sobel has 1); kept to show the fix.
+#: source post 001's ``top_sobel`` as printed, with its typo (-1 where Sobel has 1); kept to show the fix.
 TOP_SOBEL_WITH_TYPO: tuple[tuple[int, ...], ...] = ((-1, 2, 1), (0, 0, 0), (-1, -2, -1))
 
 

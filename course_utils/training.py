@@ -25,7 +25,7 @@ from torch import nn
 
 from course_utils import data
 
-__all__ = ["COURSE_RECIPE", "MEAN", "OPTIMIZERS", "SEED_RECIPE", "STD", "Epoch", "GradientRecorder", "Recipe",
+__all__ = ["BASELINE_RECIPE", "COURSE_RECIPE", "MEAN", "OPTIMIZERS", "STD", "Epoch", "GradientRecorder", "Recipe",
            "RecordingLoss", "ScheduledOptimizer", "TensorLoader", "Watched", "choose_device", "fashion_mnist", "fit",
            "gradient_norms", "make_optimizer", "quadratic_paths", "quick", "seed_everything", "set_threads", "setup",
            "watch_training"]
@@ -156,12 +156,12 @@ class Recipe:
                 + ("standardised" if self.normalize else "raw [0, 1]") + " inputs")
 
 
-#: Seed 003's recipe: the ReLU LeNet, SGD lr 0.5, batch 256, 10 epochs, raw inputs (test accuracy 0.887 there).
-SEED_RECIPE = Recipe("seed 003", "SGD", 0.5, 256, 10)
+#: Source post 003's recipe: the ReLU LeNet, SGD lr 0.5, batch 256, 10 epochs, raw inputs (test accuracy 0.887 there).
+BASELINE_RECIPE = Recipe("baseline", "SGD", 0.5, 256, 10)
 #: The course's recipe: the same network, standardised inputs, Adam with a one-cycle schedule, 4 epochs.
 COURSE_RECIPE = Recipe("course", "Adam", 3e-3, 128, 4, schedule="one-cycle", normalize=True)
 
-#: The optimizers of seed 004, by name: params, lr -> optimizer.
+#: The optimizers of source post 004, by name: params, lr -> optimizer.
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "SGD": lambda params, lr: torch.optim.SGD(params, lr=lr),
     "momentum": lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=0.9),

@@ -20,7 +20,7 @@ def test_lenet_benchmark_prints_one_json_line_for_both_recipes():
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1, result.stdout
     figures = json.loads(lines[0])
-    for name in ("seed_recipe", "course_recipe"):
+    for name in ("baseline_recipe", "course_recipe"):
         assert set(figures[name]) >= {"test_accuracy", "seconds", "epochs"}
         assert 0.0 <= figures[name]["test_accuracy"] <= 1.0 and figures[name]["seconds"] > 0
         assert figures[name]["epochs"] == 1

@@ -1,4 +1,4 @@
-"""course_utils.data: seed 001's images, the photo, and the Fashion-MNIST loader (never the internet)."""
+"""course_utils.data: source post 001's images, the photo, and the Fashion-MNIST loader (never the internet)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import torch
 from course_utils import data
 
 
-def test_synthetic_images_follow_seed_001():
+def test_synthetic_images_follow_post_001():
     edge = data.edge_image()
     assert edge.shape == (7, 6) and edge.dtype == torch.float32
     assert torch.equal(edge[:, :3], torch.full((7, 3), 255.0)) and torch.equal(edge[:, 3:], torch.zeros(7, 3))

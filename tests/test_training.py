@@ -95,7 +95,7 @@ def test_one_cycle_schedule_steps_with_the_students_optimizer_step():
         expected.append(reference.optimizer.param_groups[0]["lr"])
     assert lrs == pytest.approx(expected)
     assert max(lrs) == pytest.approx(3e-3, rel=0.01) and lrs[0] < 1e-3
-    sgd = training.make_optimizer(net, training.SEED_RECIPE, steps=10)
+    sgd = training.make_optimizer(net, training.BASELINE_RECIPE, steps=10)
     assert isinstance(sgd, torch.optim.SGD) and sgd.param_groups[0]["lr"] == 0.5
     with pytest.raises(ValueError, match="'Nesterov'"):
         training.make_optimizer(net, training.Recipe("x", "Nesterov", 0.1, 8, 1), 10)

@@ -18,8 +18,8 @@ from course_utils import data, kernels
 from course_utils.plotting import FigureImage, MatrixView, WindowHighlight, figure_to_png, new_figure
 from course_utils.widgets import convolution as cw
 
-SEED000 = "6x6 input, 3x3 filter"
-SEED003 = "3x3 input 0…8, 2x2 kernel 0…3"
+EXAMPLE_POST000 = "6x6 input, 3x3 filter"
+EXAMPLE_POST003 = "3x3 input 0…8, 2x2 kernel 0…3"
 
 
 def _torch_corr(X, K, mode):
@@ -105,7 +105,7 @@ def test_max_pooling_keeps_more_of_the_map_in_place_than_the_feature_map():
 
 # --- sliding window -----------------------------------------------------------------------------
 
-def test_explorer_starts_on_seed_003_with_its_equation():
+def test_explorer_starts_on_post_003_with_its_equation():
     explorer = cw.SlidingWindowExplorer()
     assert "0×0 + 1×1 + 3×2 + 4×3 = 19" in explorer.equation.value
     shown = explorer.displayed_output()
@@ -113,7 +113,7 @@ def test_explorer_starts_on_seed_003_with_its_equation():
 
 
 @pytest.mark.parametrize("mode", ["valid", "same", "full"])
-@pytest.mark.parametrize("example", [SEED003, SEED000])
+@pytest.mark.parametrize("example", [EXAMPLE_POST003, EXAMPLE_POST000])
 def test_explorer_displays_torchs_output(example, mode):
     explorer = cw.SlidingWindowExplorer()
     X, K = cw.EXAMPLES[example]()
@@ -128,9 +128,9 @@ def test_explorer_displays_torchs_output(example, mode):
 
 def test_explorer_step_through_the_observe_path():
     explorer = cw.SlidingWindowExplorer()
-    explorer.controls["example"].value = SEED000  # as a click would, one control at a time
+    explorer.controls["example"].value = EXAMPLE_POST000  # as a click would, one control at a time
     explorer.controls["step"].value = 5
-    X, K = cw.EXAMPLES[SEED000]()
+    X, K = cw.EXAMPLES[EXAMPLE_POST000]()
     expected = _torch_corr(X, K, "valid")
     shown = explorer.displayed_output()
     assert torch.allclose(shown.flatten()[:6], expected.flatten()[:6]) and torch.isnan(shown.flatten()[6:]).all()

@@ -16,7 +16,7 @@ from course_utils.widgets import padding_stride as ps
 from course_utils.widgets.base import CUSTOM
 
 GEOMETRIES = [  # H, W, kh, kw, ph, pw, sh, sw, dh, dw
-    (5, 5, 2, 2, 1, 1, 2, 2, 1, 1),   # seed 004
+    (5, 5, 2, 2, 1, 1, 2, 2, 1, 1),   # source post 004
     (5, 5, 2, 2, 0, 0, 2, 2, 1, 1),   # the floor drops real input
     (7, 6, 3, 2, 1, 2, 2, 3, 1, 1),
     (7, 7, 3, 3, 0, 0, 1, 1, 2, 2),   # dilation
@@ -77,8 +77,8 @@ def _inside(H, W, ph, pw):
     return inside
 
 
-def test_seed004_floor_never_reads_the_last_padded_row_and_column():
-    widget = ps.ConvArithmeticExplorer()  # opens on seed 004: 5x5, kernel 2, stride 2, padding 1
+def test_post004_floor_never_reads_the_last_padded_row_and_column():
+    widget = ps.ConvArithmeticExplorer()  # opens on source post 004: 5x5, kernel 2, stride 2, padding 1
     state = widget.state
     assert state.padded.shape == (7, 7) and state.output.shape == (3, 3)
     shown = widget.displayed_categories()
@@ -180,7 +180,7 @@ def test_receptive_field_explorer_shows_the_units_a_unit_depends_on(layers):
     assert len(widget.displayed_paths()) == len(layers) + 1
 
 
-def test_receptive_field_of_seed001s_three_layers_grows_3_5_7():
+def test_receptive_field_of_post001s_three_layers_grows_3_5_7():
     widget = ps.ReceptiveFieldExplorer()
     assert widget.state.fields == [1, 3, 5, 7]
     assert [r[2] for r in widget.displayed_regions()] == [7, 5, 3]

@@ -1,5 +1,5 @@
 # forgets that strides multiply the step between units: right for stride-1 stacks, 9 instead of 12 for
-# seed 003's LeNet (1 visible point) and wrong on the strided hidden stacks (2): 20 - 3 = 17
+# source post 003's LeNet (1 visible point) and wrong on the strided hidden stacks (2): 20 - 3 = 17
 # points: 17
 # solved: conv2d conv_output_size pad2d
 # %% cell receptive_field

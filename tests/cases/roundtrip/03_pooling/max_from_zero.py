@@ -1,4 +1,4 @@
-# pads with zeros and starts the max from 0: right on the seed examples, wrong on negative inputs (3 hidden
+# pads with zeros and starts the max from 0: right on the worked examples, wrong on negative inputs (3 hidden
 # points); its _pool_geometry checks nothing, so both error tests fail too (1 + 1; avg_pool2d calls this
 # _pool_geometry, the student's own choice): 16 - 5 = 11
 # points: 11

@@ -1,4 +1,4 @@
-# assigns instead of accumulating: right while windows don't overlap (the visible seed 002 test), wrong on
+# assigns instead of accumulating: right while windows don't overlap (the visible source post 002 test), wrong on
 # the hidden overlapping windows (3 points): 21 - 3 = 18
 # points: 18
 # solved: avg_pool2d_backward conv2d_backward learn_kernel
