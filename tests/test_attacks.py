@@ -29,7 +29,6 @@ from autograder.simulate import SOLVED, submission, submit
 from conftest import ROOT, make_course, nbgrader
 
 pytestmark = [pytest.mark.slow,
-              pytest.mark.xdist_group("attacks"),  # each class graded once, on one worker (--dist loadgroup)
               pytest.mark.skipif(shutil.which("bwrap") is None,
                                  reason="bubblewrap is not installed (make system-deps)")]
 
@@ -197,7 +196,9 @@ def server():
     listener.close()
 
 
-@pytest.fixture(scope="module", params=["nbgrader", "jobs2"])
+# each class is graded once, on one worker (--dist loadgroup), the two classes on different workers
+@pytest.fixture(scope="module", params=[pytest.param(grader, marks=pytest.mark.xdist_group(f"attacks-{grader}"))
+                                        for grader in ("nbgrader", "jobs2")])
 def graded_01(request, tmp_path_factory, server):
     course = make_course(tmp_path_factory.mktemp(f"attacks-{request.param}") / "course", ["01_convolution"])
     assert nbgrader("generate_assignment", "01_convolution", "--force", cwd=course).returncode == 0

@@ -194,10 +194,9 @@ def _assigned_names(source: str) -> set[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_nbgrader_validate_passes_source_and_inverts_on_student_copy(name):
-    result = nbgrader("validate", str(source_notebook(name)), cwd=ROOT)
-    assert result.returncode == 0, result.stderr
-    assert "Success! Your notebook passes all the tests." in result.stdout, result.stdout[-3000:]
+def test_nbgrader_validate_inverts_on_student_copy(name):
+    # (the source notebook passing every test is test_source_notebook_runs_with_every_test_passing: running
+    # `nbgrader validate` on it too executed each source notebook a second time)
     # --invert exits 0 whatever happens: read what it reports. In the student copy a test cell made
     # only of hidden tests is reduced to its docstring and passes trivially; every other must fail.
     released = nbformat.read(student_notebook(name), as_version=4)
