@@ -208,6 +208,7 @@ def test_make_test_with_everything_installed_runs_lint_and_the_suite_without_apt
                                                                     "python -m pytest -n 2 --dist loadgroup"]
 
 
+@pytest.mark.slow  # starts pytest with two workers
 def test_xdist_keeps_a_group_on_one_worker(tmp_path):
     """make test relies on --dist loadgroup: each class of submissions (tests marked with one xdist_group) is
     graded once, on one worker. pytest 9.2 with xdist 3.8 silently ignores the mark (pytest-xdist#1386)."""

@@ -16,6 +16,9 @@ from PIL import Image
 from conftest import ROOT
 from course_utils.plotting import figure_to_png
 
+# every widget drawn several times over (about 60 s of CPU): in make test, not in make test-fast
+pytestmark = pytest.mark.slow
+
 
 def _benchmark():
     spec = importlib.util.spec_from_file_location("benchmark_widgets", ROOT / "benchmarks" / "widgets.py")
