@@ -272,8 +272,8 @@ def test_notebook_runs_in_jupyterlab_and_every_widget_renders(browser, lab, path
         for i in needs_student:
             assert student and re.search(r"NotImplementedError|NameError", cells[i]["errors"][0]), \
                 f"cell {i} ({code[i].source!r}) failed: {cells[i]['errors'][0][:500]} ({shot})"
-        if not student:  # in 06 every widget shows the student's network: a fresh copy may render none
-            assert not needs_student, f"no widget of {path} may need code a student writes ({shot})"
+        # (no "some widget rendered" check: a source notebook has no error at all, asserted above, and in 06's
+        # student copy every widget shows the student's network; each widget cell that ran is checked below)
         for i in range(len(cells)):
             assert re.search(r"\[\d+\]", cells[i]["prompt"]), f"cell {i} did not run ({shot})"
             assert "Error displaying widget" not in cells[i]["text"], f"cell {i}: Error displaying widget ({shot})"

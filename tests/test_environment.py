@@ -217,11 +217,11 @@ def test_xdist_keeps_a_group_on_one_worker(tmp_path):
     import sys
 
     (tmp_path / "test_group.py").write_text(
-        "import os, pytest\n"
+        "import pytest\n"
         "@pytest.mark.xdist_group('class')\n"
         "@pytest.mark.parametrize('i', range(4))\n"
         "def test_grouped(i):\n"
-        "    print('WORKER', os.environ['PYTEST_XDIST_WORKER'])\n"
+        "    pass\n"
         "@pytest.mark.parametrize('i', range(4))\n"
         "def test_free(i):\n"
         "    pass\n")
