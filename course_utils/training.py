@@ -45,7 +45,9 @@ def choose_device() -> torch.device:
 
 
 def set_threads() -> int:
-    """Use one PyTorch thread per CPU this process may run on (its affinity, not the machine's count).
+    """Use one PyTorch thread per CPU this process may run on (its affinity, not the machine's count), or
+    fewer when ``OMP_NUM_THREADS`` says so: kernels that share the CPUs (``python -m autograder autograde
+    --jobs N``, the tests' parallel workers) are each given their part that way.
 
     On a 2-core machine that is 2: more threads than cores only adds contention. Returns the number.
     """
@@ -53,6 +55,9 @@ def set_threads() -> int:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
+    share = os.environ.get("OMP_NUM_THREADS", "")
+    if share.isdigit() and int(share) > 0:
+        cpus = min(cpus, int(share))
     threads = max(1, cpus)
     torch.set_num_threads(threads)
     return threads

@@ -64,14 +64,18 @@ def error_outputs(nb: nbformat.NotebookNode) -> list[tuple[str, str, str]]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Under pytest-xdist (`-n N`), each worker's PyTorch gets its share of the CPUs: N workers with a
-    thread per CPU each would contend, and the in-process tests use tiny tensors."""
+    """Under pytest-xdist (`-n N`), each worker gets its share of the CPUs, and so does every kernel, grader and
+    server it starts (OMP_NUM_THREADS, which they inherit; course_utils.training.set_threads honours it).
+    N workers with a PyTorch thread per CPU each contend: OpenMP's waiting threads spin, and a notebook that
+    trains took three times its CPU time beside another one."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:
         import torch
 
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        torch.set_num_threads(max(1, cpus // workers))
+        share = max(1, cpus // workers)
+        os.environ["OMP_NUM_THREADS"] = str(share)
+        torch.set_num_threads(share)
 
 
 @functools.cache

@@ -223,11 +223,14 @@ def _student_works(browser, hub, role: str, code: str, released) -> tuple:
     page.keyboard.press("Control+s")
     deadline = time.monotonic() + 30
     while True:
-        cells = [c for c in nbformat.read(notebook, as_version=4).cells
-                 if c.metadata.get("nbgrader", {}).get("grade_id") == "corr2d"]
+        try:  # Jupyter's "atomic" save rewrites the file in place: it may be caught empty or half written
+            cells = [c for c in nbformat.read(notebook, as_version=4).cells
+                     if c.metadata.get("nbgrader", {}).get("grade_id") == "corr2d"]
+        except nbformat.reader.NotJSONError:
+            cells = []
         if cells and cells[0].source == code:
             break
-        assert time.monotonic() < deadline, f"the typed corr2d was not saved as typed: {cells[0].source!r}"
+        assert time.monotonic() < deadline, f"the typed corr2d was not saved as typed: {cells[:1]!r}"
         time.sleep(0.5)
     _shot(page, f"{role}-04-typed")
     t = _lap(f"{role} fetch, open, type, save", t)

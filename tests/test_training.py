@@ -187,11 +187,15 @@ def test_every_kernel_nbgrader_starts_runs_in_quick_mode_and_students_kernels_do
     assert out.stdout.strip().splitlines()[-1:] == [expected], (out.stdout, out.stderr[-3000:])
 
 
-def test_setup_sets_threads_to_the_cpus_available():
+def test_setup_sets_threads_to_the_cpus_available_or_the_share_omp_num_threads_gives(monkeypatch):
     before = torch.get_num_threads()
+    cpus = len(os.sched_getaffinity(0))
     try:
-        threads = training.set_threads()
-        assert threads == len(os.sched_getaffinity(0)) == torch.get_num_threads()
+        for share, expected in (("", cpus), ("0", cpus), ("1", 1), (str(cpus + 4), cpus)):
+            monkeypatch.setenv("OMP_NUM_THREADS", share)
+            assert training.set_threads() == expected == torch.get_num_threads(), share
+        monkeypatch.delenv("OMP_NUM_THREADS")
+        assert training.set_threads() == cpus == torch.get_num_threads()
     finally:
         torch.set_num_threads(before)  # the other tests in this process keep their share (conftest.py)
     assert training.choose_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
