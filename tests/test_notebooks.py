@@ -14,7 +14,6 @@ from conftest import (
     assignments,
     error_outputs,
     execute_notebook,
-    nbgrader,
     source_notebook,
     stderr_outputs,
     student_notebook,
@@ -175,6 +174,17 @@ def test_student_notebook_stops_only_at_not_implemented(name):
                 and any(o.output_type == "error" for o in cell.get("outputs", []))
                 and "raises-exception" not in cell.metadata.get("tags", [])]
     assert stopping == [], f"Run All would stop at these cells (tag them raises-exception in source/): {stopping}"
+    # what `nbgrader validate --invert` asks of a student copy (and the Validate button runs the same nbgrader:
+    # tests/test_browser.py): every test cell fails on the stubs, but for those made only of hidden tests, which
+    # the release reduces to their docstring
+    tests = [cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")
+             and not cell.metadata["nbgrader"].get("solution")]
+    visible = [cell for cell in tests if not all(line.strip().startswith(('"""', "#")) or not line.strip()
+                                                 for line in cell.source.splitlines())]
+    assert visible, "the student copy has no visible test"
+    passing = [cell.metadata["nbgrader"]["grade_id"] for cell in visible
+               if not any(o.output_type == "error" for o in cell.get("outputs", []))]
+    assert passing == [], f"these test cells pass on the unsolved student copy: {passing}"
 
 
 def _assigned_names(source: str) -> set[str]:
@@ -190,28 +200,3 @@ def _assigned_names(source: str) -> set[str]:
                 [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For)) else []
             names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
     return names
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_nbgrader_validate_inverts_on_student_copy(name):
-    # (the source notebook passing every test is test_source_notebook_runs_with_every_test_passing: running
-    # `nbgrader validate` on it too executed each source notebook a second time)
-    # --invert exits 0 whatever happens: read what it reports. In the student copy a test cell made
-    # only of hidden tests is reduced to its docstring and passes trivially; every other must fail.
-    released = nbformat.read(student_notebook(name), as_version=4)
-    docstring_only = {cell.source.strip().splitlines()[0] for cell in released.cells
-                      if cell.metadata.get("nbgrader", {}).get("grade")
-                      and all(line.strip().startswith(('"""', "#")) or not line.strip()
-                              for line in cell.source.splitlines())}
-    visible = [cell for cell in released.cells if cell.metadata.get("nbgrader", {}).get("grade")
-               and cell.source.strip().splitlines()[0] not in docstring_only]
-    assert visible, "the student copy has no visible test"
-    result = nbgrader("validate", "--invert", str(student_notebook(name)), cwd=ROOT)
-    assert result.returncode == 0, result.stderr
-    passed = [line.strip().removesuffix("...") for line in
-              re.findall(r"The following cell passed:\n\n\s*(.*)", result.stdout)]  # long lines end in "..."
-    matched = {doc for doc in docstring_only for line in passed if doc.startswith(line)}
-    assert len(passed) == len(docstring_only) and matched == docstring_only, result.stdout[-3000:]
-    if not docstring_only:
-        assert "Success! The notebook does not pass any tests." in result.stdout
