@@ -1,9 +1,9 @@
 """What a student sees: every notebook run in real JupyterLab in headless Chromium.
 
 One JupyterLab (the project's environment, 127.0.0.1, a token, a temporary copy of the course and
-its own Jupyter config/settings dirs) and one Chromium per pytest worker. For each notebook in
-source/ and notebooks/: open it, Run > Run All Cells through JupyterLab's menu, wait for the
-kernel, then assert there is no error output (a student copy may stop only at
+its own Jupyter config/settings dirs) and one Chromium per pytest worker, with JupyterLab loaded once in
+one page. For each notebook in source/ and notebooks/: open it, Run > Run All Cells through JupyterLab's
+menu, wait for the kernel, then assert there is no error output (a student copy may stop only at
 NotImplementedError), no "Error displaying widget", and a rendered PNG in every widget that ran.
 Every widget's layout is checked: no element inside it clips its content (a label cut to "paddin...", a
 row too narrow), and every figure is shown at its native size (image width = PNG width: not stretched,
@@ -84,6 +84,7 @@ def lab(tmp_path_factory):
     process = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={course}", "--ServerApp.port_retries=0",
+         "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: each test opens its notebook in one page
          *(["--allow-root"] if os.geteuid() == 0 else [])],
         cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -127,14 +128,43 @@ def browser():
 
 
 def _open(browser, lab, path: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-    page.goto(f"{lab['base']}/lab/tree/{path}?reset&token={lab['token']}")  # reset: no restored tabs
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60000)
+    """The notebook at `path`, opened in the module's JupyterLab page (loaded once: loading JupyterLab costs
+    Chromium more CPU than running a notebook), as a student's double-click in the file browser would."""
+    page = lab.get("page")
+    if page is None or page.is_closed():
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.console_errors = []
+        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+        page.goto(f"{lab['base']}/lab?reset&token={lab['token']}")  # reset: no restored tabs
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget !== undefined",
+                               timeout=60000)
+        page.locator(".jp-DirListing-content").first.wait_for(timeout=60000)
+        lab["page"] = page
+    page.console_errors.clear()
+    page.evaluate("""async (path) => {
+        await window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+    }""", path)
+    page.locator(f"{PANEL} .jp-Cell").first.wait_for(timeout=60000)
     _wait_kernel_idle(page)
     return page
+
+
+def _close(page, lab, failed: bool) -> None:
+    """Close every document without saving it and stop every kernel; after a failure, the page too (the next
+    test loads JupyterLab afresh)."""
+    try:
+        _shutdown_kernels(lab)
+    finally:
+        if failed:
+            page.close()
+        else:
+            page.evaluate("""() => {
+                for (const widget of [...window.jupyterapp.shell.widgets('main')]) {
+                    if (widget.context) { widget.context.model.dirty = false; }
+                    widget.dispose();
+                }
+            }""")
 
 
 def _wait_kernel_idle(page, timeout: float = 120) -> None:
@@ -293,12 +323,11 @@ def test_notebook_runs_in_jupyterlab_and_every_widget_renders(browser, lab, path
         if not student and name in INTERACTIONS:  # the topic's main widget, moved with the keyboard
             INTERACTIONS[name](page)
             _screenshot(page, f"interaction/{name}")
-    except Exception:
+    except BaseException:
         _screenshot(page, f"failed/{path}")
+        _close(page, lab, failed=True)
         raise
-    finally:
-        _shutdown_kernels(lab)
-        page.close()
+    _close(page, lab, failed=False)
 
 
 # --- each topic's main widget, moved with the keyboard --------------------------------------------
@@ -413,6 +442,8 @@ def test_nbgrader_validate_button_reports_on_a_student_copy(browser, lab):
         assert "VALIDATION FAILED" in text or "failed" in text.lower(), text[:1000]
         assert "NotImplementedError" in text, text[:1000]
         page.keyboard.press("Escape")
-    finally:
-        _shutdown_kernels(lab)
-        page.close()
+        dialog.wait_for(state="detached", timeout=10000)
+    except BaseException:
+        _close(page, lab, failed=True)
+        raise
+    _close(page, lab, failed=False)
