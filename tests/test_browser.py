@@ -36,7 +36,7 @@ from conftest import ROOT, assignments
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser"),  # one JupyterLab and page
               pytest.mark.skipif(not CHROMIUM.exists(),
                                  reason="/usr/bin/chromium is missing (make installs Debian's chromium)")]
 
