@@ -138,6 +138,14 @@ def _shared() -> Zygote | None:
         return _zygote
 
 
+def _retire(zygote: Zygote, reason: str) -> None:
+    global _zygote, _failed
+    with _lock:
+        if _zygote is zygote:
+            _zygote, _failed = None, f"the zygote stopped answering: {reason}"
+    zygote.close()
+
+
 class ZygoteProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, except that the grading kernel is forked from this process's zygote."""
 
@@ -146,13 +154,17 @@ class ZygoteProvisioner(LocalProvisioner):
                  and os.path.realpath(cmd[0]) == os.path.realpath(sys.executable)
                  and not any(kwargs.get(stream) is not None for stream in ("stdin", "stdout", "stderr")))
         zygote = _shared() if plain else None
-        if zygote is None:
-            self.log.warning("cnn-course: starting the grading kernel as a new process (%s)",
-                             _failed or "not the grading kernel's usual command")
-            return await super().launch_kernel(cmd, **kwargs)
         env = dict(kwargs.get("env") or os.environ)
         cwd = str(kwargs.get("cwd") or os.getcwd())
-        self.process = zygote.spawn(cmd[4:], env, cwd)
+        try:
+            if zygote is None:
+                raise RuntimeError(_failed or "not the grading kernel's usual command")
+            self.process = zygote.spawn(cmd[4:], env, cwd)
+        except (RuntimeError, OSError, ValueError) as exc:
+            if zygote is not None:  # it died or broke: the rest of this run starts kernels the plain way
+                _retire(zygote, f"{type(exc).__name__}: {exc}")
+            self.log.warning("cnn-course: starting the grading kernel as a new process (%s)", _failed or exc)
+            return await super().launch_kernel(cmd, **kwargs)
         self.pid = self.pgid = self.process.pid  # the kernel leads its own session, as jupyter_client's would
         self.cwd = cwd
         return self.connection_info

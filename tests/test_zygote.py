@@ -86,6 +86,22 @@ def test_without_its_zygote_the_grading_kernel_starts_as_a_plain_process(grader_
     assert "starting the grading kernel as a new process (RuntimeError: no zygote in this test)" in caplog.text
 
 
+def test_when_its_zygote_dies_grading_goes_on_with_plain_kernels(grader_kernels, monkeypatch, caplog):
+    from autograder import zygote
+
+    dying = zygote.Zygote()
+    monkeypatch.setattr(zygote, "_zygote", dying)
+    monkeypatch.setattr(zygote, "_failed", None)
+    dying.process.kill()
+    dying.process.wait()
+    for _ in range(2):
+        km, info = grader_kernels()
+        assert info["implementation"] == "cnn-course-grader"
+        assert isinstance(km.provisioner.process, subprocess.Popen)
+    assert zygote._zygote is None and "the zygote stopped answering" in zygote._failed
+    assert caplog.text.count("starting the grading kernel as a new process (the zygote stopped answering") == 2
+
+
 def test_the_zygote_refuses_to_fork_a_process_with_threads():
     """OpenBLAS told to use two threads starts one on import: a fork of that process could deadlock."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}
