@@ -33,6 +33,7 @@ from typing import Any
 from jupyter_client.provisioning import LocalProvisioner
 
 MODULE = "autograder.grader_kernel"
+START_TIMEOUT = 120.0
 #: What the zygote imports before its first fork: everything the grading kernel loads on start.
 WARM = ("torch", "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.core.interactiveshell", "jupyter_client",
         "course_utils.checks", "course_utils.training", "autograder.wire", "autograder.grader_kernel")
@@ -84,6 +85,11 @@ class Zygote:
         self.process = subprocess.Popen([sys.executable, "-P", "-m", __name__], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, start_new_session=True, text=True, bufsize=1,
                                         env=env)
+        import select
+
+        if not select.select([self.process.stdout], [], [], START_TIMEOUT)[0]:  # its imports hang: do without
+            self.process.kill()
+            raise RuntimeError(f"the zygote was not ready after {START_TIMEOUT:.0f} s")
         ready = self._read()
         if not ready.get("ready"):
             self.close()
