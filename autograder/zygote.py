@@ -10,11 +10,13 @@ runs nothing else, and forks a fresh kernel for each notebook.
   imports, then forks. Each fork becomes the grading kernel of one notebook (its own session and
   process group, the working folder and environment nbgrader asked for), which starts that student's
   sandbox as before (``autograder.sandbox``: the sandbox is a fresh process per student, never forked).
-* **Fresh state per notebook.** A fork starts from the zygote's state: nothing graded before, the same
-  random generators as a newly started Python. The zygote refuses to fork once it has more than one
-  thread (a fork of a threaded process, such as one where OpenMP started its pool, can deadlock).
-* **Fallback.** When the zygote cannot start or answer, or the command is not the grading kernel's,
-  the kernel starts as an ordinary process, as jupyter_client would start it, with a warning in the log.
+* **Fresh state per notebook.** A fork starts from the zygote's state: nothing graded before, and PyTorch's
+  default generator as in a newly started Python (Python's and numpy's global generators are the same in
+  every fork; the checks use neither). The zygote refuses to fork once it has more than one thread (a
+  fork of a threaded process, such as one where OpenMP started its pool, can deadlock).
+* **Fallback.** When the zygote cannot start (or is not ready within START_TIMEOUT) or stops answering,
+  or the command is not the grading kernel's, the kernel starts as an ordinary process, as jupyter_client
+  would start it, with a warning in the log; after a failure, for the rest of the run.
 
 The zygote exits when its nbgrader process does (it reads requests on a pipe and stops at end of file);
 each kernel exits when the zygote does (ipykernel's parent poller).
