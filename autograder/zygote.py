@@ -158,10 +158,10 @@ class ZygoteProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, except that the grading kernel is forked from this process's zygote."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
-        plain = (len(cmd) >= 4 and cmd[1:4] == ["-P", "-m", MODULE]
+        usual = (len(cmd) >= 4 and cmd[1:4] == ["-P", "-m", MODULE]
                  and os.path.realpath(cmd[0]) == os.path.realpath(sys.executable)
                  and not any(kwargs.get(stream) is not None for stream in ("stdin", "stdout", "stderr")))
-        zygote = _shared() if plain else None
+        zygote = _shared() if usual else None
         env = dict(kwargs.get("env") or os.environ)
         cwd = str(kwargs.get("cwd") or os.getcwd())
         try:
