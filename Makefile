@@ -90,9 +90,11 @@ test: lint system-deps $(STAMP) proxy
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow and not browser" $(PYTEST_ARGS)
 
-## ruff, configured in pyproject.toml (notebooks excluded).
+## ruff, configured in pyproject.toml (notebooks excluded): the linter, and the formatter's check
+## (`.venv/bin/ruff format .` rewrites what it reports).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## Regenerate notebooks/ (the student copies) from source/ with nbgrader.
 release: $(STAMP)

@@ -46,8 +46,9 @@ c.Execute.extra_arguments = ["--IPKernelApp.exec_lines=__import__('os').environ.
 import os as _os  # noqa: E402
 import sys as _sys  # noqa: E402
 
-_NBGRADER = (_os.path.basename(_sys.argv[0]) == "nbgrader"
-             or _sys.argv[0].endswith(_os.path.join("nbgrader", "__main__.py")))
+_NBGRADER = _os.path.basename(_sys.argv[0]) == "nbgrader" or _sys.argv[0].endswith(
+    _os.path.join("nbgrader", "__main__.py")
+)
 
 # Grading splits each submission in two (autograder/grader_kernel.py): the test cells run in a trusted
 # grading kernel, and the student's code only in a sandbox (autograder/sandbox.py: bubblewrap, no

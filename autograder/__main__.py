@@ -22,12 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = argv[0], argv[1:]
     if command == "release":
         from autograder import release
+
         return release.main(rest)
     if command == "autograde":
         from autograder import autograde
+
         return autograde.main(rest)
     if command == "check":
         from autograder import check
+
         return check.main(rest)
     print(f"unknown command {command!r}\n\n{__doc__.strip()}", file=sys.stderr)
     return 2

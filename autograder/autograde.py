@@ -73,8 +73,10 @@ def check_submission(folder: Path, expected: list[str], outcome: Outcome) -> boo
     links = ["."] if folder.is_symlink() else links_in(folder)
     if links:  # never opened: graded as the blank notebook, the submission kept aside (as nbgrader's hook does)
         reject_links(notebooks=[str(folder / name) for name in expected])
-        outcome.notes.append(f"zero: the submission holds symbolic links ({', '.join(links[:5])}); "
-                             f"kept in rejected/{folder.parent.name}/")
+        outcome.notes.append(
+            f"zero: the submission holds symbolic links ({', '.join(links[:5])}); "
+            f"kept in rejected/{folder.parent.name}/"
+        )
     present = sorted(p.name for p in folder.glob("*.ipynb"))
     missing = [name for name in expected if name not in present]
     extra = [name for name in present if name not in expected]
@@ -123,8 +125,10 @@ def _unduplicate(nb, path: Path, name: str, outcome: Outcome) -> None:
         nbformat.write(nb, path)
         for grade_id, count in seen.items():
             if count > 1:
-                outcome.notes.append(f"{name}: cell {grade_id!r} appears {count} times; graded the first, "
-                                     "ran the copies as ordinary cells")
+                outcome.notes.append(
+                    f"{name}: cell {grade_id!r} appears {count} times; graded the first, "
+                    "ran the copies as ordinary cells"
+                )
 
 
 def grade_one(course: Path, assignment: str, outcome: Outcome, timeout: float) -> Outcome:
@@ -132,9 +136,14 @@ def grade_one(course: Path, assignment: str, outcome: Outcome, timeout: float) -
     start = time.perf_counter()
     for attempt in range(1, RETRIES + 1):
         try:
-            result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment, "--student",
-                                     outcome.student, "--force"], cwd=course, capture_output=True, text=True,
-                                    timeout=timeout, env=tool_env())
+            result = subprocess.run(
+                [sys.executable, "-m", "nbgrader", "autograde", assignment, "--student", outcome.student, "--force"],
+                cwd=course,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=tool_env(),
+            )
         except subprocess.TimeoutExpired:
             outcome.notes.append(f"grading took over {timeout:.0f} s and was stopped")
             break
@@ -165,9 +174,9 @@ def nbgrader_traceback(log: str, limit: int = 25) -> list[str]:
     lines = log.rstrip().splitlines()
     starts = [i for i, line in enumerate(lines) if "Traceback (most recent call last)" in line]
     if starts:
-        block = lines[starts[-1]:]
+        block = lines[starts[-1] :]
         end = next((i for i, line in enumerate(block) if i and re.match(r"^\s*[A-Za-z_][\w.]*: \S", line)), None)
-        block = block[:end + 1] if end is not None else block
+        block = block[: end + 1] if end is not None else block
         return block[-limit:]
     return [line for line in lines if "ERROR" in line][-limit:]
 
@@ -201,8 +210,10 @@ def report(outcomes: list[Outcome], assignment: str) -> str:
     if graded == len(outcomes):
         lines.append(f"graded {graded} of {len(outcomes)}: every student has a score in the gradebook")
     else:
-        lines.append(f"graded {graded} of {len(outcomes)}: the others have no score in the gradebook "
-                     f"(the reasons are above; fix them and run this again)")
+        lines.append(
+            f"graded {graded} of {len(outcomes)}: the others have no score in the gradebook "
+            f"(the reasons are above; fix them and run this again)"
+        )
     return "\n".join(lines)
 
 
@@ -215,15 +226,29 @@ def _thread_share(jobs: int) -> dict[str, str]:
     return {"OMP_NUM_THREADS": str(max(1, cpus // max(1, jobs)))} if jobs > 1 else {}
 
 
-def grade_chunk(course: Path, assignment: str, chunk: list[str], everyone: list[str], timeout: float,
-                on_done, jobs: int = 1) -> dict[str, str]:
+def grade_chunk(
+    course: Path, assignment: str, chunk: list[str], everyone: list[str], timeout: float, on_done, jobs: int = 1
+) -> dict[str, str]:
     """Grade `chunk` in one `nbgrader autograde` process (the others excluded); return {student: error line}
     for those it could not grade. `on_done(student)` is called as each one finishes, for the progress bar."""
     others = [name for name in everyone if name not in chunk]
-    command = [sys.executable, "-m", "nbgrader", "autograde", assignment, "--force",
-               f"--CourseDirectory.student_id_exclude={','.join(others)}"]
-    process = subprocess.Popen(command, cwd=course, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**tool_env(), **_thread_share(jobs)})
+    command = [
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "autograde",
+        assignment,
+        "--force",
+        f"--CourseDirectory.student_id_exclude={','.join(others)}",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=course,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**tool_env(), **_thread_share(jobs)},
+    )
     timer = threading.Timer(timeout * max(1, len(chunk)), process.kill)
     timer.start()
     current, done, errors = None, set(), {}
@@ -249,8 +274,14 @@ def grade_chunk(course: Path, assignment: str, chunk: list[str], everyone: list[
     return {name: line for name, line in errors.items() if name in chunk}
 
 
-def autograde(course: Path, assignment: str, jobs: int = 1, only: list[str] | None = None,
-              timeout: float = 1800, progress: bool = True) -> list[Outcome]:
+def autograde(
+    course: Path,
+    assignment: str,
+    jobs: int = 1,
+    only: list[str] | None = None,
+    timeout: float = 1800,
+    progress: bool = True,
+) -> list[Outcome]:
     """Check, repair and grade every submission of `assignment` in `course`, `jobs` processes at a time.
 
     The students are dealt round-robin into `jobs` chunks, each graded by one nbgrader process (nbgrader
@@ -281,11 +312,14 @@ def autograde(course: Path, assignment: str, jobs: int = 1, only: list[str] | No
             bar.set_postfix_str(name)
             bar.update()
 
-    chunks = [todo[i::max(1, jobs)] for i in range(max(1, jobs))]
+    chunks = [todo[i :: max(1, jobs)] for i in range(max(1, jobs))]
     retry: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(grade_chunk, course, assignment, chunk, everyone, timeout, finished, jobs)
-                   for chunk in chunks if chunk]
+        futures = [
+            pool.submit(grade_chunk, course, assignment, chunk, everyone, timeout, finished, jobs)
+            for chunk in chunks
+            if chunk
+        ]
         for future in as_completed(futures):
             retry.update(future.result())
     for name in sorted(retry):  # on their own, so nothing else can be blamed
@@ -304,9 +338,11 @@ def sandbox_missing() -> str | None:
     """Why grading cannot sandbox here (bubblewrap missing and CNN_COURSE_NO_SANDBOX unset), or None."""
     if os.environ.get("CNN_COURSE_NO_SANDBOX", "") not in ("", "0") or shutil.which("bwrap"):
         return None
-    return ("grading runs each submission in a bubblewrap sandbox, and bwrap is not installed: `make system-deps` "
-            "as root (or apt-get install bubblewrap), or grade trusted code in one ordinary kernel with "
-            "CNN_COURSE_NO_SANDBOX=1")
+    return (
+        "grading runs each submission in a bubblewrap sandbox, and bwrap is not installed: `make system-deps` "
+        "as root (or apt-get install bubblewrap), or grade trusted code in one ordinary kernel with "
+        "CNN_COURSE_NO_SANDBOX=1"
+    )
 
 
 class NotGenerated(SystemExit):
@@ -327,9 +363,11 @@ def require_generated(course: Path, assignment: str) -> None:
         except MissingEntry:
             known = []
     if not known:
-        raise NotGenerated(f"the gradebook does not know the notebooks of {assignment}, so nbgrader can grade no one: "
-                           f"run `nbgrader generate_assignment {assignment} --force` here first "
-                           "(nothing was graded, nothing was changed)")
+        raise NotGenerated(
+            f"the gradebook does not know the notebooks of {assignment}, so nbgrader can grade no one: "
+            f"run `nbgrader generate_assignment {assignment} --force` here first "
+            "(nothing was graded, nothing was changed)"
+        )
 
 
 def _register(course: Path, assignment: str) -> None:

@@ -38,18 +38,38 @@ import torch
 # student gets come from course_utils.checks, the in-process guard of the students' own runs
 PATTERNS: dict[str, str] = {
     "conv": r"_?(convolution\w*|conv\d?d\w*|conv_transpose\w*|conv_tbc\w*|conv_depthwise\w*|\w*_convolution\w*"
-            r"|slow_conv\w*|thnn_conv\w*|conv\d?d_\w+|mkldnn_convolution\w*|_nnpack_spatial_convolution)",
+    r"|slow_conv\w*|thnn_conv\w*|conv\d?d_\w+|mkldnn_convolution\w*|_nnpack_spatial_convolution)",
     "pool": r"_?\w*pool\d?d\w*|_?\w*_pool\w*|max_unpool\w*",
     "pad": r"pad|_pad_enum|_pad_circular|constant_pad_nd|reflection_pad\w*|replication_pad\w*",
     "activations": r"_?(sigmoid\w*|log_sigmoid\w*|_?softmax\w*|_?log_softmax\w*|softmin|logsumexp\w*|special_expit"
-                   r"|_safe_softmax|special_softmax|special_log_softmax|special_logsumexp)",
+    r"|_safe_softmax|special_softmax|special_log_softmax|special_logsumexp)",
     "losses": r"\w*cross_entropy\w*|nll_loss\w*|\w*_loss|\w*_loss_\w*|\w*_loss\d?d\w*",
     "autograd": r"_make_dual|_unpack_dual|_make_dual_copy",
 }
-KEYS = ("CPU", "MkldnnCPU", "QuantizedCPU", "SparseCPU", "SparseCsrCPU", "CompositeExplicitAutograd",
-        "CompositeExplicitAutogradNonFunctional", "CompositeImplicitAutograd", "Autograd")
-NUMPY_SCIPY = ("convolve", "correlate", "correlate2", "convolve2d", "correlate2d", "fftconvolve", "oaconvolve",
-               "convolve1d", "correlate1d", "maximum_filter", "uniform_filter")
+KEYS = (
+    "CPU",
+    "MkldnnCPU",
+    "QuantizedCPU",
+    "SparseCPU",
+    "SparseCsrCPU",
+    "CompositeExplicitAutograd",
+    "CompositeExplicitAutogradNonFunctional",
+    "CompositeImplicitAutograd",
+    "Autograd",
+)
+NUMPY_SCIPY = (
+    "convolve",
+    "correlate",
+    "correlate2",
+    "convolve2d",
+    "correlate2d",
+    "fftconvolve",
+    "oaconvolve",
+    "convolve1d",
+    "correlate1d",
+    "maximum_filter",
+    "uniform_filter",
+)
 
 _installed: set[str] = set()
 
@@ -62,13 +82,15 @@ def message(group: str, what: str) -> str:
     from course_utils.checks import ADVICE, GROUPS
 
     advice = ADVICE.get(group, ADVICE["default"])
-    return (f"write this by hand: it called {GROUPS[group][0]} ({what}), which is off limits in this assignment. "
-            f"{advice}")
+    return (
+        f"write this by hand: it called {GROUPS[group][0]} ({what}), which is off limits in this assignment. {advice}"
+    )
 
 
 def _refuser(text: str):
     def refuse(*args, **kwargs):
         raise ForbiddenOperationError(text)
+
     return refuse
 
 
@@ -137,9 +159,14 @@ def _ban_numpy_scipy() -> None:
         for attr, obj in list(vars(module).items()):
             if id(obj) in originals:
                 try:
-                    setattr(module, attr, _refuser(
-                        f"write this by hand: {originals[id(obj)]} does the convolution for you, and NumPy/SciPy "
-                        f"convolution helpers are off limits in this assignment."))
+                    setattr(
+                        module,
+                        attr,
+                        _refuser(
+                            f"write this by hand: {originals[id(obj)]} does the convolution for you, and NumPy/SciPy "
+                            f"convolution helpers are off limits in this assignment."
+                        ),
+                    )
                 except (AttributeError, TypeError):
                     pass
 
@@ -160,11 +187,11 @@ def _no_exec() -> bool:
         return struct.pack("HBBI", code, jt, jf, k)
 
     program = [
-        ins(0x20, 0, 0, 4),                      # A = arch
-        ins(0x15, 1, 0, arch),                   # arch ok -> skip next
-        ins(0x06, 0, 0, errno_eperm),            # other arch: refuse
-        ins(0x20, 0, 0, 0),                      # A = syscall number
-        ins(0x35, 0, 1, 0x40000000),             # x32 ABI -> refuse
+        ins(0x20, 0, 0, 4),  # A = arch
+        ins(0x15, 1, 0, arch),  # arch ok -> skip next
+        ins(0x06, 0, 0, errno_eperm),  # other arch: refuse
+        ins(0x20, 0, 0, 0),  # A = syscall number
+        ins(0x35, 0, 1, 0x40000000),  # x32 ABI -> refuse
         ins(0x06, 0, 0, errno_eperm),
         ins(0x15, 0, 1, execve),
         ins(0x06, 0, 0, errno_eperm),

@@ -61,11 +61,17 @@ def check(topic: str, work: Path, out=sys.stdout) -> tuple[float, float, list[tu
         raise SystemExit(f"no {mine}: `make lab` copies the notebooks into work/ (or pass --work)")
     with tempfile.TemporaryDirectory(prefix="cnn-course-check-") as tmp:
         course = make_course(Path(tmp) / "course", ROOT, [topic])
-        generated = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", topic, "--force"],
-                                   cwd=course, capture_output=True, text=True, env=tool_env())
+        generated = subprocess.run(
+            [sys.executable, "-m", "nbgrader", "generate_assignment", topic, "--force"],
+            cwd=course,
+            capture_output=True,
+            text=True,
+            env=tool_env(),
+        )
         if generated.returncode != 0:
-            raise SystemExit("nbgrader generate_assignment failed:\n"
-                             + generated.stdout[-3000:] + generated.stderr[-3000:])
+            raise SystemExit(
+                "nbgrader generate_assignment failed:\n" + generated.stdout[-3000:] + generated.stderr[-3000:]
+            )
         folder = course / "submitted" / STUDENT / topic
         folder.mkdir(parents=True)
         shutil.copyfile(mine, folder / mine.name)
@@ -83,8 +89,9 @@ def check(topic: str, work: Path, out=sys.stdout) -> tuple[float, float, list[tu
             for cell in gradebook.find_notebook(mine.stem, topic).grade_cells:
                 grade = grades[cell.name]
                 score = grade.score or 0.0
-                rows.append((cell.name, score, grade.max_score, "" if score >= grade.max_score else
-                             messages.get(cell.name, "")))
+                rows.append(
+                    (cell.name, score, grade.max_score, "" if score >= grade.max_score else messages.get(cell.name, ""))
+                )
             total, maximum = submission.score, submission.max_score
     order = list(names)
     rows.sort(key=lambda row: order.index(row[0]) if row[0] in order else len(order))

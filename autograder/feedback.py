@@ -51,8 +51,10 @@ def scrub(text: str, lines: set[str]) -> str:
     """`text` without any line that quotes a hidden test line."""
     if not lines or not isinstance(text, str):
         return text
-    kept = [line if not any(hidden in line for hidden in lines) else "(a line of a hidden test, not shown)"
-            for line in text.split("\n")]
+    kept = [
+        line if not any(hidden in line for hidden in lines) else "(a line of a hidden test, not shown)"
+        for line in text.split("\n")
+    ]
     return "\n".join(kept)
 
 

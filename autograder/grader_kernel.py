@@ -96,14 +96,17 @@ class CourseCells:
         import sqlite3
 
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
-            return db.execute("""
+            return db.execute(
+                """
                 SELECT s.name, s.source, s.locked,
                        EXISTS (SELECT 1 FROM base_cell b JOIN grade_cells g ON g.id = b.id
                                WHERE b.name = s.name AND b.notebook_id = s.notebook_id),
                        EXISTS (SELECT 1 FROM base_cell b JOIN solution_cells c ON c.id = b.id
                                WHERE b.name = s.name AND b.notebook_id = s.notebook_id)
                 FROM source_cell s JOIN notebook n ON n.id = s.notebook_id JOIN assignment a ON a.id = n.assignment_id
-                WHERE a.name = ? AND s.cell_type = 'code'""", (assignment,)).fetchall()
+                WHERE a.name = ? AND s.cell_type = 'code'""",
+                (assignment,),
+            ).fetchall()
 
     @staticmethod
     def _api_rows(db_url: str, course_id: str, assignment: str) -> list[tuple]:
@@ -114,8 +117,11 @@ class CourseCells:
             for notebook in gb.find_assignment(assignment).notebooks:
                 graded = {c.name for c in notebook.grade_cells}
                 solutions = {c.name for c in notebook.solution_cells}
-                rows += [(c.name, c.source, c.locked, c.name in graded, c.name in solutions)
-                         for c in notebook.source_cells if c.cell_type == "code"]
+                rows += [
+                    (c.name, c.source, c.locked, c.name in graded, c.name in solutions)
+                    for c in notebook.source_cells
+                    if c.cell_type == "code"
+                ]
         return rows
 
     def kind(self, code: str) -> str:
@@ -140,8 +146,9 @@ class StudentCodeError(Exception):
     """An error raised by the student's function whose type is not one of Python's own."""
 
 
-_BUILTIN_ERRORS = {name: obj for name, obj in vars(builtins).items()
-                   if isinstance(obj, type) and issubclass(obj, Exception)}
+_BUILTIN_ERRORS = {
+    name: obj for name, obj in vars(builtins).items() if isinstance(obj, type) and issubclass(obj, Exception)
+}
 
 
 def _rebuild_error(error: Any) -> Exception:
@@ -229,8 +236,9 @@ class Sandbox:
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=START_TIMEOUT)
 
-    def execute(self, code: str, on_message=None, deadline: float | None = None,
-                cancel: threading.Event | None = None) -> tuple[dict, list[dict]]:
+    def execute(
+        self, code: str, on_message=None, deadline: float | None = None, cancel: threading.Event | None = None
+    ) -> tuple[dict, list[dict]]:
         """Run `code`; pass its output messages to `on_message`; (reply content, private answers).
 
         Runs in the grader's sandbox thread (jupyter_client must not share the kernel's event loop).
@@ -260,8 +268,14 @@ class Sandbox:
                     elif kind == "display_data" and MIME in content.get("data", {}):
                         if not self.answer_helper(content["data"][MIME]):
                             answers.append(content["data"][MIME])
-                    elif on_message is not None and kind in ("stream", "display_data", "execute_result", "error",
-                                                              "update_display_data", "clear_output"):
+                    elif on_message is not None and kind in (
+                        "stream",
+                        "display_data",
+                        "execute_result",
+                        "error",
+                        "update_display_data",
+                        "clear_output",
+                    ):
                         on_message(kind, content)
             if reply is None:
                 try:
@@ -455,6 +469,7 @@ def _check_helper_size(args: list, kwargs: dict) -> None:
         if isinstance(value, (list, tuple)):
             for v in value:
                 walk(v)
+
     for value in [*args, *kwargs.values()]:
         walk(value)
     # and no call whose work could be huge though each tensor is small (corr2d of two tensors of 2**22 elements):
@@ -499,8 +514,9 @@ class GraderKernel(IPythonKernel):
         self.cells: CourseCells | None = None
         self.load_error: str | None = None
         try:
-            self.cells = CourseCells.from_gradebook(os.environ["CNN_COURSE_DB_URL"],
-                                                    os.environ.get("CNN_COURSE_ID", "cnn-course"), self.assignment)
+            self.cells = CourseCells.from_gradebook(
+                os.environ["CNN_COURSE_DB_URL"], os.environ.get("CNN_COURSE_ID", "cnn-course"), self.assignment
+            )
         except Exception as exc:  # grading without knowing the tests would run them in the sandbox: refuse
             self.load_error = f"the grading kernel could not read the course's test cells: {type(exc).__name__}: {exc}"
         self.sandbox: Sandbox | None = None
@@ -525,8 +541,10 @@ class GraderKernel(IPythonKernel):
     def _start_sandbox(self) -> None:
         """In the sandbox thread: start the kernel, load the worker and warm the course's imports."""
         self.sandbox.start()
-        self.sandbox.execute("import autograder.worker as _w; __cnn_worker__ = _w.Worker(globals(), '/rpc'); del _w\n"
-                             "import torch, course_utils, course_utils.training")
+        self.sandbox.execute(
+            "import autograder.worker as _w; __cnn_worker__ = _w.Worker(globals(), '/rpc'); del _w\n"
+            "import torch, course_utils, course_utils.training"
+        )
 
     # ---------------------------------------------------------------------------------------
     # the sandbox
@@ -555,6 +573,7 @@ class GraderKernel(IPythonKernel):
                 except Empty:
                     return
                 self._relay(kind, content)
+
         try:
             while True:
                 done, _ = concurrent.futures.wait([future], timeout=0.02)
@@ -576,16 +595,22 @@ class GraderKernel(IPythonKernel):
         if self.sandbox.km is None:
             self._in_thread(self.sandbox.start)
             self.banned = None
-            self._in_thread(self.sandbox.execute,
-                            "import autograder.worker as _w; __cnn_worker__ = _w.Worker(globals(), '/rpc'); del _w")
+            self._in_thread(
+                self.sandbox.execute,
+                "import autograder.worker as _w; __cnn_worker__ = _w.Worker(globals(), '/rpc'); del _w",
+            )
         return self.sandbox
 
     def _ensure_bans(self) -> None:
         if self.banned is None:
             groups = self.cells.banned_groups() if self.cells else []
-            reply, answers = self._in_thread(self.sandbox.execute, (
-                f"import autograder.bans as _b; __import__('IPython').display.publish_display_data("
-                f"{{{MIME!r}: __import__('json').dumps(_b.install({groups!r}))}}); del _b"))
+            reply, answers = self._in_thread(
+                self.sandbox.execute,
+                (
+                    f"import autograder.bans as _b; __import__('IPython').display.publish_display_data("
+                    f"{{{MIME!r}: __import__('json').dumps(_b.install({groups!r}))}}); del _b"
+                ),
+            )
             if reply.get("status") != "ok" or not answers:
                 raise RuntimeError(f"could not switch off the banned operations in the sandbox: {reply.get('evalue')}")
             self.banned = wire.loads(answers[-1])
@@ -618,7 +643,7 @@ class GraderKernel(IPythonKernel):
         if kind == "stream":
             text = str(content.get("text", ""))
             if len(text) > left:
-                text = text[:max(left, 0)]
+                text = text[: max(left, 0)]
             self._cell_output_left -= len(text)
             self.output_left -= len(text)
             (sys.stderr if content.get("name") == "stderr" else sys.stdout).write(text)
@@ -698,8 +723,9 @@ class GraderKernel(IPythonKernel):
             after = answer.get("after", {})
             decoder = wire.Decoder(answer.get("after_tables"), loader_class=TensorLoader)
             after_args = [None if a is None else decoder.decode(a) for a in after.get("args", [])]
-            after_kwargs = [None if after.get("kwargs", {}).get(k) is None else decoder.decode(after["kwargs"][k])
-                            for k in kwargs]
+            after_kwargs = [
+                None if after.get("kwargs", {}).get(k) is None else decoder.decode(after["kwargs"][k]) for k in kwargs
+            ]
         except (wire.WireError, KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise TypeError(f"{name} returned something the grader cannot check: {exc}") from None
         wire.apply_after(list(args) + list(kwargs.values()), after_args + after_kwargs)
@@ -723,8 +749,12 @@ class GraderKernel(IPythonKernel):
     # the kernel protocol
 
     def _reply(self, status: str = "ok", **extra: Any) -> dict:
-        content = {"status": status, "execution_count": self.shell.execution_count, "user_expressions": {},
-                   "payload": []}
+        content = {
+            "status": status,
+            "execution_count": self.shell.execution_count,
+            "user_expressions": {},
+            "payload": [],
+        }
         content.update(extra)
         return content
 
@@ -734,8 +764,17 @@ class GraderKernel(IPythonKernel):
         self.session.send(self.iopub_socket, "error", content, self.get_parent("shell"), ident=self._topic("error"))
         return self._reply("error", **content)
 
-    async def do_execute(self, code, silent, store_history=True, user_expressions=None, allow_stdin=False, *,
-                         cell_meta=None, cell_id=None):
+    async def do_execute(
+        self,
+        code,
+        silent,
+        store_history=True,
+        user_expressions=None,
+        allow_stdin=False,
+        *,
+        cell_meta=None,
+        cell_id=None,
+    ):
         if self.load_error is not None:
             return self._error("GradingError", self.load_error)
         kind = self.cells.kind(code)
@@ -759,8 +798,9 @@ class GraderKernel(IPythonKernel):
                 self._sync_names()
             except Exception as exc:
                 return self._error("GradingError", f"the sandbox is not available: {exc}")
-            return await super().do_execute(code, silent, store_history, user_expressions, False,
-                                            cell_meta=cell_meta, cell_id=cell_id)
+            return await super().do_execute(
+                code, silent, store_history, user_expressions, False, cell_meta=cell_meta, cell_id=cell_id
+            )
         if kind == "instructor":
             return self._reply()
         if store_history:
@@ -788,13 +828,20 @@ class GraderKernel(IPythonKernel):
         except KeyboardInterrupt:
             return self._error("KeyboardInterrupt", "the cell was interrupted (it ran past the time limit)")
         except SandboxDied:
-            return self._error("SandboxDied", "the student's code was stopped: over the memory limit, or it "
-                                              "killed its own kernel. The cells before it were run again.")
+            return self._error(
+                "SandboxDied",
+                "the student's code was stopped: over the memory limit, or it "
+                "killed its own kernel. The cells before it were run again.",
+            )
         except Exception as exc:
             return self._error("GradingError", f"the sandbox failed: {type(exc).__name__}: {exc}")
         if sandbox_reply.get("status") == "error":
-            return self._reply("error", ename=sandbox_reply.get("ename", "Error"),
-                               evalue=sandbox_reply.get("evalue", ""), traceback=sandbox_reply.get("traceback", []))
+            return self._reply(
+                "error",
+                ename=sandbox_reply.get("ename", "Error"),
+                evalue=sandbox_reply.get("evalue", ""),
+                traceback=sandbox_reply.get("traceback", []),
+            )
         return self._reply()
 
     async def do_shutdown(self, restart):

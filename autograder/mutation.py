@@ -46,9 +46,9 @@ class Outcome:
 
     mutant: str
     function: str
-    lost: dict[str, float] = field(default_factory=dict)   # test grade_id -> points lost
+    lost: dict[str, float] = field(default_factory=dict)  # test grade_id -> points lost
     messages: dict[str, str] = field(default_factory=dict)  # test grade_id -> first line of the failure
-    own: list[str] = field(default_factory=list)            # the test cells of the mutated function
+    own: list[str] = field(default_factory=list)  # the test cells of the mutated function
     seconds: float = 0.0
 
     @property
@@ -184,8 +184,15 @@ def grade_assignment(assignment: str, mutant_names: list[str] | None = None) -> 
     direct = {g: {n for n in _names(code) if n in defined} for g, _, code in compiled_tests}
     test_seconds: dict[str, float] = {}
     baseline = _run_tests(ns, compiled_tests, seconds=test_seconds)
-    report = {"assignment": assignment, "baseline_failures": baseline, "baseline_seconds": time.monotonic() - started,
-              "test_seconds": test_seconds, "points": points, "outcomes": [], "errors": []}
+    report = {
+        "assignment": assignment,
+        "baseline_failures": baseline,
+        "baseline_seconds": time.monotonic() - started,
+        "test_seconds": test_seconds,
+        "points": points,
+        "outcomes": [],
+        "errors": [],
+    }
     for mutant in mutants:
         started = time.monotonic()
         cells = [(g, s) for g, s in solutions if f"def {mutant.function}(" in s]
@@ -203,10 +210,17 @@ def grade_assignment(assignment: str, mutant_names: list[str] | None = None) -> 
             continue
         affected = {g for g in reach if mutant.function in reach[g]}
         failed = _run_tests(ns, compiled_tests, affected)
-        outcome = Outcome(mutant.name, mutant.function, {g: points[g] for g in failed}, failed,
-                          sorted(g for g in direct if mutant.function in direct[g]), time.monotonic() - started)
-        report["outcomes"].append({**outcome.__dict__, "killed": outcome.killed,
-                                   "cross_charged": outcome.cross_charged})
+        outcome = Outcome(
+            mutant.name,
+            mutant.function,
+            {g: points[g] for g in failed},
+            failed,
+            sorted(g for g in direct if mutant.function in direct[g]),
+            time.monotonic() - started,
+        )
+        report["outcomes"].append(
+            {**outcome.__dict__, "killed": outcome.killed, "cross_charged": outcome.cross_charged}
+        )
     return report
 
 
@@ -226,9 +240,11 @@ def grade_all(assignments: list[str] | None = None, workers: int = 2) -> list[di
 
 def summary(reports: list[dict]) -> dict:
     outcomes = [o for r in reports for o in r["outcomes"]]
-    return {"mutants": sum(len(r["outcomes"]) + len(r["errors"]) for r in reports),
-            "killed": sum(o["killed"] for o in outcomes),
-            "cross_charged": sum(bool(o["cross_charged"]) for o in outcomes)}
+    return {
+        "mutants": sum(len(r["outcomes"]) + len(r["errors"]) for r in reports),
+        "killed": sum(o["killed"] for o in outcomes),
+        "cross_charged": sum(bool(o["cross_charged"]) for o in outcomes),
+    }
 
 
 if __name__ == "__main__":  # python -m autograder.mutation 01_convolution ...: the full report

@@ -64,17 +64,19 @@ def reject_links(assignment: str = "", student: str = "", notebooks: list | None
     stamp = aside / "timestamp.txt"
     if stamp.is_file() and not stamp.is_symlink():
         shutil.copyfile(stamp, folder / "timestamp.txt")
-    print(f"[cnn-course] {student_id}: the submission of {assignment_id} holds symbolic links "
-          f"({', '.join(folder_links[:5])}): graded as a blank notebook (zero). The submission is kept in {aside}",
-          file=sys.stderr, flush=True)
+    print(
+        f"[cnn-course] {student_id}: the submission of {assignment_id} holds symbolic links "
+        f"({', '.join(folder_links[:5])}): graded as a blank notebook (zero). The submission is kept in {aside}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 class SafeCollect(ExchangeCollect):
     """nbgrader's collect, but links are copied as links and the copy is read-only for others."""
 
     def do_copy(self, src, dest, log=None):
-        shutil.copytree(src, dest, symlinks=True,
-                        ignore=shutil.ignore_patterns(*self.coursedir.ignore))
+        shutil.copytree(src, dest, symlinks=True, ignore=shutil.ignore_patterns(*self.coursedir.ignore))
         for root, dirs, files in os.walk(dest, followlinks=False):
             for name in dirs + files:
                 path = os.path.join(root, name)
@@ -106,8 +108,13 @@ class OverwriteCells(_OverwriteCells):
                 source_cell = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
             except MissingEntry:
                 source_cell = None
-            if source_cell is not None and source_cell.locked and cell.source != source_cell.source \
-                    and source_cell.cell_type == cell.cell_type and utils.is_locked(cell):
+            if (
+                source_cell is not None
+                and source_cell.locked
+                and cell.source != source_cell.source
+                and source_cell.cell_type == cell.cell_type
+                and utils.is_locked(cell)
+            ):
                 released = NotebookNode({"source": source_cell.source})
                 had_hidden = ClearHiddenTests(parent=self)._remove_hidden_test_region(released)
                 if had_hidden and released.source == cell.source:

@@ -22,9 +22,20 @@ def generate(release_dir: Path, names: list[str] | None = None) -> list[Path]:
         db = f"sqlite:///{Path(tmp) / 'release.db'}"
         for name in names:
             subprocess.run(
-                [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force", "--quiet",
-                 f"--db={db}", f"--CourseDirectory.release_directory={release_dir}"],
-                cwd=ROOT, check=True, env=tool_env(),
+                [
+                    sys.executable,
+                    "-m",
+                    "nbgrader",
+                    "generate_assignment",
+                    name,
+                    "--force",
+                    "--quiet",
+                    f"--db={db}",
+                    f"--CourseDirectory.release_directory={release_dir}",
+                ],
+                cwd=ROOT,
+                check=True,
+                env=tool_env(),
             )
     return sorted(path for name in names for path in (release_dir / name).glob("*.ipynb"))
 

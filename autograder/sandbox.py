@@ -106,13 +106,29 @@ def _limit(name: int, value: int) -> None:
 
 
 #: Only these variables reach the sandbox (the grader's own environment stays outside).
-PASSED_ENV = ("LANG", "LC_ALL", "COURSE_QUICK", "COURSE_DATA", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-              "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "CUDA_VISIBLE_DEVICES")
+PASSED_ENV = (
+    "LANG",
+    "LC_ALL",
+    "COURSE_QUICK",
+    "COURSE_DATA",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "CUDA_VISIBLE_DEVICES",
+)
 WORKDIR = "/submission"
 
 
-def bwrap_command(connection: dict, connection_path: str, private: Path, files: Path | None,
-                  inbox: Path | None, kernel_args: tuple[str, ...] = ()) -> list[str]:
+def bwrap_command(
+    connection: dict,
+    connection_path: str,
+    private: Path,
+    files: Path | None,
+    inbox: Path | None,
+    kernel_args: tuple[str, ...] = (),
+) -> list[str]:
     """The bwrap command line that runs the IPython kernel with `connection` in a fresh working folder holding
     `files` (read-only) and the grader's `inbox` at /rpc (read-only), with `kernel_args` (the
     `Execute.extra_arguments` of nbgrader_config.py)."""
@@ -127,10 +143,29 @@ def bwrap_command(connection: dict, connection_path: str, private: Path, files: 
     ro = ["/usr", "/etc", sys.base_prefix, sys.prefix, *packages]
     if os.environ.get("COURSE_DATA"):
         ro.append(os.environ["COURSE_DATA"])
-    command = [bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL", "--clearenv",
-               "--tmpfs", "/", "--dev", "/dev", "--proc", "/proc",
-               "--size", str(SANDBOX_TMP), "--tmpfs", "/tmp",
-               "--size", str(SANDBOX_TMP), "--tmpfs", WORKDIR]
+    command = [
+        bwrap,
+        "--die-with-parent",
+        "--new-session",
+        "--unshare-all",
+        "--cap-drop",
+        "ALL",
+        "--clearenv",
+        "--tmpfs",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--size",
+        str(SANDBOX_TMP),
+        "--tmpfs",
+        "/tmp",
+        "--size",
+        str(SANDBOX_TMP),
+        "--tmpfs",
+        WORKDIR,
+    ]
     for link in ("bin", "lib", "lib64", "sbin"):
         if Path("/", link).is_symlink():
             command += ["--symlink", os.readlink(Path("/", link)), f"/{link}"]
@@ -145,21 +180,44 @@ def bwrap_command(connection: dict, connection_path: str, private: Path, files: 
         command += ["--ro-bind", str(inbox), "/rpc"]
     command += ["--bind", str(private / "matplotlib"), "/tmp/matplotlib"]
     ipc_dir = str(Path(connection["ip"]).parent)
-    env = {"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "MPLBACKEND": "Agg", "PYTHONNOUSERSITE": "1",
-           "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8"}
+    env = {
+        "HOME": "/tmp",
+        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "MPLBACKEND": "Agg",
+        "PYTHONNOUSERSITE": "1",
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+    }
     env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
     # ipykernel prints a "Ctrl-C will not work ... --existing /tmp/connection.json" banner into nbgrader's log
     # when it believes no Jupyter client started it (no JPY_PARENT_PID). Its parent is bwrap, not the client;
     # 1 says "no parent to watch" (ipykernel then starts no parent poller, as without the variable).
     env["JPY_PARENT_PID"] = "1"
-    command += ["--bind", str(private / "ipc"), ipc_dir, "--ro-bind", connection_path, "/tmp/connection.json",
-                "--chdir", WORKDIR]
+    command += [
+        "--bind",
+        str(private / "ipc"),
+        ipc_dir,
+        "--ro-bind",
+        connection_path,
+        "/tmp/connection.json",
+        "--chdir",
+        WORKDIR,
+    ]
     for key, value in env.items():
         command += ["--setenv", key, value]
     # -P: the working folder (the student's files) is not searched before the course's modules (a student's
     # autograder.py or torch.py would replace them); the worker finds the student's own modules last (StudentFolder)
-    command += ["--remount-ro", "/", sys.executable, "-P", "-m", "ipykernel_launcher", "-f", "/tmp/connection.json",
-                *kernel_args]
+    command += [
+        "--remount-ro",
+        "/",
+        sys.executable,
+        "-P",
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        "/tmp/connection.json",
+        *kernel_args,
+    ]
     return command
 
 
@@ -167,11 +225,15 @@ def launch(connection_file: str, kernel_args: tuple[str, ...] = ()) -> None:
     """Exec the kernel for `connection_file` inside the sandbox (never returns)."""
     connection = json.loads(Path(connection_file).read_text())
     if connection.get("transport") != "ipc":
-        raise SystemExit("cnn-course-sandbox: the kernel must be started with KernelManager.transport = 'ipc' "
-                         "(nbgrader_config.py sets it for autograde); refusing to open TCP ports")
+        raise SystemExit(
+            "cnn-course-sandbox: the kernel must be started with KernelManager.transport = 'ipc' "
+            "(nbgrader_config.py sets it for autograde); refusing to open TCP ports"
+        )
     if not os.path.isabs(connection["ip"]):
-        raise SystemExit(f"cnn-course-sandbox: the kernel's socket path {connection['ip']!r} must be absolute "
-                         "(set KernelManager.ip, as nbgrader_config.py does)")
+        raise SystemExit(
+            f"cnn-course-sandbox: the kernel's socket path {connection['ip']!r} must be absolute "
+            "(set KernelManager.ip, as nbgrader_config.py does)"
+        )
     files = Path(os.environ["CNN_SANDBOX_FILES"]) if os.environ.get("CNN_SANDBOX_FILES") else None
     inbox = Path(os.environ["CNN_SANDBOX_INBOX"]) if os.environ.get("CNN_SANDBOX_INBOX") else None
     private = Path(tempfile.mkdtemp(prefix="cnn-course-sandbox-"))

@@ -19,8 +19,11 @@ def solved_source(source: str) -> str:
 
 def submission(released: nbformat.NotebookNode, source: nbformat.NotebookNode, edits: dict) -> nbformat.NotebookNode:
     """`released` with the solution cells named in `edits` replaced: SOLVED or a new cell source."""
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
+    solutions = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     unknown = set(edits) - set(solutions)
     if unknown:
         raise ValueError(f"not solution cells of this notebook: {sorted(unknown)}")

@@ -35,18 +35,36 @@ MAX_MESSAGE = 64 * 2**20
 MAX_ELEMENTS = 32 * 2**20
 MAX_DEPTH = 32
 
-DTYPES = {str(d).removeprefix("torch."): d for d in (
-    torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.complex64, torch.complex128,
-    torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool)}
+DTYPES = {
+    str(d).removeprefix("torch."): d
+    for d in (
+        torch.float64,
+        torch.float32,
+        torch.float16,
+        torch.bfloat16,
+        torch.complex64,
+        torch.complex128,
+        torch.int64,
+        torch.int32,
+        torch.int16,
+        torch.int8,
+        torch.uint8,
+        torch.bool,
+    )
+}
 
 # module type -> the attributes that are its constructor arguments
 MODULES: dict[str, tuple[type, tuple[str, ...]]] = {
     "Sequential": (nn.Sequential, ()),
-    "Conv2d": (nn.Conv2d, ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
-                           "groups", "padding_mode")),
+    "Conv2d": (
+        nn.Conv2d,
+        ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "padding_mode"),
+    ),
     "Linear": (nn.Linear, ("in_features", "out_features")),
-    "AvgPool2d": (nn.AvgPool2d, ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
-                                 "divisor_override")),
+    "AvgPool2d": (
+        nn.AvgPool2d,
+        ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
+    ),
     "MaxPool2d": (nn.MaxPool2d, ("kernel_size", "stride", "padding", "dilation", "ceil_mode")),
     "AdaptiveAvgPool2d": (nn.AdaptiveAvgPool2d, ("output_size",)),
     "BatchNorm2d": (nn.BatchNorm2d, ("num_features", "eps", "momentum", "affine", "track_running_stats")),
@@ -67,8 +85,9 @@ MODULES: dict[str, tuple[type, tuple[str, ...]]] = {
     "MSELoss": (nn.MSELoss, ("reduction",)),
 }
 MODULES["ModeProbe"] = (ModeProbe, ())  # 06's tests: which modes the student's loop set (counts in buffers)
-OPTIMIZERS: dict[str, type] = {name: getattr(torch.optim, name) for name in
-                               ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad")}
+OPTIMIZERS: dict[str, type] = {
+    name: getattr(torch.optim, name) for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad")
+}
 
 
 class WireError(ValueError):
@@ -100,11 +119,15 @@ class Encoder:
         if isinstance(value, torch.Size):
             return {"t": "tuple", "v": [self.encode(int(v), depth + 1) for v in value]}
         if isinstance(value, (list, tuple)):
-            return {"t": type(value).__name__ if type(value) in (list, tuple) else "tuple",
-                    "v": [self.encode(v, depth + 1) for v in value]}
+            return {
+                "t": type(value).__name__ if type(value) in (list, tuple) else "tuple",
+                "v": [self.encode(v, depth + 1) for v in value],
+            }
         if isinstance(value, dict):
-            return {"t": "dict", "v": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
-                                       for k, v in value.items()]}
+            return {
+                "t": "dict",
+                "v": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in value.items()],
+            }
         if isinstance(value, torch.dtype):
             return {"t": "dtype", "v": str(value).removeprefix("torch.")}
         if isinstance(value, nn.Module):
@@ -112,9 +135,14 @@ class Encoder:
         if isinstance(value, torch.optim.Optimizer):
             return {"t": "optimizer", "v": self._index(self.optimizers, value)}
         if type(value).__name__ == "TensorLoader" and type(value).__module__ == "course_utils.training":
-            return {"t": "loader", "X": encode_tensor(value.X), "y": encode_tensor(value.y),
-                    "batch_size": int(value.batch_size), "shuffle": bool(value.shuffle),
-                    "generator": encode_tensor(value.generator.get_state())}
+            return {
+                "t": "loader",
+                "X": encode_tensor(value.X),
+                "y": encode_tensor(value.y),
+                "batch_size": int(value.batch_size),
+                "shuffle": bool(value.shuffle),
+                "generator": encode_tensor(value.generator.get_state()),
+            }
         raise WireError(f"cannot send a {type(value).__name__} to or from the sandbox")
 
     @staticmethod
@@ -155,8 +183,13 @@ def encode_tensor(t: torch.Tensor) -> dict:
     if type(plain) is not torch.Tensor:
         plain = torch.Tensor._make_subclass(torch.Tensor, plain)  # a subclass is sent as its data only
     raw = plain.reshape(-1).view(torch.uint8).numpy().tobytes() if plain.numel() else b""
-    return {"t": "tensor", "dtype": dtype, "shape": list(plain.shape), "data": base64.b64encode(raw).decode("ascii"),
-            "requires_grad": bool(t.requires_grad)}
+    return {
+        "t": "tensor",
+        "dtype": dtype,
+        "shape": list(plain.shape),
+        "data": base64.b64encode(raw).decode("ascii"),
+        "requires_grad": bool(t.requires_grad),
+    }
 
 
 def module_spec(module: nn.Module) -> dict:
@@ -166,14 +199,22 @@ def module_spec(module: nn.Module) -> dict:
         raise WireError(f"cannot send a module of type {name} (known: {', '.join(sorted(MODULES))})")
     cls, fields = MODULES[name]
     enc = Encoder()
-    spec = {"type": name, "args": {f: enc.encode(getattr(module, f)) for f in fields},
-            "training": bool(module.training),
-            "children": [[child_name, module_spec(child)] for child_name, child in module.named_children()]}
+    spec = {
+        "type": name,
+        "args": {f: enc.encode(getattr(module, f)) for f in fields},
+        "training": bool(module.training),
+        "children": [[child_name, module_spec(child)] for child_name, child in module.named_children()],
+    }
     if name in ("Conv2d", "Linear"):
         spec["args"]["bias"] = enc.encode(module.bias is not None)
-    spec["params"] = {n: {"value": encode_tensor(p), "grad": None if p.grad is None else encode_tensor(p.grad),
-                          "requires_grad": bool(p.requires_grad)}
-                      for n, p in module.named_parameters(recurse=False)}
+    spec["params"] = {
+        n: {
+            "value": encode_tensor(p),
+            "grad": None if p.grad is None else encode_tensor(p.grad),
+            "requires_grad": bool(p.requires_grad),
+        }
+        for n, p in module.named_parameters(recurse=False)
+    }
     spec["buffers"] = {n: (None if b is None else encode_tensor(b)) for n, b in module.named_buffers(recurse=False)}
     return spec
 
@@ -190,8 +231,10 @@ def encode_result(result: Any, args: list, kwargs: dict) -> dict:
     enc = Encoder()
     message = {"result": enc.encode(result)}
     after = Encoder()
-    message["after"] = {"args": [_after(after, a) for a in args],
-                        "kwargs": {k: _after(after, v) for k, v in kwargs.items()}}
+    message["after"] = {
+        "args": [_after(after, a) for a in args],
+        "kwargs": {k: _after(after, v) for k, v in kwargs.items()},
+    }
     message.update(enc.tables())
     message["after_tables"] = after.tables()
     return message
@@ -258,8 +301,9 @@ class Decoder:
         if kind == "optimizer":
             return _pick(self.optimizers, value)
         if kind == "loader" and self.loader_class is not None:
-            loader = self.loader_class(self.tensor(node["X"]), self.tensor(node["y"]), int(node["batch_size"]),
-                                       shuffle=bool(node["shuffle"]))
+            loader = self.loader_class(
+                self.tensor(node["X"]), self.tensor(node["y"]), int(node["batch_size"]), shuffle=bool(node["shuffle"])
+            )
             loader.generator.set_state(self.tensor(node["generator"]))
             return loader
         raise WireError(f"unknown value kind {kind!r}")
@@ -352,8 +396,9 @@ _OPTIMIZER_ARGS = {
 
 
 def _optimizer_args(name: str, defaults: dict) -> dict:
-    return {k: v for k, v in defaults.items()
-            if k in _OPTIMIZER_ARGS[name] and isinstance(v, (int, float, bool, tuple))}
+    return {
+        k: v for k, v in defaults.items() if k in _OPTIMIZER_ARGS[name] and isinstance(v, (int, float, bool, tuple))
+    }
 
 
 def _list(value: Any) -> list:

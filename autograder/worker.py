@@ -104,8 +104,11 @@ class Worker:
 
     def names(self) -> None:
         """The callables the notebook defines (what a test cell may call)."""
-        names = sorted(name for name, value in list(self.namespace.items())
-                       if not name.startswith("_") and callable(value) and not isinstance(value, types.ModuleType))
+        names = sorted(
+            name
+            for name, value in list(self.namespace.items())
+            if not name.startswith("_") and callable(value) and not isinstance(value, types.ModuleType)
+        )
         self._publish({"names": names})
 
     def call(self, request: str) -> None:
@@ -121,8 +124,15 @@ class Worker:
             if fn is None:
                 raise NameError(f"name {message['name']!r} is not defined")
         except Exception as exc:  # the grader's message could not be read: say so, as data
-            self._publish({"error": {"type": type(exc).__name__, "mro": [c.__name__ for c in type(exc).__mro__],
-                                     "message": f"the grader could not pass the arguments: {exc}"[:4000]}})
+            self._publish(
+                {
+                    "error": {
+                        "type": type(exc).__name__,
+                        "mro": [c.__name__ for c in type(exc).__mro__],
+                        "message": f"the grader could not pass the arguments: {exc}"[:4000],
+                    }
+                }
+            )
             return
         import torch
 
@@ -134,14 +144,24 @@ class Worker:
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
-            answer = {"error": {"type": type(exc).__name__, "mro": [c.__name__ for c in type(exc).__mro__],
-                                "message": str(exc)[:4000]}}
+            answer = {
+                "error": {
+                    "type": type(exc).__name__,
+                    "mro": [c.__name__ for c in type(exc).__mro__],
+                    "message": str(exc)[:4000],
+                }
+            }
         else:
             try:
                 answer = wire.encode_result(result, args, kwargs)
             except wire.WireError as exc:
-                answer = {"error": {"type": "TypeError", "mro": ["TypeError", "Exception", "BaseException"],
-                                    "message": f"{message['name']} returned something the grader cannot check: {exc}"}}
+                answer = {
+                    "error": {
+                        "type": "TypeError",
+                        "mro": ["TypeError", "Exception", "BaseException"],
+                        "message": f"{message['name']} returned something the grader cannot check: {exc}",
+                    }
+                }
         finally:
             for h, value in saved.items():
                 if value is _MISSING:

@@ -37,8 +37,17 @@ from jupyter_client.provisioning import LocalProvisioner
 MODULE = "autograder.grader_kernel"
 START_TIMEOUT = 120.0
 #: What the zygote imports before its first fork: everything the grading kernel loads on start.
-WARM = ("torch", "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.core.interactiveshell", "jupyter_client",
-        "course_utils.checks", "course_utils.training", "autograder.wire", "autograder.grader_kernel")
+WARM = (
+    "torch",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "IPython.core.interactiveshell",
+    "jupyter_client",
+    "course_utils.checks",
+    "course_utils.training",
+    "autograder.wire",
+    "autograder.grader_kernel",
+)
 
 
 class ForkedKernel:
@@ -84,9 +93,15 @@ class Zygote:
         # numpy's OpenBLAS starts a pool of threads on import, unless told to use one: the grading kernel's
         # arrays are small, and a process with one thread is safe to fork
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
-        self.process = subprocess.Popen([sys.executable, "-P", "-m", __name__], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, start_new_session=True, text=True, bufsize=1,
-                                        env=env)
+        self.process = subprocess.Popen(
+            [sys.executable, "-P", "-m", __name__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            start_new_session=True,
+            text=True,
+            bufsize=1,
+            env=env,
+        )
         import select
 
         if not select.select([self.process.stdout], [], [], START_TIMEOUT)[0]:  # its imports hang: do without
@@ -158,9 +173,12 @@ class ZygoteProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, except that the grading kernel is forked from this process's zygote."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
-        usual = (len(cmd) >= 4 and cmd[1:4] == ["-P", "-m", MODULE]
-                 and os.path.realpath(cmd[0]) == os.path.realpath(sys.executable)
-                 and not any(kwargs.get(stream) is not None for stream in ("stdin", "stdout", "stderr")))
+        usual = (
+            len(cmd) >= 4
+            and cmd[1:4] == ["-P", "-m", MODULE]
+            and os.path.realpath(cmd[0]) == os.path.realpath(sys.executable)
+            and not any(kwargs.get(stream) is not None for stream in ("stdin", "stdout", "stderr"))
+        )
         zygote = _shared() if usual else None
         env = dict(kwargs.get("env") or os.environ)
         cwd = str(kwargs.get("cwd") or os.getcwd())
@@ -180,6 +198,7 @@ class ZygoteProvisioner(LocalProvisioner):
 
 # ---------------------------------------------------------------------------------------------------
 # the zygote itself (python -P -m autograder.zygote)
+
 
 def _threads() -> int:
     try:

@@ -34,8 +34,13 @@ KINDS = {
     "solved": _ALL,
     "blank": {},
     "wrong_convolve2d": {**_ALL, "convolve2d": "def convolve2d(X, K):\n    return corr2d(X, K, 'valid')\n"},
-    "cheater": {**_ALL, "conv2d": ("from torch.nn.functional import conv2d as _torch_conv\n\n"
-                                   "def conv2d(X, W, b=None):\n    return _torch_conv(X, W, b)\n")},
+    "cheater": {
+        **_ALL,
+        "conv2d": (
+            "from torch.nn.functional import conv2d as _torch_conv\n\n"
+            "def conv2d(X, W, b=None):\n    return _torch_conv(X, W, b)\n"
+        ),
+    },
     "syntax_error": {**_ALL, "corr2d": "def corr2d(X, K, mode='valid')\n    return X\n"},
 }
 
@@ -81,11 +86,19 @@ def main(argv: list[str] | None = None) -> int:
         parallel_s = time.perf_counter() - start
         if scores(serial) != scores(parallel):
             raise SystemExit("parallel grading gave different scores from serial nbgrader")
-    figures = {"serial_s": round(serial_s, 1), "parallel_s": round(parallel_s, 1), "jobs": args.jobs,
-               "submissions": args.submissions, "speedup": round(serial_s / parallel_s, 2)}
-    print(json.dumps(figures) if args.json else
-          f"{args.submissions} submissions: serial {serial_s:.1f} s, {args.jobs} jobs {parallel_s:.1f} s "
-          f"({serial_s / parallel_s:.2f}x)")
+    figures = {
+        "serial_s": round(serial_s, 1),
+        "parallel_s": round(parallel_s, 1),
+        "jobs": args.jobs,
+        "submissions": args.submissions,
+        "speedup": round(serial_s / parallel_s, 2),
+    }
+    print(
+        json.dumps(figures)
+        if args.json
+        else f"{args.submissions} submissions: serial {serial_s:.1f} s, {args.jobs} jobs {parallel_s:.1f} s "
+        f"({serial_s / parallel_s:.2f}x)"
+    )
     return 0
 
 

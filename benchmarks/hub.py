@@ -106,11 +106,19 @@ def kernel_rss_mb(hub, role: str) -> float:
 
     user = hub.users[role]
     env = {**course_hub.user_environment(user), "HOME": pwd.getpwnam(user).pw_dir}
-    code = ("import ipykernel.kernelapp, torch, matplotlib.pyplot, course_utils, course_utils.widgets.convolution, "
-            "resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    code = (
+        "import ipykernel.kernelapp, torch, matplotlib.pyplot, course_utils, course_utils.widgets.convolution, "
+        "resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
     runuser = shutil.which("runuser") or "/usr/sbin/runuser"
-    result = subprocess.run([runuser, "-u", user, "--", str(course_hub.USERS_BIN / "python"), "-c", code],
-                            env=env, capture_output=True, text=True, timeout=300, cwd="/")
+    result = subprocess.run(
+        [runuser, "-u", user, "--", str(course_hub.USERS_BIN / "python"), "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd="/",
+    )
     if result.returncode:
         raise RuntimeError(result.stderr[-2000:])
     return round(int(result.stdout.split()[-1]) / 1024, 1)

@@ -39,10 +39,13 @@ def reference() -> dict:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code" or not meta.get("solution"):
             continue
-        source = "\n".join(line for line in cell.source.splitlines()
-                           if not re.search(r"### (BEGIN|END) SOLUTION", line))
-        exec(compile("import torch\nfrom torch import nn\n" + source, f"{NOTEBOOK.name}:{meta['grade_id']}", "exec"),
-             namespace)
+        source = "\n".join(
+            line for line in cell.source.splitlines() if not re.search(r"### (BEGIN|END) SOLUTION", line)
+        )
+        exec(
+            compile("import torch\nfrom torch import nn\n" + source, f"{NOTEBOOK.name}:{meta['grade_id']}", "exec"),
+            namespace,
+        )
     return namespace
 
 
@@ -62,14 +65,29 @@ def run(recipe: training.Recipe, ref: dict, subset: int | None, epochs: int | No
                 return callback(*args)
             finally:
                 spent[0] += time.perf_counter() - start
+
         return call
 
-    history = training.fit(net, recipe, ref["train_epoch"], ref["evaluate_accuracy"], train_subset=subset, seed=0,
-                           loss_fn=monitor.losses, on_batch=timed(monitor.on_batch), on_epoch=timed(monitor.on_epoch))
+    history = training.fit(
+        net,
+        recipe,
+        ref["train_epoch"],
+        ref["evaluate_accuracy"],
+        train_subset=subset,
+        seed=0,
+        loss_fn=monitor.losses,
+        on_batch=timed(monitor.on_batch),
+        on_epoch=timed(monitor.on_epoch),
+    )
     last = history[-1]
-    return {"test_accuracy": round(last.test_accuracy, 4), "seconds": round(last.seconds, 1), "epochs": last.epoch,
-            "recipe": recipe.describe(), "monitor_seconds": round(spent[0], 3),
-            "monitor_share": round(spent[0] / max(last.seconds, 1e-9), 4)}
+    return {
+        "test_accuracy": round(last.test_accuracy, 4),
+        "seconds": round(last.seconds, 1),
+        "epochs": last.epoch,
+        "recipe": recipe.describe(),
+        "monitor_seconds": round(spent[0], 3),
+        "monitor_share": round(spent[0] / max(last.seconds, 1e-9), 4),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,8 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     threads = training.set_threads()
     ref = reference()
-    results = {"baseline_recipe": run(training.BASELINE_RECIPE, ref, args.subset, args.epochs),
-               "course_recipe": run(training.COURSE_RECIPE, ref, args.subset, args.epochs)}
+    results = {
+        "baseline_recipe": run(training.BASELINE_RECIPE, ref, args.subset, args.epochs),
+        "course_recipe": run(training.COURSE_RECIPE, ref, args.subset, args.epochs),
+    }
     baseline_s = max(results["baseline_recipe"]["seconds"], 1e-9)
     results["time_ratio"] = round(results["course_recipe"]["seconds"] / baseline_s, 3)
     results["threads"], results["device"] = threads, str(training.choose_device())
@@ -90,8 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for name in ("baseline_recipe", "course_recipe"):
             r = results[name]
-            print(f"{name}: test accuracy {r['test_accuracy']:.4f} after {r['epochs']} epochs "
-                  f"in {r['seconds']:.1f} s ({r['recipe']}); the live monitor took {100 * r['monitor_share']:.1f}%")
+            print(
+                f"{name}: test accuracy {r['test_accuracy']:.4f} after {r['epochs']} epochs "
+                f"in {r['seconds']:.1f} s ({r['recipe']}); the live monitor took {100 * r['monitor_share']:.1f}%"
+            )
         print(f"course / seed time: {results['time_ratio']:.2f}")
     return 0
 

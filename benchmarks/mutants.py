@@ -38,8 +38,10 @@ def main() -> None:
             if not o["killed"]:
                 print(f"{report['assignment']}: SURVIVES {o['mutant']} ({o['function']})")
             if o["cross_charged"]:
-                print(f"{report['assignment']}: CROSS-CHARGED {o['mutant']} ({o['function']}): "
-                      + "; ".join(f"{t}: {o['messages'][t]}" for t in o["cross_charged"]))
+                print(
+                    f"{report['assignment']}: CROSS-CHARGED {o['mutant']} ({o['function']}): "
+                    + "; ".join(f"{t}: {o['messages'][t]}" for t in o["cross_charged"])
+                )
 
 
 if __name__ == "__main__":

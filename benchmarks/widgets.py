@@ -45,16 +45,28 @@ def render_naive(widget: CourseWidget, **values) -> bytes:
 def _convolution() -> list[Case]:
     six_by_six = "6x6 input, 3x3 filter"
     window = [{"example": six_by_six, "mode": "full", "step": 0}] + [{"step": s} for s in range(1, 40)]
-    gallery = [{"image": image, "kernel": kernel} for image in [*data.SYNTHETIC_IMAGES, convolution.PHOTO]
-               for kernel in ("diff_x", "diff_y", "top_sobel", "sharpen", "blur", "outline", "emboss", "left_sobel")]
-    channels = [{"mixing": mixing, "kernel": kernel}
-                for kernel in ("outline", "blur", "left_sobel", "sharpen", "emboss") for mixing in convolution.MIXINGS]
-    shift = [{"image": image, "kernel": kernel, "dy": dy, "dx": dx} for image in convolution.SHIFT_IMAGES
-             for kernel in ("left_sobel", "outline") for dy, dx in ((0, 1), (1, 1), (-2, 3), (0, 0))]
-    return [("shift", convolution.ShiftExplorer, shift),
-            ("sliding_window", convolution.SlidingWindowExplorer, window),
-            ("kernel_gallery", convolution.KernelGallery, gallery),
-            ("channels", convolution.ChannelsView, channels)]
+    gallery = [
+        {"image": image, "kernel": kernel}
+        for image in [*data.SYNTHETIC_IMAGES, convolution.PHOTO]
+        for kernel in ("diff_x", "diff_y", "top_sobel", "sharpen", "blur", "outline", "emboss", "left_sobel")
+    ]
+    channels = [
+        {"mixing": mixing, "kernel": kernel}
+        for kernel in ("outline", "blur", "left_sobel", "sharpen", "emboss")
+        for mixing in convolution.MIXINGS
+    ]
+    shift = [
+        {"image": image, "kernel": kernel, "dy": dy, "dx": dx}
+        for image in convolution.SHIFT_IMAGES
+        for kernel in ("left_sobel", "outline")
+        for dy, dx in ((0, 1), (1, 1), (-2, 3), (0, 0))
+    ]
+    return [
+        ("shift", convolution.ShiftExplorer, shift),
+        ("sliding_window", convolution.SlidingWindowExplorer, window),
+        ("kernel_gallery", convolution.KernelGallery, gallery),
+        ("channels", convolution.ChannelsView, channels),
+    ]
 
 
 def _padding_stride() -> list[Case]:
@@ -62,21 +74,41 @@ def _padding_stride() -> list[Case]:
     ps = padding_stride
     arithmetic = [dict(preset, placement=0) for preset in ps.PRESETS.values()]
     arithmetic += [{"placement": p} for p in range(1, 9)]
-    arithmetic += [{"ph": 1}, {"pw": 2}, {"sh": 1}, {"dw": 1}, {"kh": 3}, {"H": 6}, {"numbers": "times read"},
-                   {"numbers": "input values"}]
+    arithmetic += [
+        {"ph": 1},
+        {"pw": 2},
+        {"sh": 1},
+        {"dw": 1},
+        {"kh": 3},
+        {"H": 6},
+        {"numbers": "times read"},
+        {"numbers": "input values"},
+    ]
     stacks = [ps.ReceptiveFieldExplorer.preset_values(stack) for stack in ps.RF_PRESETS.values()]
     stacks += [{"unit": u} for u in range(9)]
-    stacks += [{"layers": 3, "k1": 3, "s1": 1, "k2": 3, "s2": 1, "k3": 3, "s3": 1}, {"k2": 5}, {"s1": 2},
-               {"layers": 4}, {"k4": 2}]
-    return [("conv_arithmetic_explorer", ps.ConvArithmeticExplorer, arithmetic),
-            ("receptive_field_explorer", ps.ReceptiveFieldExplorer, stacks)]
+    stacks += [
+        {"layers": 3, "k1": 3, "s1": 1, "k2": 3, "s2": 1, "k3": 3, "s3": 1},
+        {"k2": 5},
+        {"s1": 2},
+        {"layers": 4},
+        {"k4": 2},
+    ]
+    return [
+        ("conv_arithmetic_explorer", ps.ConvArithmeticExplorer, arithmetic),
+        ("receptive_field_explorer", ps.ReceptiveFieldExplorer, stacks),
+    ]
 
 
 def _pooling() -> list[Case]:
-    steps = [{"input": "two-channel 4x4: channel 0", "kernel": 2, "stride": 1, "window": 0}] + \
-            [{"window": w} for w in range(1, 9)]
-    options = [{"kind": kind, "padding": p, "ceil_mode": ceil, "stride": 2}
-               for kind in ("max", "avg") for p in (0, 1) for ceil in (False, True)]
+    steps = [{"input": "two-channel 4x4: channel 0", "kernel": 2, "stride": 1, "window": 0}] + [
+        {"window": w} for w in range(1, 9)
+    ]
+    options = [
+        {"kind": kind, "padding": p, "ceil_mode": ceil, "stride": 2}
+        for kind in ("max", "avg")
+        for p in (0, 1)
+        for ceil in (False, True)
+    ]
     return [("pooling_explorer", pooling.PoolingExplorer, (steps + options) * 2)]
 
 
@@ -84,16 +116,27 @@ def _losses() -> list[Case]:
     curve = [{"p": round(0.02 + 0.024 * i, 3)} for i in range(40)]
     bars = [{"temperature": 10 ** (-1 + 0.05 * i)} for i in range(40)]
     switch = [{"example": e, "reduction": r} for e in losses.REDUCTION_EXAMPLES for r in ("mean", "sum", "none")] * 4
-    return [("bce_curve", losses.BCECurve, curve), ("softmax_bars", losses.SoftmaxBars, bars),
-            ("reduction_switch", losses.ReductionSwitch, switch)]
+    return [
+        ("bce_curve", losses.BCECurve, curve),
+        ("softmax_bars", losses.SoftmaxBars, bars),
+        ("reduction_switch", losses.ReductionSwitch, switch),
+    ]
 
 
 def _backprop() -> list[Case]:
-    reach = [{"cell": c} for c in range(1, 10)] + [{"layer": "max pool", "cell": 0}] + \
-        [{"cell": c} for c in range(1, 4)] + [{"layer": "avg pool"}, {"stride": 2}, {"layer": "conv", "padding": 1},
-                                              {"kernel": 2}]
-    flipped = [{"step": s} for s in range(1, 13)] + [{"stride": 2, "step": 0}, {"step": 7}, {"padding": 1},
-                                                      {"step": 20}, {"stride": 1, "padding": 0}]
+    reach = (
+        [{"cell": c} for c in range(1, 10)]
+        + [{"layer": "max pool", "cell": 0}]
+        + [{"cell": c} for c in range(1, 4)]
+        + [{"layer": "avg pool"}, {"stride": 2}, {"layer": "conv", "padding": 1}, {"kernel": 2}]
+    )
+    flipped = [{"step": s} for s in range(1, 13)] + [
+        {"stride": 2, "step": 0},
+        {"step": 7},
+        {"padding": 1},
+        {"step": 20},
+        {"stride": 1, "padding": 0},
+    ]
     return [("gradient_reach", backprop.GradientReach, reach), ("flipped_kernel", backprop.FlippedKernelView, flipped)]
 
 
@@ -102,16 +145,26 @@ def _lenet() -> list[Case]:
     generator = torch.Generator().manual_seed(0)
     with torch.random.fork_rng():  # the layers' initialisation, without touching the caller's random state
         torch.manual_seed(0)
-        net = nn.Sequential(nn.Conv2d(1, 8, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 30, 3), nn.ReLU(),
-                            nn.MaxPool2d(2), nn.Flatten(), nn.Linear(750, 10))
+        net = nn.Sequential(
+            nn.Conv2d(1, 8, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(8, 30, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(750, 10),
+        )
     images, labels = torch.rand(500, 1, 28, 28, generator=generator), torch.randint(0, 10, (500,), generator=generator)
     names = [name for name, layer in net.named_children() if not isinstance(layer, (nn.Flatten, nn.Linear))]
     names = [f"{name}: {type(net.get_submodule(name)).__name__}" for name in names]
     maps = [{"image": i} for i in range(1, 9)] + [{"layer": name} for name in names]
     maps += [{"image": 20, "layer": names[0]}]
     mistakes = [{"true_class": name} for name in [*data.CLASS_NAMES, lenet.ALL]]
-    return [("feature_maps", lambda: lenet.FeatureMapViewer(net, images, labels), maps),
-            ("mistakes", lambda: lenet.MistakesView(net, images, labels), mistakes)]
+    return [
+        ("feature_maps", lambda: lenet.FeatureMapViewer(net, images, labels), maps),
+        ("mistakes", lambda: lenet.MistakesView(net, images, labels), mistakes),
+    ]
 
 
 def cases() -> list[Case]:
@@ -132,8 +185,11 @@ def measure(factory: Callable[[], CourseWidget], changes: list[dict], updates: i
         start = time.perf_counter()
         render_naive(widget, **values)
         naive.append((time.perf_counter() - start) * 1000)
-    return {"median_ms": round(statistics.median(fast), 2), "naive_median_ms": round(statistics.median(naive), 2),
-            "updates": len(changes)}
+    return {
+        "median_ms": round(statistics.median(fast), 2),
+        "naive_median_ms": round(statistics.median(naive), 2),
+        "updates": len(changes),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,8 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"{'widget':<26}{'median ms':>12}{'naive ms':>12}{'ratio':>8}{'updates':>9}")
         for name, r in results.items():
-            print(f"{name:<26}{r['median_ms']:>12.1f}{r['naive_median_ms']:>12.1f}"
-                  f"{r['median_ms'] / r['naive_median_ms']:>8.2f}{r['updates']:>9}")
+            print(
+                f"{name:<26}{r['median_ms']:>12.1f}{r['naive_median_ms']:>12.1f}"
+                f"{r['median_ms'] / r['naive_median_ms']:>8.2f}{r['updates']:>9}"
+            )
     return 0
 
 

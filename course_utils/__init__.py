@@ -25,6 +25,17 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
 
 
-__all__ = ["checks", "data", "examples", "figures", "gradcheck", "kernels", "oracles", "plotting", "practice",
-           "self_study", "training"]
+__all__ = [
+    "checks",
+    "data",
+    "examples",
+    "figures",
+    "gradcheck",
+    "kernels",
+    "oracles",
+    "plotting",
+    "practice",
+    "self_study",
+    "training",
+]
 __version__ = version("cnn-course")  # the one version string is pyproject.toml's

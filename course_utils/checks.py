@@ -28,9 +28,20 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 __all__ = [
-    "CheckFailure", "ForbiddenOperationError", "GROUPS", "ModeProbe", "NUMPY_SCIPY_CONV", "assert_close",
+    "CheckFailure",
+    "ForbiddenOperationError",
+    "GROUPS",
+    "ModeProbe",
+    "NUMPY_SCIPY_CONV",
+    "assert_close",
     "assert_dtype",
-    "assert_raises", "assert_shape", "call_guarded", "describe_call", "forbid", "passed", "scan_source",
+    "assert_raises",
+    "assert_shape",
+    "call_guarded",
+    "describe_call",
+    "forbid",
+    "passed",
+    "scan_source",
 ]
 
 
@@ -124,16 +135,29 @@ def assert_dtype(got: Any, expected_dtype: torch.dtype, name: str = "result") ->
     if not isinstance(got, torch.Tensor):
         raise CheckFailure(f"{name} should be a tensor of dtype {expected_dtype}, but it is {_describe(got)}")
     if got.dtype != expected_dtype:
-        raise CheckFailure(f"{name} has dtype {got.dtype}, expected {expected_dtype}: the result must keep the "
-                           f"input's dtype (make new tensors with X.new_zeros(...) or dtype=X.dtype)")
+        raise CheckFailure(
+            f"{name} has dtype {got.dtype}, expected {expected_dtype}: the result must keep the "
+            f"input's dtype (make new tensors with X.new_zeros(...) or dtype=X.dtype)"
+        )
 
 
-_TOLERANCES = {torch.float64: (1e-6, 1e-8), torch.float32: (1e-4, 1e-5),
-               torch.float16: (1e-2, 1e-3), torch.bfloat16: (2e-2, 1e-2)}
+_TOLERANCES = {
+    torch.float64: (1e-6, 1e-8),
+    torch.float32: (1e-4, 1e-5),
+    torch.float16: (1e-2, 1e-3),
+    torch.bfloat16: (2e-2, 1e-2),
+}
 
 
-def assert_close(got: Any, expected: torch.Tensor, *, rtol: float | None = None, atol: float | None = None,
-                 name: str = "result", check_dtype: bool = True) -> None:
+def assert_close(
+    got: Any,
+    expected: torch.Tensor,
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+    name: str = "result",
+    check_dtype: bool = True,
+) -> None:
     """Fail unless `got` has expected's shape (and dtype) and its values agree within tolerance.
 
     Default tolerances by dtype: float64 rtol 1e-6 / atol 1e-8, float32 1e-4 / 1e-5; other
@@ -169,11 +193,18 @@ def assert_close(got: Any, expected: torch.Tensor, *, rtol: float | None = None,
     raise CheckFailure(
         f"{name}: {int(bad.sum())} of {g.numel()} elements differ from PyTorch's.\n"
         f"  worst {where}: expected {worst_e:.10g}, got {worst_g:.10g}, {relative}\n"
-        f"  allowed: {atol:g} + {rtol:g} * |expected|")
+        f"  allowed: {atol:g} + {rtol:g} * |expected|"
+    )
 
 
-def assert_raises(exc_type: type[BaseException], fn: Callable, *args: Any, match: str | None = None,
-                  helpers: dict[str, Callable] | None = None, **kwargs: Any) -> None:
+def assert_raises(
+    exc_type: type[BaseException],
+    fn: Callable,
+    *args: Any,
+    match: str | None = None,
+    helpers: dict[str, Callable] | None = None,
+    **kwargs: Any,
+) -> None:
     """Fail unless `fn(*args, **kwargs)` raises `exc_type` whose message matches regex `match`.
 
     `helpers` as in `call_guarded`. Returns None on purpose: the last line of a graded cell must display
@@ -191,12 +222,13 @@ def assert_raises(exc_type: type[BaseException], fn: Callable, *args: Any, match
                 result = fn(*args, **kwargs)
     except exc_type as exc:
         if match is not None and not re.search(match, str(exc), re.IGNORECASE):
-            raise CheckFailure(f"{call} raised {exc_type.__name__}, but its message {str(exc)!r} "
-                               f"should name the offending shape or value (looked for /{match}/)") from None
+            raise CheckFailure(
+                f"{call} raised {exc_type.__name__}, but its message {str(exc)!r} "
+                f"should name the offending shape or value (looked for /{match}/)"
+            ) from None
         return None
     except Exception as exc:  # a different error type: say which
-        raise CheckFailure(f"{call} should raise {exc_type.__name__}, but raised "
-                           f"{type(exc).__name__}: {exc}") from None
+        raise CheckFailure(f"{call} should raise {exc_type.__name__}, but raised {type(exc).__name__}: {exc}") from None
     raise CheckFailure(f"{call} should raise {exc_type.__name__}, but it returned {_describe(result)}")
 
 
@@ -226,10 +258,15 @@ def _snapshot(args: tuple, kwargs: dict) -> list[tuple[str, torch.Tensor, torch.
 def _check_unchanged(call: str, snapshot: list) -> None:
     __tracebackhide__ = True
     for name, now, before in snapshot:
-        if now.shape != before.shape or now.dtype != before.dtype or not torch.equal(
-                torch.nan_to_num(now.detach(), nan=0.5), torch.nan_to_num(before, nan=0.5)):
-            raise CheckFailure(f"{call} changed its {name} in place: a function must leave its inputs as they "
-                               f"were (compute on a copy, e.g. `z = z - m` instead of `z -= m`)")
+        if (
+            now.shape != before.shape
+            or now.dtype != before.dtype
+            or not torch.equal(torch.nan_to_num(now.detach(), nan=0.5), torch.nan_to_num(before, nan=0.5))
+        ):
+            raise CheckFailure(
+                f"{call} changed its {name} in place: a function must leave its inputs as they "
+                f"were (compute on a copy, e.g. `z = z - m` instead of `z -= m`)"
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,40 +279,172 @@ class ForbiddenOperationError(CheckFailure):
 
 # group -> (what it is, aten overload packets, public function names seen by TorchFunctionMode)
 GROUPS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
-    "conv": ("torch's convolution", frozenset({
-        "convolution", "_convolution", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-        "conv_transpose3d", "convolution_overrideable", "mkldnn_convolution", "_slow_conv2d_forward",
-        "slow_conv3d_forward", "slow_conv_transpose2d", "slow_conv_transpose3d", "_conv_depthwise2d",
-        "cudnn_convolution", "thnn_conv2d", "slow_conv_dilated2d", "slow_conv_dilated3d",
-    }), frozenset({"conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-                   "convolution", "_convolution", "conv_tbc"})),
-    "pool": ("torch's pooling", frozenset({
-        "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
-        "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
-        "adaptive_avg_pool2d", "adaptive_avg_pool3d", "_adaptive_avg_pool2d", "_adaptive_avg_pool3d",
-        "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "fractional_max_pool2d",
-        "fractional_max_pool3d", "mkldnn_max_pool2d", "mkldnn_max_pool3d", "mkldnn_adaptive_avg_pool2d",
-        "quantized_max_pool2d", "max_unpool2d", "max_unpool3d",
-    }), frozenset({"max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
-                   "max_pool3d_with_indices", "_max_pool1d", "_max_pool2d", "_max_pool3d", "avg_pool1d",
-                   "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-                   "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
-                   "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
-                   "lp_pool1d", "lp_pool2d", "lp_pool3d", "fractional_max_pool2d", "fractional_max_pool3d",
-                   "fractional_max_pool2d_with_indices", "max_unpool2d"})),
-    "pad": ("torch's padding", frozenset({
-        "constant_pad_nd", "pad", "_pad_enum", "_pad_circular", "reflection_pad1d", "reflection_pad2d",
-        "reflection_pad3d", "replication_pad1d", "replication_pad2d", "replication_pad3d",
-    }), frozenset({"pad", "_pad", "constant_pad_nd"})),
-    "activations": ("torch's sigmoid/softmax", frozenset({
-        "sigmoid", "sigmoid_", "_softmax", "softmax", "_log_softmax", "log_softmax", "logsumexp",
-        "special_expit", "log_sigmoid_forward", "_safe_softmax",
-    }), frozenset({"sigmoid", "sigmoid_", "expit", "softmax", "log_softmax", "logsumexp", "logsigmoid",
-                   "softmin", "special_expit"})),
-    "losses": ("torch's loss functions", frozenset({
-        "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "nll_loss_forward",
-        "nll_loss2d", "nll_loss2d_forward", "nll_loss_nd", "cross_entropy_loss",
-    }), frozenset({"binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"})),
+    "conv": (
+        "torch's convolution",
+        frozenset(
+            {
+                "convolution",
+                "_convolution",
+                "conv1d",
+                "conv2d",
+                "conv3d",
+                "conv_transpose1d",
+                "conv_transpose2d",
+                "conv_transpose3d",
+                "convolution_overrideable",
+                "mkldnn_convolution",
+                "_slow_conv2d_forward",
+                "slow_conv3d_forward",
+                "slow_conv_transpose2d",
+                "slow_conv_transpose3d",
+                "_conv_depthwise2d",
+                "cudnn_convolution",
+                "thnn_conv2d",
+                "slow_conv_dilated2d",
+                "slow_conv_dilated3d",
+            }
+        ),
+        frozenset(
+            {
+                "conv1d",
+                "conv2d",
+                "conv3d",
+                "conv_transpose1d",
+                "conv_transpose2d",
+                "conv_transpose3d",
+                "convolution",
+                "_convolution",
+                "conv_tbc",
+            }
+        ),
+    ),
+    "pool": (
+        "torch's pooling",
+        frozenset(
+            {
+                "max_pool1d",
+                "max_pool2d",
+                "max_pool3d",
+                "max_pool1d_with_indices",
+                "max_pool2d_with_indices",
+                "max_pool3d_with_indices",
+                "avg_pool1d",
+                "avg_pool2d",
+                "avg_pool3d",
+                "adaptive_avg_pool1d",
+                "adaptive_avg_pool2d",
+                "adaptive_avg_pool3d",
+                "_adaptive_avg_pool2d",
+                "_adaptive_avg_pool3d",
+                "adaptive_max_pool1d",
+                "adaptive_max_pool2d",
+                "adaptive_max_pool3d",
+                "fractional_max_pool2d",
+                "fractional_max_pool3d",
+                "mkldnn_max_pool2d",
+                "mkldnn_max_pool3d",
+                "mkldnn_adaptive_avg_pool2d",
+                "quantized_max_pool2d",
+                "max_unpool2d",
+                "max_unpool3d",
+            }
+        ),
+        frozenset(
+            {
+                "max_pool1d",
+                "max_pool2d",
+                "max_pool3d",
+                "max_pool1d_with_indices",
+                "max_pool2d_with_indices",
+                "max_pool3d_with_indices",
+                "_max_pool1d",
+                "_max_pool2d",
+                "_max_pool3d",
+                "avg_pool1d",
+                "avg_pool2d",
+                "avg_pool3d",
+                "adaptive_avg_pool1d",
+                "adaptive_avg_pool2d",
+                "adaptive_avg_pool3d",
+                "adaptive_max_pool1d",
+                "adaptive_max_pool2d",
+                "adaptive_max_pool3d",
+                "adaptive_max_pool1d_with_indices",
+                "adaptive_max_pool2d_with_indices",
+                "lp_pool1d",
+                "lp_pool2d",
+                "lp_pool3d",
+                "fractional_max_pool2d",
+                "fractional_max_pool3d",
+                "fractional_max_pool2d_with_indices",
+                "max_unpool2d",
+            }
+        ),
+    ),
+    "pad": (
+        "torch's padding",
+        frozenset(
+            {
+                "constant_pad_nd",
+                "pad",
+                "_pad_enum",
+                "_pad_circular",
+                "reflection_pad1d",
+                "reflection_pad2d",
+                "reflection_pad3d",
+                "replication_pad1d",
+                "replication_pad2d",
+                "replication_pad3d",
+            }
+        ),
+        frozenset({"pad", "_pad", "constant_pad_nd"}),
+    ),
+    "activations": (
+        "torch's sigmoid/softmax",
+        frozenset(
+            {
+                "sigmoid",
+                "sigmoid_",
+                "_softmax",
+                "softmax",
+                "_log_softmax",
+                "log_softmax",
+                "logsumexp",
+                "special_expit",
+                "log_sigmoid_forward",
+                "_safe_softmax",
+            }
+        ),
+        frozenset(
+            {
+                "sigmoid",
+                "sigmoid_",
+                "expit",
+                "softmax",
+                "log_softmax",
+                "logsumexp",
+                "logsigmoid",
+                "softmin",
+                "special_expit",
+            }
+        ),
+    ),
+    "losses": (
+        "torch's loss functions",
+        frozenset(
+            {
+                "binary_cross_entropy",
+                "binary_cross_entropy_with_logits",
+                "nll_loss",
+                "nll_loss_forward",
+                "nll_loss2d",
+                "nll_loss2d_forward",
+                "nll_loss_nd",
+                "cross_entropy_loss",
+            }
+        ),
+        frozenset({"binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"}),
+    ),
     "autograd": ("autograd", frozenset(), frozenset()),  # matched by identity below
 }
 
@@ -381,21 +550,33 @@ def forbid(*groups: str) -> Iterator[_Guard]:
     finally:
         variable._execution_engine = engine
     if guard.violations:
-        raise ForbiddenOperationError(guard.violations[0] + " (the error was caught inside the function, "
-                                      "but the op is still off limits)")
+        raise ForbiddenOperationError(
+            guard.violations[0] + " (the error was caught inside the function, but the op is still off limits)"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # NumPy / SciPy by source
 
 #: Qualified names of NumPy/SciPy convolution helpers (NumPy's sliding_window_view is allowed).
-NUMPY_SCIPY_CONV: frozenset[str] = frozenset({
-    "numpy.convolve", "numpy.correlate",
-    "scipy.signal.convolve", "scipy.signal.convolve2d", "scipy.signal.correlate", "scipy.signal.correlate2d",
-    "scipy.signal.fftconvolve", "scipy.signal.oaconvolve",
-    "scipy.ndimage.convolve", "scipy.ndimage.correlate", "scipy.ndimage.convolve1d", "scipy.ndimage.correlate1d",
-    "scipy.ndimage.maximum_filter", "scipy.ndimage.uniform_filter",
-})
+NUMPY_SCIPY_CONV: frozenset[str] = frozenset(
+    {
+        "numpy.convolve",
+        "numpy.correlate",
+        "scipy.signal.convolve",
+        "scipy.signal.convolve2d",
+        "scipy.signal.correlate",
+        "scipy.signal.correlate2d",
+        "scipy.signal.fftconvolve",
+        "scipy.signal.oaconvolve",
+        "scipy.ndimage.convolve",
+        "scipy.ndimage.correlate",
+        "scipy.ndimage.convolve1d",
+        "scipy.ndimage.correlate1d",
+        "scipy.ndimage.maximum_filter",
+        "scipy.ndimage.uniform_filter",
+    }
+)
 
 
 def _banned_objects(banned: Iterable[str]) -> dict[int, str]:
@@ -459,8 +640,11 @@ def scan_source(fn: Callable, banned: Iterable[str] = NUMPY_SCIPY_CONV) -> list[
             root_module = getattr(root, "__name__", "") if isinstance(root, types.ModuleType) else ""
             prefix = (root_module or chain[0]) if chain else ""
             qualified = ".".join([prefix, *chain[1:]]) if chain else node.attr
-            if qualified in banned or (root_module.split(".")[0] in ("numpy", "scipy")) or \
-                    (not root_module and chain and chain[0] in ("np", "numpy", "scipy", "signal", "ndimage", "sp")):
+            if (
+                qualified in banned
+                or (root_module.split(".")[0] in ("numpy", "scipy"))
+                or (not root_module and chain and chain[0] in ("np", "numpy", "scipy", "signal", "ndimage", "sp"))
+            ):
                 findings.append(f"line {line}: {'.'.join(chain)}")
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("numpy", "scipy"):
             for alias in node.names:
@@ -469,8 +653,13 @@ def scan_source(fn: Callable, banned: Iterable[str] = NUMPY_SCIPY_CONV) -> list[
     return findings
 
 
-def call_guarded(fn: Callable, *args: Any, forbid: Iterable[str] = ("conv", "pool"),
-                 helpers: dict[str, Callable] | None = None, **kwargs: Any) -> Any:
+def call_guarded(
+    fn: Callable,
+    *args: Any,
+    forbid: Iterable[str] = ("conv", "pool"),
+    helpers: dict[str, Callable] | None = None,
+    **kwargs: Any,
+) -> Any:
     """Call a student's `fn(*args, **kwargs)` with the banned ops watched; return its result.
 
     Raises ForbiddenOperationError if the source uses a NumPy/SciPy convolution helper or the
@@ -497,9 +686,10 @@ def call_guarded(fn: Callable, *args: Any, forbid: Iterable[str] = ("conv", "poo
         else:
             findings = scan_source(fn)
             if findings:
-                raise ForbiddenOperationError(f"{getattr(fn, '__name__', 'this function')} must do the arithmetic "
-                                              "itself, without NumPy/SciPy convolution helpers: "
-                                              + "; ".join(findings))
+                raise ForbiddenOperationError(
+                    f"{getattr(fn, '__name__', 'this function')} must do the arithmetic "
+                    "itself, without NumPy/SciPy convolution helpers: " + "; ".join(findings)
+                )
             with _forbid(*tuple(forbid)) as guard, _references(fn, helpers or {}, guard):
                 result = fn(*args, **kwargs)
     except ForbiddenOperationError:
@@ -546,6 +736,7 @@ def _references(fn: Callable, helpers: dict[str, Callable], guard: _Guard | None
                 return reference(*args, **kwargs)
             finally:
                 guard.paused -= 1
+
         return run
 
     namespace.update({name: unguarded(reference) for name, reference in helpers.items()})

@@ -25,10 +25,25 @@ from pathlib import Path
 import torch
 
 __all__ = [
-    "CLASS_NAMES", "ChecksumError", "DEBIAN_DIR", "DatasetUnavailableError", "FASHION_MNIST_FILES",
-    "FASHION_MNIST_SHA256", "FASHION_MNIST_URL", "SYNTHETIC_IMAGES", "cache_dir", "checkerboard",
-    "download_fashion_mnist", "edge_image", "fashion_mnist_item", "find_fashion_mnist", "load_fashion_mnist",
-    "photo", "read_idx", "search_paths", "x_image",
+    "CLASS_NAMES",
+    "ChecksumError",
+    "DEBIAN_DIR",
+    "DatasetUnavailableError",
+    "FASHION_MNIST_FILES",
+    "FASHION_MNIST_SHA256",
+    "FASHION_MNIST_URL",
+    "SYNTHETIC_IMAGES",
+    "cache_dir",
+    "checkerboard",
+    "download_fashion_mnist",
+    "edge_image",
+    "fashion_mnist_item",
+    "find_fashion_mnist",
+    "load_fashion_mnist",
+    "photo",
+    "read_idx",
+    "search_paths",
+    "x_image",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -98,12 +113,12 @@ def _photo(gray: bool, size: int | None) -> torch.Tensor:
         return (rgb * weights).sum(0)
     return rgb
 
+
 # --------------------------------------------------------------------------------------------
 # Fashion-MNIST
 
 
-CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 FASHION_MNIST_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
@@ -191,14 +206,20 @@ def read_idx(path: Path | str) -> torch.Tensor:
 
 def _how_to_fix() -> str:
     searched = "\n".join(f"  - {p}" for p in search_paths())
-    return ("Looked in:\n" + searched + "\nTo fix it, do one of:\n"
-            "  - on Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist\n"
-            "  - set COURSE_DATA to a folder holding the four Fashion-MNIST .gz files\n"
-            "  - connect to the internet and run again (the files are downloaded once, with checksums)")
+    return (
+        "Looked in:\n" + searched + "\nTo fix it, do one of:\n"
+        "  - on Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist\n"
+        "  - set COURSE_DATA to a folder holding the four Fashion-MNIST .gz files\n"
+        "  - connect to the internet and run again (the files are downloaded once, with checksums)"
+    )
 
 
-def download_fashion_mnist(dest: Path | None = None, base_url: str | None = None,
-                           checksums: Mapping[str, str] | None = None, timeout: float = 30) -> Path:
+def download_fashion_mnist(
+    dest: Path | None = None,
+    base_url: str | None = None,
+    checksums: Mapping[str, str] | None = None,
+    timeout: float = 30,
+) -> Path:
     """Download the four files into `dest` (default: the cache), verifying each checksum.
 
     A file is written under its final name only after its decompressed content matches;
@@ -221,11 +242,14 @@ def download_fashion_mnist(dest: Path | None = None, base_url: str | None = None
         except (urllib.error.URLError, OSError) as exc:
             raise DatasetUnavailableError(
                 f"Fashion-MNIST is not on this machine and could not be downloaded from {base_url} "
-                f"(offline or unreachable: {exc}).\n" + _how_to_fix()) from None
+                f"(offline or unreachable: {exc}).\n" + _how_to_fix()
+            ) from None
         digest = _sha256(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
         if digest != checksums[name]:
-            raise ChecksumError(f"{name} from {base_url} is corrupt: its content has SHA-256 {digest}, "
-                                f"expected {checksums[name]}. Nothing was saved; try again later.")
+            raise ChecksumError(
+                f"{name} from {base_url} is corrupt: its content has SHA-256 {digest}, "
+                f"expected {checksums[name]}. Nothing was saved; try again later."
+            )
         with tempfile.NamedTemporaryFile(dir=dest, delete=False, prefix=f".{name}.") as tmp:
             tmp.write(data)
         os.replace(tmp.name, target)
@@ -236,8 +260,9 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def load_fashion_mnist(split: str = "train", root: Path | None = None,
-                       download: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def load_fashion_mnist(
+    split: str = "train", root: Path | None = None, download: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Fashion-MNIST `split` ("train" or "test"): images uint8 (N, 28, 28), labels int64 (N,).
 
     Parsed tensors are cached in memory, so later calls are instant.
@@ -256,8 +281,10 @@ def load_fashion_mnist(split: str = "train", root: Path | None = None,
         image_file, label_file = FASHION_MNIST_FILES[split]
         images, labels = read_idx(root / image_file), read_idx(root / label_file)
         if images.dim() != 3 or images.shape[1:] != (28, 28) or labels.shape != images.shape[:1]:
-            raise DatasetUnavailableError(f"{root}: {image_file} has shape {tuple(images.shape)} and {label_file} "
-                                          f"{tuple(labels.shape)}; expected (N, 28, 28) and (N,)")
+            raise DatasetUnavailableError(
+                f"{root}: {image_file} has shape {tuple(images.shape)} and {label_file} "
+                f"{tuple(labels.shape)}; expected (N, 28, 28) and (N,)"
+            )
         _CACHE[key] = (images, labels.long())
     return _CACHE[key]
 

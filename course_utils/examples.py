@@ -60,8 +60,10 @@ def bce_example_unused() -> tuple[torch.Tensor, torch.Tensor]:
 
 def cross_entropy_examples() -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Source post 000's two cross-entropy examples: logits log(20, 40, 60, 80) and log(10, 30, 50, 90), class 3."""
-    return [(torch.tensor([[20.0, 40.0, 60.0, 80.0]]).log(), torch.tensor([3])),
-            (torch.tensor([[10.0, 30.0, 50.0, 90.0]]).log(), torch.tensor([3]))]
+    return [
+        (torch.tensor([[20.0, 40.0, 60.0, 80.0]]).log(), torch.tensor([3])),
+        (torch.tensor([[10.0, 30.0, 50.0, 90.0]]).log(), torch.tensor([3])),
+    ]
 
 
 def two_channel_pool_input() -> torch.Tensor:
@@ -94,8 +96,12 @@ def floor_example_conv() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torc
     Returns (im (1, 1, 5, 5), weight (1, 1, 2, 2), bias (1,), printed output (1, 1, 3, 3)), as the post
     printed them (rounded to 4 decimals, so recomputing the output agrees to about 1e-4).
     """
-    return (torch.tensor(_POST004_IM)[None, None], torch.tensor(_POST004_WEIGHT)[None, None],
-            torch.tensor([_POST004_BIAS]), torch.tensor(_POST004_PRINTED)[None, None])
+    return (
+        torch.tensor(_POST004_IM)[None, None],
+        torch.tensor(_POST004_WEIGHT)[None, None],
+        torch.tensor([_POST004_BIAS]),
+        torch.tensor(_POST004_PRINTED)[None, None],
+    )
 
 
 def relu_lenet_layers() -> list[tuple[int, int]]:
@@ -104,8 +110,9 @@ def relu_lenet_layers() -> list[tuple[int, int]]:
     return [(5, 1), (2, 2), (3, 1), (2, 2)]
 
 
-def kernel_learning_problem(kernel: str = "right_sobel",
-                            size: int = 32) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def kernel_learning_problem(
+    kernel: str = "right_sobel", size: int = 32
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """05's kernel to recover: X, the grey photo (longer side `size`) standardised to mean 0 and std 1, as
     (1, 1, H, W) float64; K, the named kernel as (1, 1, kh, kw) float64; Y = F.conv2d(X, K), the targets.
 

@@ -28,14 +28,28 @@ from matplotlib.figure import Figure
 
 from course_utils.plotting import FeatureMapGrid, MatrixView, figure_to_png, new_figure
 
-__all__ = ["Picture", "activation_comparison", "compare_images", "first_layer_filters", "gradient_norms",
-           "learned_kernel", "optimizer_paths", "render_all",
-           "static_figures"]
+__all__ = [
+    "Picture",
+    "activation_comparison",
+    "compare_images",
+    "first_layer_filters",
+    "gradient_norms",
+    "learned_kernel",
+    "optimizer_paths",
+    "render_all",
+    "static_figures",
+]
 
 DPI = 80
 #: Settings every static figure is drawn with (the bundled font, no machine-dependent hinting choices).
-RC = {"font.family": "DejaVu Sans", "text.hinting": "auto", "text.antialiased": True, "savefig.dpi": DPI,
-      "figure.dpi": DPI, "path.simplify": True}
+RC = {
+    "font.family": "DejaVu Sans",
+    "text.hinting": "auto",
+    "text.antialiased": True,
+    "savefig.dpi": DPI,
+    "figure.dpi": DPI,
+    "path.simplify": True,
+}
 COLORS = {"sigmoid": "tab:orange", "ReLU": "tab:blue", "SGD": "tab:gray", "momentum": "tab:green", "Adam": "tab:red"}
 
 
@@ -232,17 +246,21 @@ def static_figures() -> dict[str, dict[str, Callable[[], bytes]]]:
     return {
         "01_convolution": {
             "shift.png": lambda: _widget_png(convolution.ShiftExplorer),
-            "sliding_window.png": lambda: _widget_png(convolution.SlidingWindowExplorer,
-                                                      example="6x6 input, 3x3 filter", step=4),
+            "sliding_window.png": lambda: _widget_png(
+                convolution.SlidingWindowExplorer, example="6x6 input, 3x3 filter", step=4
+            ),
             "kernel_gallery.png": lambda: _widget_png(convolution.KernelGallery),
             "channels.png": lambda: _widget_png(convolution.ChannelsView),
         },
         "02_padding_stride": {
             "conv_arithmetic.png": lambda: _widget_png(padding_stride.ConvArithmeticExplorer),
-            "stride.png": lambda: _widget_png(padding_stride.ConvArithmeticExplorer, **padding_stride.PRESETS[
-                "3×3, kernel 2, stride (3, 2), padding 1"]),
-            "dilation.png": lambda: _widget_png(padding_stride.ConvArithmeticExplorer, **padding_stride.PRESETS[
-                "dilation 2: 7×7, kernel 3"]),
+            "stride.png": lambda: _widget_png(
+                padding_stride.ConvArithmeticExplorer,
+                **padding_stride.PRESETS["3×3, kernel 2, stride (3, 2), padding 1"],
+            ),
+            "dilation.png": lambda: _widget_png(
+                padding_stride.ConvArithmeticExplorer, **padding_stride.PRESETS["dilation 2: 7×7, kernel 3"]
+            ),
             "receptive_field.png": lambda: _widget_png(padding_stride.ReceptiveFieldExplorer),
         },
         "03_pooling": {"pooling.png": lambda: _widget_png(pooling.PoolingExplorer)},
@@ -293,10 +311,18 @@ def compare_images(a: bytes, b: bytes, tolerance: float = 0.002) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.figures", description=__doc__.split("\n")[0])
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent / "source",
-                        help="where the topic folders are (default: the repository's source/)")
-    parser.add_argument("--check", type=Path, metavar="DIR",
-                        help="render into DIR and compare with the figures under --root; exit 1 if any is stale")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "source",
+        help="where the topic folders are (default: the repository's source/)",
+    )
+    parser.add_argument(
+        "--check",
+        type=Path,
+        metavar="DIR",
+        help="render into DIR and compare with the figures under --root; exit 1 if any is stale",
+    )
     parser.add_argument("topics", nargs="*", help="only these topics (default: all)")
     args = parser.parse_args(argv)
     if args.check is None:

@@ -22,8 +22,16 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["EPS", "TOLERANCE", "GradientCheck", "chain_rule_example", "chain_rule_table", "check_gradients",
-           "numerical_gradients", "relative_error"]
+__all__ = [
+    "EPS",
+    "TOLERANCE",
+    "GradientCheck",
+    "chain_rule_example",
+    "chain_rule_table",
+    "check_gradients",
+    "numerical_gradients",
+    "relative_error",
+]
 
 EPS = 1e-6
 TOLERANCE = 1e-7
@@ -40,8 +48,12 @@ def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).abs().max()) / scale
 
 
-def numerical_gradients(f: Callable[..., torch.Tensor], inputs: Sequence[torch.Tensor],
-                        upstream: torch.Tensor | None = None, eps: float = EPS) -> list[torch.Tensor]:
+def numerical_gradients(
+    f: Callable[..., torch.Tensor],
+    inputs: Sequence[torch.Tensor],
+    upstream: torch.Tensor | None = None,
+    eps: float = EPS,
+) -> list[torch.Tensor]:
     """Central-difference gradients of sum(f(*inputs) * upstream) with respect to each input (float64).
 
     `upstream` defaults to ones (the gradient of f's sum); `f` is called 2 * (total elements) times
@@ -82,14 +94,21 @@ class GradientCheck:
         return all(e <= self.tolerance for e in self.errors)
 
     def __str__(self) -> str:
-        rows = [f"  {n:>6}: relative error {e:.2e} {'ok' if e <= self.tolerance else 'TOO LARGE'}"
-                for n, e in zip(self.names, self.errors)]
+        rows = [
+            f"  {n:>6}: relative error {e:.2e} {'ok' if e <= self.tolerance else 'TOO LARGE'}"
+            for n, e in zip(self.names, self.errors)
+        ]
         return f"gradient check (central differences, float64, tolerance {self.tolerance:.0e}):\n" + "\n".join(rows)
 
 
-def check_gradients(f: Callable[..., torch.Tensor], inputs: Sequence[torch.Tensor], analytic: Sequence[torch.Tensor],
-                    upstream: torch.Tensor | None = None, names: Sequence[str] | None = None,
-                    tolerance: float = TOLERANCE) -> GradientCheck:
+def check_gradients(
+    f: Callable[..., torch.Tensor],
+    inputs: Sequence[torch.Tensor],
+    analytic: Sequence[torch.Tensor],
+    upstream: torch.Tensor | None = None,
+    names: Sequence[str] | None = None,
+    tolerance: float = TOLERANCE,
+) -> GradientCheck:
     """Compare `analytic` gradients of sum(f(*inputs) * upstream) with central differences."""
     numerical = numerical_gradients(f, inputs, upstream)
     if len(analytic) != len(numerical):
@@ -122,12 +141,16 @@ def chain_rule_example() -> dict:
     dz1_dw11 = float(x[0])
     by_hand = dL_da1 * da1_dz1 * dz1_dw11
     rows = [
-        ("z1", "w11·x1 + w12·x2 + b1", float(z[0])), ("a1", "σ(z1)", float(a[0])),
-        ("y1, y2", "W2 a + b2", tuple(y.tolist())), ("o1, o2", "softmax(y)", tuple(o.tolist())),
+        ("z1", "w11·x1 + w12·x2 + b1", float(z[0])),
+        ("a1", "σ(z1)", float(a[0])),
+        ("y1, y2", "W2 a + b2", tuple(y.tolist())),
+        ("o1, o2", "softmax(y)", tuple(o.tolist())),
         ("L", f"−log o{target + 1}", float(loss)),
         ("∂L/∂y", "o − one_hot(target)", tuple(dL_dy.tolist())),
-        ("∂L/∂a1", "Σ_k ∂L/∂y_k · w2_k1", dL_da1), ("∂a1/∂z1", "a1 (1 − a1)", da1_dz1),
-        ("∂z1/∂w11", "x1", dz1_dw11), ("∂L/∂w11", "∂L/∂a1 · ∂a1/∂z1 · ∂z1/∂w11", by_hand),
+        ("∂L/∂a1", "Σ_k ∂L/∂y_k · w2_k1", dL_da1),
+        ("∂a1/∂z1", "a1 (1 − a1)", da1_dz1),
+        ("∂z1/∂w11", "x1", dz1_dw11),
+        ("∂L/∂w11", "∂L/∂a1 · ∂a1/∂z1 · ∂z1/∂w11", by_hand),
     ]
     W1g = W1.clone().requires_grad_()
     with torch.enable_grad():
@@ -145,9 +168,12 @@ def chain_rule_table():
     def show(value) -> str:
         return ", ".join(f"{v:.6f}" for v in value) if isinstance(value, tuple) else f"{value:.6f}"
 
-    rows = "".join(f"<tr><td>{q}</td><td>{f}</td><td style='text-align:right'>{show(v)}</td></tr>"
-                   for q, f, v in example["rows"])
+    rows = "".join(
+        f"<tr><td>{q}</td><td>{f}</td><td style='text-align:right'>{show(v)}</td></tr>" for q, f, v in example["rows"]
+    )
     error = relative_error(torch.tensor(example["by_hand"]), torch.tensor(example["autograd"]))
-    verdict = (f"<p>by hand ∂L/∂w11 = {example['by_hand']:.10f}; autograd = {example['autograd']:.10f}; "
-               f"relative error {error:.1e}</p>")
+    verdict = (
+        f"<p>by hand ∂L/∂w11 = {example['by_hand']:.10f}; autograd = {example['autograd']:.10f}; "
+        f"relative error {error:.1e}</p>"
+    )
     return HTML(f"<table><tr><th>quantity</th><th>formula</th><th>value</th></tr>{rows}</table>{verdict}")

@@ -22,8 +22,10 @@ _KERNELS: dict[str, tuple[tuple[tuple[float, ...], ...], str]] = {
     "left_sobel": (((1, 0, -1), (2, 0, -2), (1, 0, -1)), "Sobel, bright left of dark"),
     "right_sobel": (((-1, 0, 1), (-2, 0, 2), (-1, 0, 1)), "Sobel, bright right of dark"),
     "sharpen": (((0, -1, 0), (-1, 5, -1), (0, -1, 0)), "sharpen: the centre minus its four neighbours"),
-    "blur": (((0.0625, 0.125, 0.0625), (0.125, 0.25, 0.125), (0.0625, 0.125, 0.0625)),
-             "Gaussian-like blur (weights sum to 1)"),
+    "blur": (
+        ((0.0625, 0.125, 0.0625), (0.125, 0.25, 0.125), (0.0625, 0.125, 0.0625)),
+        "Gaussian-like blur (weights sum to 1)",
+    ),
     "emboss": (((-2, -1, 0), (-1, 1, 1), (0, 1, 2)), "emboss: relief lit from the bottom right"),
     "outline": (((-1, -1, -1), (-1, 8, -1), (-1, -1, -1)), "outline: the centre minus all eight neighbours"),
     "identity": (((0, 0, 0), (0, 1, 0), (0, 0, 0)), "identity: copies the image"),

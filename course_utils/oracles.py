@@ -47,13 +47,15 @@ def convolve2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     return F.conv2d(X[None, None], K.flip(0).flip(1)[None, None].to(X.dtype))[0, 0]
 
 
-def conv2d(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None, stride=1, padding=0,
-           dilation=1) -> torch.Tensor:
+def conv2d(
+    X: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None, stride=1, padding=0, dilation=1
+) -> torch.Tensor:
     """``F.conv2d``: X (N, C_in, H, W), W (C_out, C_in, kh, kw), b (C_out,) -> (N, C_out, H', W')."""
     return F.conv2d(X, W, b, stride=stride, padding=padding, dilation=dilation)
 
 
 # --- 04_losses -----------------------------------------------------------------------------------
+
 
 def sigmoid(z: torch.Tensor) -> torch.Tensor:
     """``torch.sigmoid``."""
@@ -77,16 +79,19 @@ def cross_entropy(logits: torch.Tensor, target: torch.Tensor, reduction: str = "
 
 # --- 03_pooling ----------------------------------------------------------------------------------
 
+
 def max_pool2d(X: torch.Tensor, kernel_size, stride=None, padding=0) -> torch.Tensor:
     """``F.max_pool2d`` (padding counts as -inf)."""
     return F.max_pool2d(X, kernel_size, stride=stride, padding=padding)
 
 
-def avg_pool2d(X: torch.Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-               count_include_pad: bool = True) -> torch.Tensor:
+def avg_pool2d(
+    X: torch.Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True
+) -> torch.Tensor:
     """``F.avg_pool2d``."""
-    return F.avg_pool2d(X, kernel_size, stride=stride, padding=padding, ceil_mode=ceil_mode,
-                        count_include_pad=count_include_pad)
+    return F.avg_pool2d(
+        X, kernel_size, stride=stride, padding=padding, ceil_mode=ceil_mode, count_include_pad=count_include_pad
+    )
 
 
 def global_avg_pool2d(X: torch.Tensor) -> torch.Tensor:
@@ -95,6 +100,7 @@ def global_avg_pool2d(X: torch.Tensor) -> torch.Tensor:
 
 
 # --- 02_padding_stride ---------------------------------------------------------------------------
+
 
 def conv_output_size(n: int, k: int, padding: int = 0, stride: int = 1, dilation: int = 1) -> int:
     """The size ``F.conv2d`` actually returns along one axis, for input size n and kernel size k.
@@ -108,8 +114,9 @@ def conv_output_size(n: int, k: int, padding: int = 0, stride: int = 1, dilation
         W = torch.zeros(1, 1, k, 1, dtype=torch.float64)
         return F.conv2d(X, W, stride=(stride, 1), padding=(padding, 0), dilation=(dilation, 1)).shape[2]
     except RuntimeError as exc:
-        raise ValueError(f"PyTorch refuses n={n}, k={k}, padding={padding}, stride={stride}, "
-                         f"dilation={dilation}: {exc}") from None
+        raise ValueError(
+            f"PyTorch refuses n={n}, k={k}, padding={padding}, stride={stride}, dilation={dilation}: {exc}"
+        ) from None
 
 
 def pad2d(X: torch.Tensor, padding) -> torch.Tensor:
@@ -159,8 +166,10 @@ def receptive_field(layers: list[tuple[int, int]]) -> int:
 
 # --- 05_backprop ---------------------------------------------------------------------------------
 
-def conv2d_backward(dY: torch.Tensor, X: torch.Tensor, W: torch.Tensor, stride=1,
-                    padding=0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+
+def conv2d_backward(
+    dY: torch.Tensor, X: torch.Tensor, W: torch.Tensor, stride=1, padding=0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Autograd of ``F.conv2d(X, W, b, stride, padding)`` with upstream gradient dY: (dX, dW, db).
 
     dY (N, C_out, out_h, out_w), X (N, C_in, H, W), W (C_out, C_in, kh, kw); returns dX like X,
@@ -199,8 +208,9 @@ def avg_pool2d_backward(dY: torch.Tensor, X: torch.Tensor, kernel_size, stride=N
 CONV2D_HELPERS = {"pad2d": pad2d, "conv_output_size": conv_output_size}
 
 
-def learn_kernel(X: torch.Tensor, Y: torch.Tensor, W0: torch.Tensor, lr: float = 0.1,
-                 steps: int = 100) -> tuple[torch.Tensor, list[float]]:
+def learn_kernel(
+    X: torch.Tensor, Y: torch.Tensor, W0: torch.Tensor, lr: float = 0.1, steps: int = 100
+) -> tuple[torch.Tensor, list[float]]:
     """Plain gradient descent on ``mean((F.conv2d(X, W) - Y)**2)`` from W0, with autograd and ``torch.optim.SGD``.
 
     X (N, C_in, H, W), Y (N, C_out, H - kh + 1, W - kw + 1), W0 (C_out, C_in, kh, kw); no bias. Returns
@@ -219,6 +229,7 @@ def learn_kernel(X: torch.Tensor, Y: torch.Tensor, W0: torch.Tensor, lr: float =
 
 
 # --- 06_lenet ------------------------------------------------------------------------------------
+
 
 def optimizer_steps(name: str, w0: torch.Tensor, grads: list[torch.Tensor], lr: float, **options) -> list[torch.Tensor]:
     """The weights after each step of ``torch.optim``'s `name` ("momentum": SGD with momentum, or "Adam")

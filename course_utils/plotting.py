@@ -20,8 +20,18 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import Bbox
 
-__all__ = ["FeatureMapGrid", "FigureImage", "MatrixView", "WindowHighlight", "figure_to_png", "fit_numbers",
-           "format_number", "new_figure", "square_cells", "steady_axes"]
+__all__ = [
+    "FeatureMapGrid",
+    "FigureImage",
+    "MatrixView",
+    "WindowHighlight",
+    "figure_to_png",
+    "fit_numbers",
+    "format_number",
+    "new_figure",
+    "square_cells",
+    "steady_axes",
+]
 
 MAX_NUMBERED_CELLS = 400  # larger matrices are drawn without their numbers
 MIN_TEXT = 10  # points (pixels at the course's 72 dpi): numbers that would be smaller are not written
@@ -64,7 +74,8 @@ def _encode_png(fig: Figure) -> bytes:
 
     buffer = io.BytesIO()
     Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
-        buffer, format="png", compress_level=1)
+        buffer, format="png", compress_level=1
+    )
     return buffer.getvalue()
 
 
@@ -87,8 +98,16 @@ class MatrixView:
     ``values()`` and ``texts()`` return what is displayed.
     """
 
-    def __init__(self, ax: Axes, values: torch.Tensor, cmap: str = "viridis", title: str = "",
-                 vmin: float | None = None, vmax: float | None = None, numbers: bool = True):
+    def __init__(
+        self,
+        ax: Axes,
+        values: torch.Tensor,
+        cmap: str = "viridis",
+        title: str = "",
+        vmin: float | None = None,
+        vmax: float | None = None,
+        numbers: bool = True,
+    ):
         self.ax = ax
         self.numbers = numbers
         self.cmap = cmap
@@ -121,14 +140,20 @@ class MatrixView:
         if size < MIN_TEXT:
             return
         # clipped to the axes: a number never spills out, and layout checks can skip the texts
-        self._texts = [self.ax.text(c, r, "", ha="center", va="center", fontsize=size, clip_on=True)
-                       for r in range(rows) for c in range(cols)]
+        self._texts = [
+            self.ax.text(c, r, "", ha="center", va="center", fontsize=size, clip_on=True)
+            for r in range(rows)
+            for c in range(cols)
+        ]
 
     def update(self, values: torch.Tensor, title: str | None = None) -> None:
         """Show `values` (same or new shape) without recreating the image."""
         values = self._as_2d(values)
-        unchanged = values.shape == self._values.shape and torch.equal(values.isnan(), self._values.isnan()) and \
-            torch.equal(values.nan_to_num(), self._values.nan_to_num())
+        unchanged = (
+            values.shape == self._values.shape
+            and torch.equal(values.isnan(), self._values.isnan())
+            and torch.equal(values.nan_to_num(), self._values.nan_to_num())
+        )
         if unchanged and getattr(self, "_drawn", False) and (title is None or title == self.title.get_text()):
             return
         self._drawn = True
@@ -168,16 +193,33 @@ class MatrixView:
             return []
         cols = self._values.shape[1]
         flat = [t.get_text() for t in self._texts]
-        return [flat[i:i + cols] for i in range(0, len(flat), cols)]
+        return [flat[i : i + cols] for i in range(0, len(flat), cols)]
 
 
 class WindowHighlight:
     """An outlined (h, w) window whose top-left cell is (row, col), on a MatrixView's axes."""
 
-    def __init__(self, ax: Axes, row: int = 0, col: int = 0, h: int = 1, w: int = 1, color: str = "red",
-                 linewidth: float = 2.5, linestyle: str = "-"):
-        self.patch = Rectangle((col - 0.5, row - 0.5), w, h, fill=False, edgecolor=color, linewidth=linewidth,
-                               linestyle=linestyle, animated=True)
+    def __init__(
+        self,
+        ax: Axes,
+        row: int = 0,
+        col: int = 0,
+        h: int = 1,
+        w: int = 1,
+        color: str = "red",
+        linewidth: float = 2.5,
+        linestyle: str = "-",
+    ):
+        self.patch = Rectangle(
+            (col - 0.5, row - 0.5),
+            w,
+            h,
+            fill=False,
+            edgecolor=color,
+            linewidth=linewidth,
+            linestyle=linestyle,
+            animated=True,
+        )
         # animated: FigureImage draws it on top, so moving it redraws nothing
         ax.add_patch(self.patch)
 
@@ -223,8 +265,9 @@ class FeatureMapGrid:
             ax.set_title("", fontsize=10)
             self.images.append(ax.imshow([[0.0]], cmap=cmap, interpolation="nearest"))
 
-    def update(self, maps: Sequence[torch.Tensor], titles: Sequence[str] | None = None,
-               cmaps: Sequence[str] | None = None) -> None:
+    def update(
+        self, maps: Sequence[torch.Tensor], titles: Sequence[str] | None = None, cmaps: Sequence[str] | None = None
+    ) -> None:
         """Show maps[i] (each (H_i, W_i)) in axes i with titles[i] and cmaps[i]; hide the axes left over."""
         if len(maps) > len(self.axes):
             raise ValueError(f"{len(maps)} maps for a grid of {len(self.axes)}")
@@ -274,8 +317,9 @@ class FigureImage:
         self.figure = fig
         width, _ = fig.canvas.get_width_height()
         # at its native size: a flex column would stretch it to the widest control row (blurry)
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", max_width="100%",
-                                                                       align_self="flex-start"))
+        self.image = widgets.Image(
+            format="png", layout=widgets.Layout(width=f"{width}px", max_width="100%", align_self="flex-start")
+        )
         self._cache: dict | None = None
 
     def _figure_texts(self) -> list:
@@ -307,8 +351,12 @@ class FigureImage:
 
     def _partial_draw(self) -> bool:
         fig, canvas, cache = self.figure, self.figure.canvas, self._cache
-        if cache is None or cache["size"] != canvas.get_width_height() or set(cache["regions"]) != set(fig.axes) \
-                or any(t.stale for t in self._figure_texts()):
+        if (
+            cache is None
+            or cache["size"] != canvas.get_width_height()
+            or set(cache["regions"]) != set(fig.axes)
+            or any(t.stale for t in self._figure_texts())
+        ):
             return False
         renderer = canvas.get_renderer()
         canvas.restore_region(cache["clean"])  # the last frame without its animated artists
@@ -317,8 +365,9 @@ class FigureImage:
             if ax.stale:
                 if ax.get_visible():
                     needed = ax.get_tightbbox(renderer, for_layout_only=False)
-                    if needed is not None and not (box.contains(needed.x0 + 1, needed.y0 + 1)
-                                                   and box.contains(needed.x1 - 1, needed.y1 - 1)):
+                    if needed is not None and not (
+                        box.contains(needed.x0 + 1, needed.y0 + 1) and box.contains(needed.x1 - 1, needed.y1 - 1)
+                    ):
                         return False
                 canvas.restore_region(blank)
                 ax.draw(renderer)
@@ -336,6 +385,7 @@ class FigureImage:
 
 
 # --- matrices in a fixed box: square cells whatever the shape, numbers sized to the cells ---------------
+
 
 def steady_axes(ax: Axes) -> Rectangle:
     """Keep `ax`'s box fixed whatever the matrix shape (``square_cells`` moves the data limits instead),

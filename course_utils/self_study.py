@@ -39,8 +39,11 @@ class Report:
         return self.cases > 0 and not self.failures
 
     def __str__(self) -> str:
-        head = (f"practice {self.name}: all {self.cases} cases pass" if self.passed else
-                f"practice {self.name}: {len(self.failures)} of {self.cases} cases fail")
+        head = (
+            f"practice {self.name}: all {self.cases} cases pass"
+            if self.passed
+            else f"practice {self.name}: {len(self.failures)} of {self.cases} cases fail"
+        )
         shown = self.failures[:10]
         more = [f"  ... and {len(self.failures) - 10} more"] if len(self.failures) > 10 else []
         return "\n".join([head, *[f"  \u2717 {f}" for f in shown], *more])
@@ -59,6 +62,7 @@ def _rand(rng: random.Random, shape: tuple[int, ...], dtype: torch.dtype, scale:
 
 
 # --- the cases of each exercise: (args, kwargs) -------------------------------------------------
+
 
 def _corr2d_cases(rng: random.Random, dtype: torch.dtype) -> Iterator[tuple[tuple, dict]]:
     for _ in range(4):
@@ -113,8 +117,11 @@ def _backward_cases(rng, dtype, pool: str):
         H, W = rng.randint(kh, 8), rng.randint(kw, 8)
         shape = (rng.randint(1, 2), rng.randint(1, 3), H, W)
         ties = pool == "max" and rng.random() < 0.5
-        X = torch.randint(0, 3, shape, generator=torch.Generator().manual_seed(rng.randrange(2**31))).to(dtype) \
-            if ties else _rand(rng, shape, dtype)
+        X = (
+            torch.randint(0, 3, shape, generator=torch.Generator().manual_seed(rng.randrange(2**31))).to(dtype)
+            if ties
+            else _rand(rng, shape, dtype)
+        )
         out = (oracles.max_pool2d if pool == "max" else oracles.avg_pool2d)(X, (kh, kw), stride)
         yield (_rand(rng, tuple(out.shape), dtype), X, (kh, kw), stride), {}
 
@@ -177,51 +184,109 @@ class Exercise:
     cases: Callable[[random.Random, torch.dtype], Iterator[tuple[tuple, dict]]]
     oracle: Callable
     forbid: tuple[str, ...]
-    errors: tuple[tuple[tuple, dict, str], ...] = ()     # (args, kwargs, regex the message must match)
+    errors: tuple[tuple[tuple, dict, str], ...] = ()  # (args, kwargs, regex the message must match)
     helpers: dict[str, Callable] | None = None
 
 
 _ONES4 = torch.ones(1, 1, 4, 4)
 EXERCISES: dict[str, Exercise] = {
-    "corr2d": Exercise(_corr2d_cases, oracles.corr2d, ("conv",), (
-        ((torch.ones(2, 3, 4), torch.ones(2, 2)), {}, r"2, 3, 4"),
-        ((torch.ones(4, 4), torch.ones(2, 2), "circular"), {}, "circular"),
-        ((torch.ones(2, 2), torch.ones(3, 3), "valid"), {}, "3"))),
+    "corr2d": Exercise(
+        _corr2d_cases,
+        oracles.corr2d,
+        ("conv",),
+        (
+            ((torch.ones(2, 3, 4), torch.ones(2, 2)), {}, r"2, 3, 4"),
+            ((torch.ones(4, 4), torch.ones(2, 2), "circular"), {}, "circular"),
+            ((torch.ones(2, 2), torch.ones(3, 3), "valid"), {}, "3"),
+        ),
+    ),
     "convolve2d": Exercise(_convolve2d_cases, oracles.convolve2d, ("conv",), helpers={"corr2d": oracles.corr2d}),
-    "conv2d_01": Exercise(lambda rng, dt: _conv2d_cases(rng, dt, False), oracles.conv2d, ("conv",), (
-        ((torch.ones(2, 5, 5), torch.ones(3, 2, 3, 3)), {}, r"2, 5, 5"),
-        ((torch.ones(1, 2, 5, 5), torch.ones(3, 4, 3, 3)), {}, r"4"),
-        ((torch.ones(1, 2, 5, 5), torch.ones(3, 2, 6, 6)), {}, r"6"),
-        ((torch.ones(1, 2, 5, 5), torch.ones(3, 2, 3, 3), torch.ones(2)), {}, r"\(3,\)|\(2,\)|bias"))),
-    "conv2d_02": Exercise(lambda rng, dt: _conv2d_cases(rng, dt, True), oracles.conv2d, ("conv", "pad"), (
-        ((_ONES4, torch.ones(1, 1, 5, 5)), {}, "5"),
-        ((_ONES4, torch.ones(1, 1, 3, 3)), {"dilation": 2}, "4"),
-        ((torch.ones(1, 2, 4, 4), torch.ones(1, 3, 2, 2)), {}, "3")), helpers=oracles.CONV2D_HELPERS),
-    "pad2d": Exercise(_pad_cases, oracles.pad2d, ("conv", "pad"), (
-        ((torch.ones(3, 3), -1), {}, "-1"), ((torch.ones(3, 3), (1, 2, 3)), {}, "1, 2, 3"),
-        ((torch.ones(4), 1), {}, "4"))),
-    "max_pool2d": Exercise(lambda rng, dt: _pool_cases(rng, dt, False), oracles.max_pool2d, ("conv", "pool"), (
-        ((torch.ones(4, 4), 2), {}, r"4, 4"), ((_ONES4, 0), {}, "0"), ((_ONES4, 2, 1, 2), {}, "2"),
-        ((_ONES4, 3, 1, -1), {}, "-1"), ((_ONES4, 5), {}, "5"))),
-    "avg_pool2d": Exercise(lambda rng, dt: _pool_cases(rng, dt, True), oracles.avg_pool2d, ("conv", "pool"), (
-        ((_ONES4, 3, 1, 2), {}, "2"), ((_ONES4, 6), {}, "6"))),
-    "global_avg_pool2d": Exercise(_global_cases, oracles.global_avg_pool2d, ("conv", "pool"), (
-        ((torch.ones(3, 4, 4),), {}, r"3, 4, 4"),)),
+    "conv2d_01": Exercise(
+        lambda rng, dt: _conv2d_cases(rng, dt, False),
+        oracles.conv2d,
+        ("conv",),
+        (
+            ((torch.ones(2, 5, 5), torch.ones(3, 2, 3, 3)), {}, r"2, 5, 5"),
+            ((torch.ones(1, 2, 5, 5), torch.ones(3, 4, 3, 3)), {}, r"4"),
+            ((torch.ones(1, 2, 5, 5), torch.ones(3, 2, 6, 6)), {}, r"6"),
+            ((torch.ones(1, 2, 5, 5), torch.ones(3, 2, 3, 3), torch.ones(2)), {}, r"\(3,\)|\(2,\)|bias"),
+        ),
+    ),
+    "conv2d_02": Exercise(
+        lambda rng, dt: _conv2d_cases(rng, dt, True),
+        oracles.conv2d,
+        ("conv", "pad"),
+        (
+            ((_ONES4, torch.ones(1, 1, 5, 5)), {}, "5"),
+            ((_ONES4, torch.ones(1, 1, 3, 3)), {"dilation": 2}, "4"),
+            ((torch.ones(1, 2, 4, 4), torch.ones(1, 3, 2, 2)), {}, "3"),
+        ),
+        helpers=oracles.CONV2D_HELPERS,
+    ),
+    "pad2d": Exercise(
+        _pad_cases,
+        oracles.pad2d,
+        ("conv", "pad"),
+        (
+            ((torch.ones(3, 3), -1), {}, "-1"),
+            ((torch.ones(3, 3), (1, 2, 3)), {}, "1, 2, 3"),
+            ((torch.ones(4), 1), {}, "4"),
+        ),
+    ),
+    "max_pool2d": Exercise(
+        lambda rng, dt: _pool_cases(rng, dt, False),
+        oracles.max_pool2d,
+        ("conv", "pool"),
+        (
+            ((torch.ones(4, 4), 2), {}, r"4, 4"),
+            ((_ONES4, 0), {}, "0"),
+            ((_ONES4, 2, 1, 2), {}, "2"),
+            ((_ONES4, 3, 1, -1), {}, "-1"),
+            ((_ONES4, 5), {}, "5"),
+        ),
+    ),
+    "avg_pool2d": Exercise(
+        lambda rng, dt: _pool_cases(rng, dt, True),
+        oracles.avg_pool2d,
+        ("conv", "pool"),
+        (((_ONES4, 3, 1, 2), {}, "2"), ((_ONES4, 6), {}, "6")),
+    ),
+    "global_avg_pool2d": Exercise(
+        _global_cases, oracles.global_avg_pool2d, ("conv", "pool"), (((torch.ones(3, 4, 4),), {}, r"3, 4, 4"),)
+    ),
     "sigmoid": Exercise(_sigmoid_cases, oracles.sigmoid, ("activations", "losses")),
     "softmax": Exercise(_softmax_cases, oracles.softmax, ("activations", "losses")),
-    "binary_cross_entropy": Exercise(_bce_cases, oracles.binary_cross_entropy, ("activations", "losses"), (
-        ((torch.rand(4), torch.ones(5)), {}, r"4.*5|5.*4"),
-        ((torch.rand(4), torch.ones(4), "average"), {}, "average"))),
-    "cross_entropy": Exercise(_ce_cases, oracles.cross_entropy, ("activations", "losses"), (
-        ((torch.randn(4, 3, 2), torch.zeros(4, dtype=torch.long)), {}, r"4, 3, 2"),
-        ((torch.randn(4, 3), torch.tensor([0, 1, 3, 0])), {}, r"3|0\.\.2"),
-        ((torch.randn(4, 3), torch.zeros(4, dtype=torch.long), "avg"), {}, "avg"))),
-    "conv2d_backward": Exercise(_conv_backward_cases, oracles.conv2d_backward, ("autograd", "conv", "pool"), (
-        ((torch.ones(1, 2, 2, 2), torch.ones(1, 1, 5, 5), torch.ones(2, 1, 3, 3)), {}, "2, 2"),)),
-    "max_pool2d_backward": Exercise(lambda rng, dt: _backward_cases(rng, dt, "max"), oracles.max_pool2d_backward,
-                                    ("autograd", "conv", "pool")),
-    "avg_pool2d_backward": Exercise(lambda rng, dt: _backward_cases(rng, dt, "avg"), oracles.avg_pool2d_backward,
-                                    ("autograd", "conv", "pool")),
+    "binary_cross_entropy": Exercise(
+        _bce_cases,
+        oracles.binary_cross_entropy,
+        ("activations", "losses"),
+        (
+            ((torch.rand(4), torch.ones(5)), {}, r"4.*5|5.*4"),
+            ((torch.rand(4), torch.ones(4), "average"), {}, "average"),
+        ),
+    ),
+    "cross_entropy": Exercise(
+        _ce_cases,
+        oracles.cross_entropy,
+        ("activations", "losses"),
+        (
+            ((torch.randn(4, 3, 2), torch.zeros(4, dtype=torch.long)), {}, r"4, 3, 2"),
+            ((torch.randn(4, 3), torch.tensor([0, 1, 3, 0])), {}, r"3|0\.\.2"),
+            ((torch.randn(4, 3), torch.zeros(4, dtype=torch.long), "avg"), {}, "avg"),
+        ),
+    ),
+    "conv2d_backward": Exercise(
+        _conv_backward_cases,
+        oracles.conv2d_backward,
+        ("autograd", "conv", "pool"),
+        (((torch.ones(1, 2, 2, 2), torch.ones(1, 1, 5, 5), torch.ones(2, 1, 3, 3)), {}, "2, 2"),),
+    ),
+    "max_pool2d_backward": Exercise(
+        lambda rng, dt: _backward_cases(rng, dt, "max"), oracles.max_pool2d_backward, ("autograd", "conv", "pool")
+    ),
+    "avg_pool2d_backward": Exercise(
+        lambda rng, dt: _backward_cases(rng, dt, "avg"), oracles.avg_pool2d_backward, ("autograd", "conv", "pool")
+    ),
 }
 
 
@@ -275,12 +340,18 @@ def practice(fn: Callable, seed: int | None = None) -> Report:
         for args, kwargs in exercise.cases(rng, dtype):
             _check(report, fn, lambda a=args, k=kwargs: _compare(fn, exercise, a, k))
     for args, kwargs, match in exercise.errors:
-        _check(report, fn, lambda a=args, k=kwargs, m=match: checks.assert_raises(
-            ValueError, fn, *a, match=m, helpers=exercise.helpers, **k))
+        _check(
+            report,
+            fn,
+            lambda a=args, k=kwargs, m=match: checks.assert_raises(
+                ValueError, fn, *a, match=m, helpers=exercise.helpers, **k
+            ),
+        )
     return report
 
 
 # --- 06: networks and loops ---------------------------------------------------------------------
+
 
 def _lenet(report: Report, fn: Callable, rng: random.Random, parameters: int) -> None:
     def run() -> None:
@@ -289,6 +360,7 @@ def _lenet(report: Report, fn: Callable, rng: random.Random, parameters: int) ->
         checks.assert_shape(out, (2, 10), name=f"{fn.__name__}()(zeros(2, 1, 28, 28))")
         count = sum(p.numel() for p in net.parameters())
         assert count == parameters, f"{fn.__name__}() has {count:,} parameters; expected {parameters:,}"
+
     _check(report, fn, run)
 
 
@@ -298,14 +370,16 @@ def _evaluate(report: Report, fn: Callable, rng: random.Random) -> None:
         scores = _rand(rng, (n, 5), torch.float32)
         labels = torch.randint(0, 5, (n,), generator=torch.Generator().manual_seed(rng.randrange(2**31)))
         net = nn.Sequential(checks.ModeProbe(), nn.Dropout(0.5)).train()
-        loader = [(scores[i:i + batch], labels[i:i + batch]) for i in range(0, n, batch)]
+        loader = [(scores[i : i + batch], labels[i : i + batch]) for i in range(0, n, batch)]
         got = fn(net, loader)
         expected = float((scores.argmax(1) == labels).double().mean())
         probe = net[0]
         assert int(probe.train_forwards) == 0, "forward passes ran in training mode: call net.eval() first"
         assert int(probe.grad_forwards) == 0, "forward passes tracked gradients: use torch.no_grad()"
-        assert isinstance(got, float) and abs(got - expected) < 1e-12, \
+        assert isinstance(got, float) and abs(got - expected) < 1e-12, (
             f"{n} samples in batches of {batch}: expected {expected}, got {got!r}"
+        )
+
     _check(report, fn, run)
 
 
@@ -319,7 +393,7 @@ def _train(report: Report, fn: Callable, rng: random.Random) -> None:
         net = nn.Sequential(checks.ModeProbe(), nn.Linear(6, 3))
         reference = copy.deepcopy(net)
         net.eval()
-        loader = [(X[i:i + batch], y[i:i + batch]) for i in range(0, n, batch)]
+        loader = [(X[i : i + batch], y[i : i + batch]) for i in range(0, n, batch)]
         got_loss, got_acc = fn(net, loader, nn.CrossEntropyLoss(), torch.optim.SGD(net.parameters(), lr=0.1))
         opt = torch.optim.SGD(reference.parameters(), lr=0.1)
         total, right = 0.0, 0
@@ -334,12 +408,16 @@ def _train(report: Report, fn: Callable, rng: random.Random) -> None:
         probe = net[0]
         assert int(probe.train_forwards) == int(probe.forwards) > 0, "forward passes ran in eval mode: call net.train()"
         for p, q in zip(net.parameters(), reference.parameters()):
-            checks.assert_close(p.detach(), q.detach(),
-                                name=f"the weights after one epoch ({n} samples, batch {batch})")
-        assert isinstance(got_loss, float) and abs(got_loss - total / n) < 1e-5, \
+            checks.assert_close(
+                p.detach(), q.detach(), name=f"the weights after one epoch ({n} samples, batch {batch})"
+            )
+        assert isinstance(got_loss, float) and abs(got_loss - total / n) < 1e-5, (
             f"mean loss over {n} samples (batch {batch}): expected {total / n:.6f}, got {got_loss!r}"
-        assert isinstance(got_acc, float) and abs(got_acc - right / n) < 1e-12, \
+        )
+        assert isinstance(got_acc, float) and abs(got_acc - right / n) < 1e-12, (
             f"training accuracy: expected {right / n}, got {got_acc!r}"
+        )
+
     _check(report, fn, run)
 
 

@@ -25,10 +25,31 @@ from torch import nn
 
 from course_utils import data
 
-__all__ = ["BASELINE_RECIPE", "COURSE_RECIPE", "MEAN", "OPTIMIZERS", "STD", "Epoch", "GradientRecorder", "Recipe",
-           "RecordingLoss", "ScheduledOptimizer", "TensorLoader", "Watched", "choose_device", "fashion_mnist", "fit",
-           "gradient_norms", "make_optimizer", "quadratic_paths", "quick", "seed_everything", "set_threads", "setup",
-           "watch_training"]
+__all__ = [
+    "BASELINE_RECIPE",
+    "COURSE_RECIPE",
+    "MEAN",
+    "OPTIMIZERS",
+    "STD",
+    "Epoch",
+    "GradientRecorder",
+    "Recipe",
+    "RecordingLoss",
+    "ScheduledOptimizer",
+    "TensorLoader",
+    "Watched",
+    "choose_device",
+    "fashion_mnist",
+    "fit",
+    "gradient_norms",
+    "make_optimizer",
+    "quadratic_paths",
+    "quick",
+    "seed_everything",
+    "set_threads",
+    "setup",
+    "watch_training",
+]
 
 #: Mean and standard deviation of Fashion-MNIST's training pixels in [0, 1] (tests recompute them).
 MEAN, STD = 0.2860, 0.3530
@@ -79,8 +100,10 @@ def setup(seed: int = 0) -> torch.device:
     threads = set_threads()
     seed_everything(seed)
     device = choose_device()
-    print(f"device: {device}, PyTorch threads: {threads}, seed: {seed}"
-          + (" (COURSE_QUICK: short runs)" if quick() else ""))
+    print(
+        f"device: {device}, PyTorch threads: {threads}, seed: {seed}"
+        + (" (COURSE_QUICK: short runs)" if quick() else "")
+    )
     return device
 
 
@@ -91,8 +114,16 @@ class TensorLoader:
     after each batch is handed out, for a progress bar. ``len(loader)`` is the number of batches.
     """
 
-    def __init__(self, X: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool = False, seed: int = 0,
-                 device: torch.device | str = "cpu", on_batch: Callable[[int, int], None] | None = None):
+    def __init__(
+        self,
+        X: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int,
+        shuffle: bool = False,
+        seed: int = 0,
+        device: torch.device | str = "cpu",
+        on_batch: Callable[[int, int], None] | None = None,
+    ):
         if X.shape[0] != y.shape[0]:
             raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]}")
         if batch_size < 1:
@@ -117,15 +148,16 @@ class TensorLoader:
                 batch = slice(i * self.batch_size, (i + 1) * self.batch_size)
                 X, y = self.X[batch], self.y[batch]
             else:
-                index = order[i * self.batch_size:(i + 1) * self.batch_size]
+                index = order[i * self.batch_size : (i + 1) * self.batch_size]
                 X, y = self.X[index], self.y[index]
             yield X, y
             if self.on_batch is not None:
                 self.on_batch(i + 1, batches)
 
 
-def fashion_mnist(split: str = "train", normalize: bool = True, subset: int | None = None,
-                  seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def fashion_mnist(
+    split: str = "train", normalize: bool = True, subset: int | None = None, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Fashion-MNIST as float32 images (N, 1, 28, 28) in [0, 1], or standardised with MEAN and STD, and labels (N,).
 
     `subset` keeps that many images, chosen at random with `seed` (the same ones every time).
@@ -147,7 +179,7 @@ class Recipe:
     """How to train: optimizer, learning rate, batch size, epochs, schedule, input normalisation."""
 
     name: str
-    optimizer: str          # a key of OPTIMIZERS
+    optimizer: str  # a key of OPTIMIZERS
     lr: float
     batch_size: int
     epochs: int
@@ -155,10 +187,13 @@ class Recipe:
     normalize: bool = False
 
     def describe(self) -> str:
-        return (f"{self.name}: {self.optimizer}, lr {self.lr:g}"
-                + (" (one-cycle)" if self.schedule == "one-cycle" else "")
-                + f", batch {self.batch_size}, {self.epochs} epochs, "
-                + ("standardised" if self.normalize else "raw [0, 1]") + " inputs")
+        return (
+            f"{self.name}: {self.optimizer}, lr {self.lr:g}"
+            + (" (one-cycle)" if self.schedule == "one-cycle" else "")
+            + f", batch {self.batch_size}, {self.epochs} epochs, "
+            + ("standardised" if self.normalize else "raw [0, 1]")
+            + " inputs"
+        )
 
 
 #: Source post 003's recipe: the ReLU LeNet, SGD lr 0.5, batch 256, 10 epochs, raw inputs (test accuracy 0.887 there).
@@ -198,8 +233,9 @@ class ScheduledOptimizer:
         return getattr(self.optimizer, name)
 
 
-def gradient_norms(net: nn.Module, X: torch.Tensor, y: torch.Tensor,
-                   loss_fn: Callable | None = None) -> dict[str, float]:
+def gradient_norms(
+    net: nn.Module, X: torch.Tensor, y: torch.Tensor, loss_fn: Callable | None = None
+) -> dict[str, float]:
     """Norm of the loss's gradient for each weight tensor of `net` (biases left out), first layer first.
 
     One forward and backward pass on the batch X (N, ...), labels y (N,); `loss_fn` defaults to cross
@@ -219,8 +255,9 @@ def make_optimizer(net: nn.Module, recipe: Recipe, steps: int):
     if recipe.schedule == "constant":
         return optimizer
     if recipe.schedule == "one-cycle":
-        return ScheduledOptimizer(optimizer, torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr,
-                                                                                 total_steps=steps))
+        return ScheduledOptimizer(
+            optimizer, torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr, total_steps=steps)
+        )
     raise ValueError(f"unknown schedule {recipe.schedule!r}; use 'constant' or 'one-cycle'")
 
 
@@ -248,11 +285,21 @@ class Epoch:
     seconds: float
 
 
-def fit(net: nn.Module, recipe: Recipe, train_epoch: Callable, evaluate_accuracy: Callable, *,
-        train_subset: int | None = None, test_subset: int | None = None, epochs: int | None = None, seed: int = 0,
-        device: torch.device | str | None = None, loss_fn: nn.Module | None = None,
-        on_epoch: Callable[[Epoch], None] | None = None,
-        on_batch: Callable[[int, int], None] | None = None) -> list[Epoch]:
+def fit(
+    net: nn.Module,
+    recipe: Recipe,
+    train_epoch: Callable,
+    evaluate_accuracy: Callable,
+    *,
+    train_subset: int | None = None,
+    test_subset: int | None = None,
+    epochs: int | None = None,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    loss_fn: nn.Module | None = None,
+    on_epoch: Callable[[Epoch], None] | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> list[Epoch]:
     """Train `net` with `recipe` using the student's `train_epoch(net, loader, loss_fn, optimizer)` and
     `evaluate_accuracy(net, loader)`; returns one Epoch per epoch (also passed to `on_epoch`).
 
@@ -295,8 +342,9 @@ class GradientRecorder:
 
     def __init__(self, optimizer: torch.optim.Optimizer, net: nn.Module) -> None:
         self.optimizer = optimizer
-        self.weights = {name.removesuffix(".weight"): p
-                        for name, p in net.named_parameters() if name.endswith("weight")}
+        self.weights = {
+            name.removesuffix(".weight"): p for name, p in net.named_parameters() if name.endswith("weight")
+        }
         self.norms: dict[str, list[float]] = {name: [] for name in self.weights}
 
     def step(self, closure=None):
@@ -321,9 +369,18 @@ class Watched:
     net: nn.Module
 
 
-def watch_training(build: Callable[[], nn.Module], train_epoch: Callable, evaluate_accuracy: Callable, *,
-                   batches: int = 200, batch_size: int = 128, optimizer: str = "SGD", lr: float = 0.5, seed: int = 0,
-                   test_subset: int = 2000) -> Watched:
+def watch_training(
+    build: Callable[[], nn.Module],
+    train_epoch: Callable,
+    evaluate_accuracy: Callable,
+    *,
+    batches: int = 200,
+    batch_size: int = 128,
+    optimizer: str = "SGD",
+    lr: float = 0.5,
+    seed: int = 0,
+    test_subset: int = 2000,
+) -> Watched:
     """Seed, then train a new `build()` for `batches` batches of standardised Fashion-MNIST with the student's
     `train_epoch` (one epoch over ``batches * batch_size`` training images) and record every batch's loss and
     each layer's gradient norm; then `evaluate_accuracy` on `test_subset` test images.
@@ -343,8 +400,13 @@ def watch_training(build: Callable[[], nn.Module], train_epoch: Callable, evalua
     return Watched(loss_fn.losses, recorder.norms, accuracy, net)
 
 
-def quadratic_paths(momentum_step: Callable | None = None, adam_step: Callable | None = None, steps: int = 20,
-                    lr: float = 0.1, target: float = 3.0) -> dict[str, list[float]]:
+def quadratic_paths(
+    momentum_step: Callable | None = None,
+    adam_step: Callable | None = None,
+    steps: int = 20,
+    lr: float = 0.1,
+    target: float = 3.0,
+) -> dict[str, list[float]]:
     """w after each step on L(w) = (w - target)^2 from w = 0, by ``torch.optim`` (SGD, SGD with momentum 0.9,
     Adam) and, when given, by 06's ``momentum_step`` and ``adam_step`` (entries "momentum (yours)", "Adam (yours)")."""
     paths: dict[str, list[float]] = {}

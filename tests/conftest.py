@@ -19,6 +19,7 @@ os.environ.setdefault("COURSE_QUICK", "1")
 
 def assignments() -> list[str]:
     from autograder import assignments as _assignments
+
     return _assignments()
 
 
@@ -34,8 +35,14 @@ def nbgrader(*args: str, cwd: Path, timeout: float = 900) -> subprocess.Complete
     """Run `python -m nbgrader ARGS` in `cwd` with this environment's Python; output captured."""
     from autograder import tool_env
 
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout, env=tool_env())
+    return subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=tool_env(),
+    )
 
 
 def make_course(dest: Path, names: list[str]) -> Path:
@@ -50,17 +57,22 @@ def execute_notebook(path: Path, timeout: int = 300) -> nbformat.NotebookNode:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, kernel_name=KERNEL, timeout=timeout, allow_errors=True,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, kernel_name=KERNEL, timeout=timeout, allow_errors=True, resources={"metadata": {"path": str(path.parent)}}
+    )
     client.execute()
     return nb
 
 
 def error_outputs(nb: nbformat.NotebookNode) -> list[tuple[str, str, str]]:
     """(cell id, ename, evalue) of every error output in an executed notebook."""
-    return [(cell.get("id", "?"), out["ename"], out["evalue"])
-            for cell in nb.cells if cell.cell_type == "code"
-            for out in cell.get("outputs", []) if out.output_type == "error"]
+    return [
+        (cell.get("id", "?"), out["ename"], out["evalue"])
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if out.output_type == "error"
+    ]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -95,6 +107,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def stderr_outputs(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
     """(cell id, text) of every stderr stream: nbgrader fails a graded cell that writes to stderr."""
-    return [(cell.get("id", "?"), out["text"][:300])
-            for cell in nb.cells if cell.cell_type == "code"
-            for out in cell.get("outputs", []) if out.output_type == "stream" and out.get("name") == "stderr"]
+    return [
+        (cell.get("id", "?"), out["text"][:300])
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if out.output_type == "stream" and out.get("name") == "stderr"
+    ]

@@ -33,9 +33,14 @@ def read_case(path: Path) -> tuple[dict, float]:
 
 def load(folder: Path = FOLDER) -> dict[str, dict[str, tuple[dict, float]]]:
     """assignment -> student -> (edits, exact score), "solved" first."""
-    return {topic.name: {path.stem: read_case(path)
-                         for path in sorted(topic.glob("*.py"), key=lambda p: (p.stem != "solved", p.stem))}
-            for topic in sorted(folder.iterdir()) if topic.is_dir()}
+    return {
+        topic.name: {
+            path.stem: read_case(path)
+            for path in sorted(topic.glob("*.py"), key=lambda p: (p.stem != "solved", p.stem))
+        }
+        for topic in sorted(folder.iterdir())
+        if topic.is_dir()
+    }
 
 
 CASES = load()

@@ -28,15 +28,23 @@ from autograder import tool_env
 from autograder.simulate import SOLVED, submission, submit
 from conftest import ROOT, make_course, nbgrader
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(shutil.which("bwrap") is None,
-                                 reason="bubblewrap is not installed (make system-deps)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed (make system-deps)"),
+]
 
 ATTACKS = Path(__file__).parent / "cases" / "attacks"
 ALL_01 = {"corr2d": SOLVED, "convolve2d": SOLVED, "conv2d": SOLVED}
 CANARY = "the course's own file\n"
-JOBS2_SAMPLE = ("solved", "blank", "transformer", "tensor_subclass", "symlink_submitted", "print_flood",
-                "deleted_tests_patched")
+JOBS2_SAMPLE = (
+    "solved",
+    "blank",
+    "transformer",
+    "tensor_subclass",
+    "symlink_submitted",
+    "print_flood",
+    "deleted_tests_patched",
+)
 
 
 def attack(name: str) -> str:
@@ -46,25 +54,40 @@ def attack(name: str) -> str:
 def points(assignment: str, prefixes: tuple[str, ...] = ("",)) -> float:
     """The points of the test cells whose grade_id starts with one of `prefixes`."""
     nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    return sum(c.metadata["nbgrader"].get("points", 0) for c in nb.cells
-               if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")
-               and c.metadata["nbgrader"]["grade_id"].startswith(prefixes))
+    return sum(
+        c.metadata["nbgrader"].get("points", 0)
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+        and not c.metadata["nbgrader"].get("solution")
+        and c.metadata["nbgrader"]["grade_id"].startswith(prefixes)
+    )
 
 
 def _students_01(course: Path, port: int) -> dict[str, tuple[dict, list[tuple[int, str]], float]]:
     """student -> (solution-cell edits, extra cells (position, code), exact score)."""
     full = points("01_convolution")
     conv2d = points("01_convolution", ("test_conv2d",))
-    corr2d_values = (points("01_convolution", ("test_corr2d",))
-                     - points("01_convolution", ("test_corr2d_hidden_errors",)))
+    corr2d_values = points("01_convolution", ("test_corr2d",)) - points(
+        "01_convolution", ("test_corr2d_hidden_errors",)
+    )
     course_line = f"COURSE = {str(course)!r}\n"
     return {
         "solved": (ALL_01, [], full),
         "blank": ({}, [], 0),
         "transformer": ({"corr2d": attack("transformer")}, [], 0),
-        **{name: ({**ALL_01, "conv2d": attack(name)}, [], full - conv2d)
-           for name in ("patch_checks", "fake_module", "tensor_subclass", "patch_any", "settrace", "thread",
-                        "disabled_modes", "subprocess_conv")},
+        **{
+            name: ({**ALL_01, "conv2d": attack(name)}, [], full - conv2d)
+            for name in (
+                "patch_checks",
+                "fake_module",
+                "tensor_subclass",
+                "patch_any",
+                "settrace",
+                "thread",
+                "disabled_modes",
+                "subprocess_conv",
+            )
+        },
         # corr2d's value tests fail; its error checks come first and pass; convolve2d's tests give it PyTorch's corr2d
         "numpy_getattr": ({**ALL_01, "corr2d": attack("numpy_getattr")}, [], full - corr2d_values),
         "symlink_notebook": (ALL_01, [(2, course_line + attack("symlink_notebook"))], full),
@@ -82,16 +105,21 @@ def _students_01(course: Path, port: int) -> dict[str, tuple[dict, list[tuple[in
         "fork_bomb": (ALL_01, [(2, attack("fork_bomb"))], full),
         "network": (ALL_01, [(2, f"PORT = {port}\n" + attack("network"))], full),
         # files named autograder.py, torch.py ... beside the notebook (shadow_modules/); conv2d uses F.conv2d
-        "shadow_modules": ({**ALL_01, "conv2d": attack("shadow_conv2d")}, [(2, attack("shadow_own_module"))],
-                           full - conv2d),
+        "shadow_modules": (
+            {**ALL_01, "conv2d": attack("shadow_conv2d")},
+            [(2, attack("shadow_own_module"))],
+            full - conv2d,
+        ),
     }
 
 
 def _gradebook_rows(db: Path) -> dict:
     with sqlite3.connect(db) as connection:
-        return {table: connection.execute(f"SELECT * FROM {table}").fetchall()
-                for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-                if table in ("assignment", "notebook", "grade_cells", "solution_cells", "source_cell", "student")}
+        return {
+            table: connection.execute(f"SELECT * FROM {table}").fetchall()
+            for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            if table in ("assignment", "notebook", "grade_cells", "solution_cells", "source_cell", "student")
+        }
 
 
 def _write_class(course: Path, assignment: str, students: dict) -> None:
@@ -126,8 +154,13 @@ class PeakMemory:
                     continue
                 try:
                     argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-                    kind = ("grader_kernel" if b"autograder.grader_kernel" in argv else
-                            "nbgrader" if any(a.endswith(b"nbgrader") for a in argv[:3]) else None)
+                    kind = (
+                        "grader_kernel"
+                        if b"autograder.grader_kernel" in argv
+                        else "nbgrader"
+                        if any(a.endswith(b"nbgrader") for a in argv[:3])
+                        else None
+                    )
                     if kind is None:
                         continue
                     status = Path(f"/proc/{entry}/status").read_text()
@@ -149,8 +182,11 @@ class PeakMemory:
 def _grade(course: Path, assignment: str, parallel: bool) -> subprocess.CompletedProcess:
     env = tool_env()
     env["CNN_SECRET_CANARY"] = "the grader's secret"
-    command = ([sys.executable, "-m", "autograder", "autograde", assignment, "--jobs", "2"] if parallel
-               else [sys.executable, "-m", "nbgrader", "autograde", assignment])
+    command = (
+        [sys.executable, "-m", "autograder", "autograde", assignment, "--jobs", "2"]
+        if parallel
+        else [sys.executable, "-m", "nbgrader", "autograde", assignment]
+    )
     return subprocess.run(command, cwd=course, capture_output=True, text=True, timeout=1500, env=env)
 
 
@@ -166,8 +202,9 @@ def _outputs(course: Path, assignment: str, student: str) -> str:
     if not path.parent.parent.exists() and not (course / "submitted" / student).exists():
         pytest.skip(f"{student} is not in this class (the --jobs 2 class is a sample)")
     nb = nbformat.read(path, as_version=4)
-    return "".join(o.get("text", "") + o.get("evalue", "") for c in nb.cells if c.cell_type == "code"
-                   for o in c.get("outputs", []))
+    return "".join(
+        o.get("text", "") + o.get("evalue", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+    )
 
 
 @pytest.fixture(scope="module")
@@ -197,8 +234,12 @@ def server():
 
 
 # each class is graded once, on one worker (--dist loadgroup), the two classes on different workers
-@pytest.fixture(scope="module", params=[pytest.param(grader, marks=pytest.mark.xdist_group(f"attacks-{grader}"))
-                                        for grader in ("nbgrader", "jobs2")])
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(grader, marks=pytest.mark.xdist_group(f"attacks-{grader}")) for grader in ("nbgrader", "jobs2")
+    ],
+)
 def graded_01(request, tmp_path_factory, server):
     course = make_course(tmp_path_factory.mktemp(f"attacks-{request.param}") / "course", ["01_convolution"])
     assert nbgrader("generate_assignment", "01_convolution", "--force", cwd=course).returncode == 0
@@ -212,8 +253,15 @@ def graded_01(request, tmp_path_factory, server):
     digest = hashlib.sha256((course / "source" / "01_convolution" / "01_convolution.ipynb").read_bytes()).hexdigest()
     with PeakMemory() as memory:
         result = _grade(course, "01_convolution", request.param == "jobs2")
-    return {"course": course, "students": students, "result": result, "before": before, "digest": digest,
-            "memory": memory.peak_kib, "scores": _scores(course)}
+    return {
+        "course": course,
+        "students": students,
+        "result": result,
+        "before": before,
+        "digest": digest,
+        "memory": memory.peak_kib,
+        "scores": _scores(course),
+    }
 
 
 def test_every_attack_earns_exactly_the_points_of_what_it_really_solved(graded_01):
@@ -249,13 +297,35 @@ def test_the_sandbox_cannot_find_the_hidden_tests_nor_the_graders_environment(gr
     env = _outputs(course, "01_convolution", "environment")
     names = json.loads(env.split("ENV ", 1)[1].splitlines()[0].replace("'", '"'))
     assert "CNN_SECRET_CANARY" not in names and "CNN_COURSE_DB_URL" not in names and "JUPYTER_PATH" not in names
-    assert set(names) <= {"HOME", "PATH", "LANG", "MPLCONFIGDIR", "MPLBACKEND", "PYTHONNOUSERSITE", "PWD",
-                          "COURSE_QUICK",
-                          "COURSE_DATA", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LC_ALL",
-                          "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "CUDA_VISIBLE_DEVICES", "SHLVL", "_",
-                          "JPY_PARENT_PID", "CLICOLOR", "PAGER", "GIT_PAGER", "TERM", "PYDEVD_USE_FRAME_EVAL",
-                          "CLICOLOR_FORCE", "FORCE_COLOR",
-                          "JPY_SESSION_NAME"}, names
+    assert set(names) <= {
+        "HOME",
+        "PATH",
+        "LANG",
+        "MPLCONFIGDIR",
+        "MPLBACKEND",
+        "PYTHONNOUSERSITE",
+        "PWD",
+        "COURSE_QUICK",
+        "COURSE_DATA",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "LC_ALL",
+        "OPENBLAS_CORETYPE",
+        "OPENBLAS_L2_SIZE",
+        "CUDA_VISIBLE_DEVICES",
+        "SHLVL",
+        "_",
+        "JPY_PARENT_PID",
+        "CLICOLOR",
+        "PAGER",
+        "GIT_PAGER",
+        "TERM",
+        "PYDEVD_USE_FRAME_EVAL",
+        "CLICOLOR_FORCE",
+        "FORCE_COLOR",
+        "JPY_SESSION_NAME",
+    }, names
 
 
 def test_feedback_never_shows_hidden_test_code(graded_01):
@@ -305,8 +375,10 @@ def test_autograds_engine_is_off_limits_on_every_route(tmp_path):
     assert nbgrader("generate_assignment", name, "--force", cwd=course).returncode == 0
     solved = {g: SOLVED for g in ("conv2d_backward", "max_pool2d_backward", "avg_pool2d_backward", "learn_kernel")}
     backward_values = points(name, ("test_conv_backward",)) - points(name, ("test_conv_backward_hidden_errors",))
-    students = {"solved": (solved, [], points(name)),
-                "engine": ({**solved, "conv2d_backward": attack("engine")}, [], points(name) - backward_values)}
+    students = {
+        "solved": (solved, [], points(name)),
+        "engine": ({**solved, "conv2d_backward": attack("engine")}, [], points(name) - backward_values),
+    }
     _write_class(course, name, students)
     result = _grade(course, name, parallel=False)
     assert _scores(course) == {s: score for s, (_, _, score) in students.items()}, result.stderr[-3000:]

@@ -14,8 +14,13 @@ from conftest import ROOT
 
 @pytest.mark.slow  # trains LeNet twice in a subprocess (~20 s)
 def test_lenet_benchmark_prints_one_json_line_for_both_recipes():
-    result = subprocess.run([sys.executable, "benchmarks/lenet.py", "--json", "--subset", "1000", "--epochs", "1"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "benchmarks/lenet.py", "--json", "--subset", "1000", "--epochs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1, result.stdout
@@ -34,4 +39,3 @@ def test_reference_comes_from_the_source_notebooks_solution_cells():
     namespace = lenet.reference()
     assert {"build_lenet", "build_lenet_relu", "evaluate_accuracy", "train_epoch"} <= set(namespace)
     assert sum(p.numel() for p in namespace["build_lenet_relu"]().parameters()) == 170988
-

@@ -36,9 +36,12 @@ from conftest import ROOT, assignments
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser"),  # one JupyterLab and page
-              pytest.mark.skipif(not CHROMIUM.exists(),
-                                 reason="/usr/bin/chromium is missing (make installs Debian's chromium)")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("browser"),  # one JupyterLab and page
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (make installs Debian's chromium)"),
+]
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"  # the notebook on screen
 NOTEBOOKS = [f"{kind}/{name}/{name}.ipynb" for name in assignments() for kind in ("source", "notebooks")]
@@ -77,16 +80,36 @@ def lab(tmp_path_factory):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(root / "config"), JUPYTER_RUNTIME_DIR=str(root / "runtime"),
-               JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces"),
-               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(root / "config"),
+        JUPYTER_RUNTIME_DIR=str(root / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces"),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    )
     log = open(root / "lab.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={course}", "--ServerApp.port_retries=0",
-         "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: each test opens its notebook in one page
-         *(["--allow-root"] if os.geteuid() == 0 else [])],
-        cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={course}",
+            "--ServerApp.port_retries=0",
+            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: each test opens its notebook in one page
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        cwd=course,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -118,9 +141,17 @@ def browser():
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"])
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         try:
             yield chromium
         finally:
@@ -137,14 +168,18 @@ def _open(browser, lab, path: str):
         page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
         page.on("pageerror", lambda e: page.console_errors.append(str(e)))
         page.goto(f"{lab['base']}/lab?reset&token={lab['token']}")  # reset: no restored tabs
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget !== undefined",
-                               timeout=60000)
+        page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget !== undefined", timeout=60000
+        )
         page.locator(".jp-DirListing-content").first.wait_for(timeout=60000)
         lab["page"] = page
     page.console_errors.clear()
-    page.evaluate("""async (path) => {
+    page.evaluate(
+        """async (path) => {
         await window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Notebook'});
-    }""", path)
+    }""",
+        path,
+    )
     page.locator(f"{PANEL} .jp-Cell").first.wait_for(timeout=60000)
     _wait_kernel_idle(page)
     return page
@@ -177,7 +212,11 @@ def _wait_kernel_idle(page, timeout: float = 120) -> None:
             const state = status && (status.getAttribute('data-status') || status.textContent || '');
             const idle = !status || !/busy|starting|unknown/i.test(state);
             return prompts.length > 0 && !busy && idle;
-        }""", arg=PANEL, timeout=timeout * 1000, polling=500)
+        }""",
+        arg=PANEL,
+        timeout=timeout * 1000,
+        polling=500,
+    )
 
 
 def _wait_status_idle(page, lab, timeout: float = 180) -> None:
@@ -191,12 +230,16 @@ def _wait_status_idle(page, lab, timeout: float = 180) -> None:
         status = page.locator(".jp-StatusBar-Widget").all_inner_texts()
         try:
             with urllib.request.urlopen(f"{lab['base']}/api/sessions?token={lab['token']}", timeout=10) as response:
-                sessions = [(s["path"], s["kernel"]["name"], s["kernel"]["execution_state"])
-                            for s in json.loads(response.read())]
+                sessions = [
+                    (s["path"], s["kernel"]["name"], s["kernel"]["execution_state"])
+                    for s in json.loads(response.read())
+                ]
         except OSError as error:
             sessions = f"unreadable: {error}"
-        pytest.fail(f"the kernel was not Idle after {timeout:.0f} s: status bar {status}, sessions {sessions}, "
-                    f"JupyterLab log:\n{lab['log'].read_text()[-3000:]}")
+        pytest.fail(
+            f"the kernel was not Idle after {timeout:.0f} s: status bar {status}, sessions {sessions}, "
+            f"JupyterLab log:\n{lab['log'].read_text()[-3000:]}"
+        )
 
 
 def _run_all(page, lab) -> None:
@@ -208,8 +251,12 @@ def _run_all(page, lab) -> None:
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         try:
-            page.wait_for_function("(panel) => [...document.querySelectorAll(panel + ' .jp-InputPrompt')]"
-                                   ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))", arg=PANEL, timeout=45000)
+            page.wait_for_function(
+                "(panel) => [...document.querySelectorAll(panel + ' .jp-InputPrompt')]"
+                ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))",
+                arg=PANEL,
+                timeout=45000,
+            )
             break
         except PlaywrightTimeout:
             if attempt:
@@ -221,21 +268,25 @@ def _run_all(page, lab) -> None:
 
 def _cell_report(page) -> list[dict]:
     """Per code cell of the notebook on screen: prompt, error texts, widget views, image widths, text."""
-    return page.evaluate("""(panel) => [...document.querySelectorAll(panel + ' .jp-Cell.jp-CodeCell')].map(cell => ({
+    return page.evaluate(
+        """(panel) => [...document.querySelectorAll(panel + ' .jp-Cell.jp-CodeCell')].map(cell => ({
         prompt: (cell.querySelector('.jp-InputPrompt') || {}).textContent || '',
         errors: [...cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
                  .map(e => e.innerText),
         widgets: cell.querySelectorAll('.jupyter-widgets.widget-vbox, .jupyter-widgets.widget-box').length,
         images: [...cell.querySelectorAll('.jupyter-widgets img')].map(img => img.naturalWidth),
         text: cell.innerText,
-    }))""", PANEL)
+    }))""",
+        PANEL,
+    )
 
 
 def _layout_report(page) -> list[dict]:
     """Per top-level widget on screen: the elements that clip their content (scrollWidth > clientWidth
     where overflow is not visible: a cut label, a scrolled row; a menu too narrow for its choice) and
     each image's PNG and shown widths."""
-    return page.evaluate("""(panel) => [...document.querySelectorAll(
+    return page.evaluate(
+        """(panel) => [...document.querySelectorAll(
             panel + ' .jp-OutputArea-output > .jupyter-widgets.widget-vbox')].map(view => ({
         label: view.innerText.slice(0, 60),
         cut: [...view.querySelectorAll('*')].filter(el => {
@@ -252,7 +303,9 @@ def _layout_report(page) -> list[dict]:
             }).map(select => `<select> "${select.selectedOptions[0]?.text}" cut to ${select.clientWidth} px`)),
         images: [...view.querySelectorAll('img')].filter(img => img.naturalWidth > 0).map(img => ({
             natural: img.naturalWidth, shown: img.getBoundingClientRect().width})),
-    }))""", PANEL)
+    }))""",
+        PANEL,
+    )
 
 
 def _screenshot(page, path: str) -> Path:
@@ -272,8 +325,10 @@ def _shutdown_kernels(lab) -> None:
     with urllib.request.urlopen(request, timeout=10) as response:
         sessions = json.loads(response.read())
     for session in sessions:
-        urllib.request.urlopen(urllib.request.Request(
-            f"{lab['base']}/api/sessions/{session['id']}?token={lab['token']}", method="DELETE"), timeout=10)
+        urllib.request.urlopen(
+            urllib.request.Request(f"{lab['base']}/api/sessions/{session['id']}?token={lab['token']}", method="DELETE"),
+            timeout=10,
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS)
@@ -290,8 +345,9 @@ def test_notebook_runs_in_jupyterlab_and_every_widget_renders(browser, lab, path
         first_error = next((i for i, c in enumerate(cells) if c["errors"]), None)
         if student:
             assert first_error is not None, f"the student copy ran without the expected NotImplementedError ({shot})"
-            assert "NotImplementedError" in cells[first_error]["errors"][0], \
+            assert "NotImplementedError" in cells[first_error]["errors"][0], (
                 f"the student copy failed with something else: {cells[first_error]['errors'][0][:500]} ({shot})"
+            )
         else:
             assert first_error is None, f"error in {path}: {cells[first_error]['errors'][0][:800]} ({shot})"
         widget_cells = _widget_cells(nb)
@@ -300,8 +356,9 @@ def test_notebook_runs_in_jupyterlab_and_every_widget_renders(browser, lab, path
         # raises-exception): every widget shows, except one that needs the student's unwritten code
         needs_student = [i for i in widget_cells if cells[i]["errors"]]
         for i in needs_student:
-            assert student and re.search(r"NotImplementedError|NameError", cells[i]["errors"][0]), \
+            assert student and re.search(r"NotImplementedError|NameError", cells[i]["errors"][0]), (
                 f"cell {i} ({code[i].source!r}) failed: {cells[i]['errors'][0][:500]} ({shot})"
+            )
         # (no "some widget rendered" check: a source notebook has no error at all, asserted above, and in 06's
         # student copy every widget shows the student's network; each widget cell that ran is checked below)
         for i in range(len(cells)):
@@ -310,13 +367,15 @@ def test_notebook_runs_in_jupyterlab_and_every_widget_renders(browser, lab, path
             assert "Loading widget" not in cells[i]["text"], f"cell {i}: widget never loaded ({shot})"
             if i in widget_cells and i not in needs_student:
                 assert cells[i]["widgets"] >= 1, f"cell {i} ({code[i].source!r}) shows no widget ({shot})"
-                assert cells[i]["images"] and all(w > 0 for w in cells[i]["images"]), \
+                assert cells[i]["images"] and all(w > 0 for w in cells[i]["images"]), (
                     f"cell {i}: a widget's figure did not render ({shot})"
+                )
         for view in _layout_report(page):
             assert not view["cut"], f"a widget clips its content ({view['label']!r}): {view['cut'][:4]} ({shot})"
             for image in view["images"]:
-                assert abs(image["shown"] - image["natural"]) < 1, \
+                assert abs(image["shown"] - image["natural"]) < 1, (
                     f"a figure is shown {image['shown']} px wide, not {image['natural']} ({view['label']!r}, {shot})"
+                )
         widget_errors = [e for e in page.console_errors if "widget" in e.lower()]
         assert not widget_errors, f"JavaScript errors from widgets: {widget_errors[:3]} ({shot})"
         name = path.split("/")[1]
@@ -332,6 +391,7 @@ def test_notebook_runs_in_jupyterlab_and_every_widget_renders(browser, lab, path
 
 # --- each topic's main widget, moved with the keyboard --------------------------------------------
 
+
 def _interact_01(page) -> None:
     """Step the sliding-window explorer once with ArrowRight: the worked 3x3 example's equation must become 25."""
     # the first widget of 01 is the shift explorer; the sliding-window explorer is the one with a mode menu
@@ -345,10 +405,16 @@ def _interact_01(page) -> None:
     expected = int(F.conv2d(X, K)[0, 0, 0, 1])  # step 1 is row 0, column 1
     window = X[0, 0, 0:2, 1:3].flatten().int().tolist()
     terms = " + ".join(f"{x}×{k}" for x, k in zip(window, K.flatten().int().tolist()))
-    page.wait_for_function("([el, want]) => el.innerText.includes(want)",
-                           arg=[equation.element_handle(), f"{terms} = {expected}"], timeout=20000)
-    page.wait_for_function("([img, old]) => img.getAttribute('src') !== old",
-                           arg=[widget.locator("img").first.element_handle(), before], timeout=20000)
+    page.wait_for_function(
+        "([el, want]) => el.innerText.includes(want)",
+        arg=[equation.element_handle(), f"{terms} = {expected}"],
+        timeout=20000,
+    )
+    page.wait_for_function(
+        "([img, old]) => img.getAttribute('src') !== old",
+        arg=[widget.locator("img").first.element_handle(), before],
+        timeout=20000,
+    )
 
 
 def _interact_04(page) -> None:
@@ -358,10 +424,13 @@ def _interact_04(page) -> None:
     widget.locator(".noUi-handle, .ui-slider-handle").first.focus()
     page.keyboard.press("ArrowRight")
     p = torch.tensor([0.701], dtype=torch.float64)
-    want = (f"loss if y=1: {float(F.binary_cross_entropy(p, torch.ones(1, dtype=torch.float64))):.4f} | "
-            f"loss if y=0: {float(F.binary_cross_entropy(p, torch.zeros(1, dtype=torch.float64))):.4f}")
-    page.wait_for_function("([el, want]) => el.innerText.includes(want)", arg=[readout.element_handle(), want],
-                           timeout=20000)
+    want = (
+        f"loss if y=1: {float(F.binary_cross_entropy(p, torch.ones(1, dtype=torch.float64))):.4f} | "
+        f"loss if y=0: {float(F.binary_cross_entropy(p, torch.zeros(1, dtype=torch.float64))):.4f}"
+    )
+    page.wait_for_function(
+        "([el, want]) => el.innerText.includes(want)", arg=[readout.element_handle(), want], timeout=20000
+    )
 
 
 def _interact_03(page) -> None:
@@ -373,8 +442,9 @@ def _interact_03(page) -> None:
     page.keyboard.press("ArrowRight")
     X = torch.arange(9.0).reshape(1, 1, 3, 3)
     want = [f"max of the window = {int(F.max_pool2d(X, 3)[0, 0, 0, 0])};", "output 1x1"]
-    page.wait_for_function("([el, want]) => want.every(w => el.innerText.includes(w))",
-                           arg=[readout.element_handle(), want], timeout=20000)
+    page.wait_for_function(
+        "([el, want]) => want.every(w => el.innerText.includes(w))", arg=[readout.element_handle(), want], timeout=20000
+    )
 
 
 def _interact_02(page) -> None:
@@ -387,8 +457,9 @@ def _interact_02(page) -> None:
     page.keyboard.press("ArrowRight")
     rows = F.conv2d(torch.zeros(1, 1, 6, 5), torch.zeros(1, 1, 2, 2), stride=2, padding=1).shape[2]
     want = [f"⌊(6 + 2·1 − 1·(2−1) − 1) / 2⌋ + 1 = ⌊6 / 2⌋ + 1 = {rows}", f"PyTorch: {rows} ✓"]
-    page.wait_for_function("([el, want]) => want.every(w => el.innerText.includes(w))",
-                           arg=[formula.element_handle(), want], timeout=20000)
+    page.wait_for_function(
+        "([el, want]) => want.every(w => el.innerText.includes(w))", arg=[formula.element_handle(), want], timeout=20000
+    )
 
 
 def _interact_05(page) -> None:
@@ -400,14 +471,18 @@ def _interact_05(page) -> None:
     widget.locator(".noUi-handle, .ui-slider-handle").first.focus()  # the first slider: the dY cell
     page.keyboard.press("ArrowRight")
     from course_utils.widgets.backprop import W_EXAMPLE, X_EXAMPLE
+
     X = X_EXAMPLE[None, None].clone().requires_grad_()
     out = F.conv2d(X, W_EXAMPLE[None, None])
     out[0, 0, 0, 1].backward()
     rows, cols = X.grad[0, 0].any(dim=1).nonzero(), X.grad[0, 0].any(dim=0).nonzero()
-    want = (f"dY[0, 1] = 1 reaches the input window rows {int(rows.min())}…{int(rows.max())}, "
-            f"columns {int(cols.min())}…{int(cols.max())}")
-    page.wait_for_function("([el, want]) => el.innerText.includes(want)", arg=[readout.element_handle(), want],
-                           timeout=20000)
+    want = (
+        f"dY[0, 1] = 1 reaches the input window rows {int(rows.min())}…{int(rows.max())}, "
+        f"columns {int(cols.min())}…{int(cols.max())}"
+    )
+    page.wait_for_function(
+        "([el, want]) => el.innerText.includes(want)", arg=[readout.element_handle(), want], timeout=20000
+    )
 
 
 def _interact_06(page) -> None:
@@ -420,12 +495,19 @@ def _interact_06(page) -> None:
     before = image.get_attribute("src")
     viewer.locator(".noUi-handle, .ui-slider-handle").first.focus()
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("([img, old]) => img.getAttribute('src') !== old", arg=[image.element_handle(), before],
-                           timeout=20000)
+    page.wait_for_function(
+        "([img, old]) => img.getAttribute('src') !== old", arg=[image.element_handle(), before], timeout=20000
+    )
 
 
-INTERACTIONS = {"01_convolution": _interact_01, "02_padding_stride": _interact_02, "03_pooling": _interact_03,
-                "04_losses": _interact_04, "05_backprop": _interact_05, "06_lenet": _interact_06}
+INTERACTIONS = {
+    "01_convolution": _interact_01,
+    "02_padding_stride": _interact_02,
+    "03_pooling": _interact_03,
+    "04_losses": _interact_04,
+    "05_backprop": _interact_05,
+    "06_lenet": _interact_06,
+}
 
 
 def test_nbgrader_validate_button_reports_on_a_student_copy(browser, lab):
@@ -435,8 +517,9 @@ def test_nbgrader_validate_button_reports_on_a_student_copy(browser, lab):
         page.locator(".validate-button").first.click()
         dialog = page.locator(".jp-Dialog")
         dialog.wait_for(timeout=180000)
-        page.wait_for_function("() => !/Validating/.test(document.querySelector('.jp-Dialog').innerText)",
-                               timeout=180000)
+        page.wait_for_function(
+            "() => !/Validating/.test(document.querySelector('.jp-Dialog').innerText)", timeout=180000
+        )
         text = dialog.inner_text()
         _screenshot(page, f"validate/{name}")
         assert "VALIDATION FAILED" in text or "failed" in text.lower(), text[:1000]

@@ -23,6 +23,7 @@ T = torch.tensor([0, 1, 2, 3])
 
 # --- assertions ---------------------------------------------------------------------------------
 
+
 def test_assert_close_passes_and_reports_the_worst_element():
     assert_close(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0 + 1e-7]))
     with pytest.raises(AssertionError) as info:
@@ -65,31 +66,58 @@ def test_assert_raises_each_path():
 
 BANNED = {
     "conv": [
-        lambda: F.conv2d(X, W), lambda: captured_conv2d(X, W), lambda: torch.conv2d(X, W),
-        lambda: nn.Conv2d(3, 4, 3)(X), lambda: F.conv2d(X, W, padding="same"),
+        lambda: F.conv2d(X, W),
+        lambda: captured_conv2d(X, W),
+        lambda: torch.conv2d(X, W),
+        lambda: nn.Conv2d(3, 4, 3)(X),
+        lambda: F.conv2d(X, W, padding="same"),
         lambda: torch.ops.aten.convolution(X, W, None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1),
-        lambda: F.conv1d(X[:, :, 0], W[:, :, 0]), lambda: F.conv_transpose2d(X, W.transpose(0, 1)),
+        lambda: F.conv1d(X[:, :, 0], W[:, :, 0]),
+        lambda: F.conv_transpose2d(X, W.transpose(0, 1)),
         lambda: nn.Conv2d(3, 4, 3, padding=1, padding_mode="circular")(X),
     ],
     "pool": [
-        lambda: F.max_pool2d(X, 2), lambda: F.avg_pool2d(X, 2), lambda: F.adaptive_avg_pool2d(X, 1),
-        lambda: nn.MaxPool2d(2)(X), lambda: nn.AvgPool2d(3, 1, 1)(X), lambda: nn.AdaptiveAvgPool2d(1)(X),
-        lambda: F.lp_pool2d(X, 2, 2), lambda: F.max_pool2d(X, 2, return_indices=True),
+        lambda: F.max_pool2d(X, 2),
+        lambda: F.avg_pool2d(X, 2),
+        lambda: F.adaptive_avg_pool2d(X, 1),
+        lambda: nn.MaxPool2d(2)(X),
+        lambda: nn.AvgPool2d(3, 1, 1)(X),
+        lambda: nn.AdaptiveAvgPool2d(1)(X),
+        lambda: F.lp_pool2d(X, 2, 2),
+        lambda: F.max_pool2d(X, 2, return_indices=True),
         lambda: torch.ops.aten.avg_pool2d(X, [2, 2]),
     ],
-    "pad": [lambda: F.pad(X, (1, 1, 1, 1)), lambda: F.pad(X, (1, 1, 1, 1), mode="reflect"),
-            lambda: F.pad(X, (1, 1, 1, 1), mode="circular"), lambda: nn.ZeroPad2d(1)(X),
-            lambda: torch.constant_pad_nd(X, (1, 1))],
-    "activations": [lambda: torch.sigmoid(Z), lambda: Z.sigmoid(), lambda: torch.special.expit(Z),
-                    lambda: F.softmax(Z, -1), lambda: Z.softmax(-1), lambda: F.log_softmax(Z, -1),
-                    lambda: torch.logsumexp(Z, -1), lambda: nn.Sigmoid()(Z), lambda: nn.Softmax(-1)(Z)],
-    "losses": [lambda: F.binary_cross_entropy(torch.rand(4), torch.rand(4)),
-               lambda: nn.BCELoss()(torch.rand(4), torch.rand(4)),
-               lambda: F.binary_cross_entropy_with_logits(Z[0], Z[1]), lambda: F.cross_entropy(Z, T),
-               lambda: nn.CrossEntropyLoss()(Z, T), lambda: F.nll_loss(Z, T)],
-    "autograd": [lambda: (X.clone().requires_grad_() * 2).sum().backward(),
-                 lambda: torch.autograd.grad(((leaf := Z.clone().requires_grad_()) ** 2).sum(), leaf),
-                 lambda: torch.autograd.backward((Z.clone().requires_grad_() * 3).sum())],
+    "pad": [
+        lambda: F.pad(X, (1, 1, 1, 1)),
+        lambda: F.pad(X, (1, 1, 1, 1), mode="reflect"),
+        lambda: F.pad(X, (1, 1, 1, 1), mode="circular"),
+        lambda: nn.ZeroPad2d(1)(X),
+        lambda: torch.constant_pad_nd(X, (1, 1)),
+    ],
+    "activations": [
+        lambda: torch.sigmoid(Z),
+        lambda: Z.sigmoid(),
+        lambda: torch.special.expit(Z),
+        lambda: F.softmax(Z, -1),
+        lambda: Z.softmax(-1),
+        lambda: F.log_softmax(Z, -1),
+        lambda: torch.logsumexp(Z, -1),
+        lambda: nn.Sigmoid()(Z),
+        lambda: nn.Softmax(-1)(Z),
+    ],
+    "losses": [
+        lambda: F.binary_cross_entropy(torch.rand(4), torch.rand(4)),
+        lambda: nn.BCELoss()(torch.rand(4), torch.rand(4)),
+        lambda: F.binary_cross_entropy_with_logits(Z[0], Z[1]),
+        lambda: F.cross_entropy(Z, T),
+        lambda: nn.CrossEntropyLoss()(Z, T),
+        lambda: F.nll_loss(Z, T),
+    ],
+    "autograd": [
+        lambda: (X.clone().requires_grad_() * 2).sum().backward(),
+        lambda: torch.autograd.grad(((leaf := Z.clone().requires_grad_()) ** 2).sum(), leaf),
+        lambda: torch.autograd.backward((Z.clone().requires_grad_() * 3).sum()),
+    ],
 }
 CASES = [(group, i) for group, calls in BANNED.items() for i in range(len(calls))]
 
@@ -123,12 +151,25 @@ def test_errors_of_the_student_propagate_unchanged():
 
 
 ALLOWED = [
-    lambda: X[:, :, 1:4, 2:5].sum(), lambda: torch.zeros(2, 3), lambda: X.mean(), lambda: X.amax(dim=(2, 3)),
-    lambda: X.max(), lambda: X.argmax(), lambda: Z.exp().log(), lambda: Z.clamp(min=0),
-    lambda: torch.where(Z > 0, Z, 0), lambda: torch.einsum("nchw,oc->nohw", X, W[:, :, 0, 0]), lambda: Z @ Z.T,
-    lambda: X.unfold(2, 3, 1), lambda: F.unfold(X, 3), lambda: X.as_strided((2, 2), (1, 1)), lambda: X.flip(-1),
+    lambda: X[:, :, 1:4, 2:5].sum(),
+    lambda: torch.zeros(2, 3),
+    lambda: X.mean(),
+    lambda: X.amax(dim=(2, 3)),
+    lambda: X.max(),
+    lambda: X.argmax(),
+    lambda: Z.exp().log(),
+    lambda: Z.clamp(min=0),
+    lambda: torch.where(Z > 0, Z, 0),
+    lambda: torch.einsum("nchw,oc->nohw", X, W[:, :, 0, 0]),
+    lambda: Z @ Z.T,
+    lambda: X.unfold(2, 3, 1),
+    lambda: F.unfold(X, 3),
+    lambda: X.as_strided((2, 2), (1, 1)),
+    lambda: X.flip(-1),
     lambda: X.reshape(6, 64).permute(1, 0),
-    lambda: torch.stack([Z, Z]), lambda: torch.cat([Z, Z]), lambda: _padded_by_hand(),
+    lambda: torch.stack([Z, Z]),
+    lambda: torch.cat([Z, Z]),
+    lambda: _padded_by_hand(),
 ]
 
 
@@ -181,6 +222,7 @@ def test_call_guarded_accepts_a_hand_written_conv_and_refuses_a_cheat():
 
 # --- NumPy / SciPy by source --------------------------------------------------------------------
 
+
 def _module_from_source(tmp_path, source: str):
     path = tmp_path / f"student_{abs(hash(source))}.py"
     path.write_text(textwrap.dedent(source))
@@ -192,7 +234,9 @@ def _module_from_source(tmp_path, source: str):
 
 
 def test_scan_source_finds_numpy_convolve_by_attribute_and_by_alias(tmp_path):
-    m = _module_from_source(tmp_path, """
+    m = _module_from_source(
+        tmp_path,
+        """
         import numpy as np
         from numpy import convolve as c
 
@@ -205,7 +249,8 @@ def test_scan_source_finds_numpy_convolve_by_attribute_and_by_alias(tmp_path):
         def by_import_inside(a):
             from scipy.signal import convolve2d
             return convolve2d(a, a)
-        """)
+        """,
+    )
     assert any("np.convolve" in f for f in checks.scan_source(m.by_attribute))
     assert any("numpy.convolve" in f for f in checks.scan_source(m.by_alias))
     assert any("scipy.signal import convolve2d" in f for f in checks.scan_source(m.by_import_inside))
@@ -214,7 +259,9 @@ def test_scan_source_finds_numpy_convolve_by_attribute_and_by_alias(tmp_path):
 
 
 def test_scan_source_leaves_the_students_own_convolve2d_and_sliding_window_view(tmp_path):
-    m = _module_from_source(tmp_path, """
+    m = _module_from_source(
+        tmp_path,
+        """
         import numpy as np
 
         def convolve2d(X, K):
@@ -223,7 +270,8 @@ def test_scan_source_leaves_the_students_own_convolve2d_and_sliding_window_view(
         def uses_own(X, K):
             windows = np.lib.stride_tricks.sliding_window_view(X, K.shape)
             return convolve2d(X, K), windows
-        """)
+        """,
+    )
     assert checks.scan_source(m.uses_own) == []
     assert checks.scan_source(m.convolve2d) == []
 
@@ -257,8 +305,10 @@ def test_helpers_give_the_function_the_reference_even_where_the_op_is_banned():
     from course_utils import oracles
 
     namespace = {"torch": torch}
-    exec("def pad2d(X, p):\n    return X  # wrong\n\n"
-         "def conv(X, W):\n    return pad2d(X, 1).sum() * W.sum()\n", namespace)
+    exec(
+        "def pad2d(X, p):\n    return X  # wrong\n\ndef conv(X, W):\n    return pad2d(X, 1).sum() * W.sum()\n",
+        namespace,
+    )
     X, W = torch.ones(1, 1, 2, 2), torch.ones(1)
     assert float(call_guarded(namespace["conv"], X, W, forbid=("pad",), helpers={"pad2d": oracles.pad2d})) == 4.0
     assert namespace["pad2d"](X, 1) is X  # restored afterwards

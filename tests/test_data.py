@@ -182,8 +182,9 @@ def test_course_data_comes_first(isolated, small_dataset, monkeypatch, tmp_path)
 REAL = Path("/usr/share/datasets/fashion-mnist")
 
 
-@pytest.mark.skipif(not (REAL / "train-images-idx3-ubyte.gz").exists(),
-                    reason="Debian's dataset-fashion-mnist is not installed")
+@pytest.mark.skipif(
+    not (REAL / "train-images-idx3-ubyte.gz").exists(), reason="Debian's dataset-fashion-mnist is not installed"
+)
 def test_the_real_fashion_mnist():
     for name, digest in data.FASHION_MNIST_SHA256.items():
         assert hashlib.sha256(gzip.decompress((REAL / name).read_bytes())).hexdigest() == digest

@@ -39,10 +39,12 @@ def test_environment_yml_matches_pyproject():
     assert set(conda_reqs) == set(pyproject), (
         f"environment.yml and pyproject.toml list different packages: only in environment.yml "
         f"{sorted(set(conda_reqs) - set(pyproject))}, "
-        f"only in pyproject.toml {sorted(set(pyproject) - set(conda_reqs))}")
+        f"only in pyproject.toml {sorted(set(pyproject) - set(conda_reqs))}"
+    )
     for name, req in pyproject.items():
         assert conda_reqs[name].specifier == req.specifier, (
-            f"{name}: environment.yml says {conda_reqs[name].specifier}, pyproject.toml says {req.specifier}")
+            f"{name}: environment.yml says {conda_reqs[name].specifier}, pyproject.toml says {req.specifier}"
+        )
     assert "-e ." in pip_section, "environment.yml must install course_utils itself (-e .)"
 
 
@@ -53,7 +55,8 @@ def test_constraints_pin_every_requirement_inside_its_range():
         key = name.lower().replace("_", "-")
         assert key in pins, f"{name} is not pinned in constraints.txt"
         assert pins[key] in req.specifier, (
-            f"constraints.txt pins {name}=={pins[key]}, outside pyproject's {req.specifier}")
+            f"constraints.txt pins {name}=={pins[key]}, outside pyproject's {req.specifier}"
+        )
     assert not any(name.startswith("nvidia-") for name in pins), "a CUDA build of torch slipped into constraints.txt"
 
 
@@ -64,8 +67,11 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_them():
     commands = [line.split("#")[0].strip() for line in first_block.group(1).splitlines() if line.split("#")[0].strip()]
     assert commands == ["make lab", "make test"]
     ci = (ROOT / ".ci" / "run").read_text()
-    ci_commands = [line.strip() for line in ci.splitlines() if line.strip() and not line.strip().startswith("#")
-                   and not line.startswith(("set ", "cd "))]
+    ci_commands = [
+        line.strip()
+        for line in ci.splitlines()
+        if line.strip() and not line.strip().startswith("#") and not line.startswith(("set ", "cd "))
+    ]
     assert ci_commands == ["make test"], f".ci/run must run README's test command and nothing else, runs {ci_commands}"
 
 
@@ -75,8 +81,9 @@ def test_readme_topic_table_gives_each_assignments_points():
     readme = (ROOT / "README.md").read_text()
     for name in assignments():
         nb = nbformat.read(ROOT / "source" / name / f"{name}.ipynb", as_version=4)
-        points = sum(c.metadata["nbgrader"].get("points", 0) for c in nb.cells
-                     if c.metadata.get("nbgrader", {}).get("grade"))
+        points = sum(
+            c.metadata["nbgrader"].get("points", 0) for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
+        )
         row = re.search(rf"^\|\s*`?{name}`?\s*\|.*\|\s*(\d+)\s*\|\s*$", readme, re.M)
         assert row, f"README's topic table has no row for {name}"
         assert int(row.group(1)) == points, f"README gives {name} {row.group(1)} points; the notebook has {points}"
@@ -85,14 +92,24 @@ def test_readme_topic_table_gives_each_assignments_points():
 def test_nbgrader_config_names_the_course_and_releases_into_notebooks():
     namespace: dict = {}
     from traitlets.config import Config
-    exec((ROOT / "nbgrader_config.py").read_text(), {"get_config": lambda: namespace.setdefault("c", Config())},
-         namespace)
+
+    exec(
+        (ROOT / "nbgrader_config.py").read_text(),
+        {"get_config": lambda: namespace.setdefault("c", Config())},
+        namespace,
+    )
     c = namespace["c"]
     assert c.CourseDirectory.course_id == "cnn-course"
     assert c.CourseDirectory.release_directory == "notebooks"
     assert c.Execute.kernel_name == "cnn-course"
-    assert namespace["ASSIGNMENTS"] == ["01_convolution", "02_padding_stride", "03_pooling", "04_losses",
-                                        "05_backprop", "06_lenet"]
+    assert namespace["ASSIGNMENTS"] == [
+        "01_convolution",
+        "02_padding_stride",
+        "03_pooling",
+        "04_losses",
+        "05_backprop",
+        "06_lenet",
+    ]
     assert set(assignments()) <= set(namespace["ASSIGNMENTS"])
 
 
@@ -106,8 +123,13 @@ def test_jupyterlab_offers_the_course_kernel_but_never_the_grading_kernels():
     from autograder import tool_env
 
     env = {k: v for k, v in tool_env().items() if k != "JUPYTER_PATH"}
-    listing = subprocess.run([sys.executable, "-m", "jupyter", "kernelspec", "list", "--json"], env=env,
-                             capture_output=True, text=True, check=True)
+    listing = subprocess.run(
+        [sys.executable, "-m", "jupyter", "kernelspec", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     specs = json.loads(listing.stdout)["kernelspecs"]
     assert "cnn-course" in specs, sorted(specs)
     assert "cnn-course-sandbox" not in specs and "cnn-course-grader" not in specs, sorted(specs)
@@ -136,9 +158,11 @@ def test_every_installed_distribution_supports_debians_python_3_11_2():
 
     from packaging.specifiers import SpecifierSet
 
-    refusing = sorted(f"{d.metadata['Name']}=={d.version} (Requires-Python {d.metadata['Requires-Python']})"
-                      for d in distributions() if d.metadata["Requires-Python"]
-                      and not SpecifierSet(d.metadata["Requires-Python"]).contains("3.11.2"))
+    refusing = sorted(
+        f"{d.metadata['Name']}=={d.version} (Requires-Python {d.metadata['Requires-Python']})"
+        for d in distributions()
+        if d.metadata["Requires-Python"] and not SpecifierSet(d.metadata["Requires-Python"]).contains("3.11.2")
+    )
     assert refusing == []
 
 
@@ -153,7 +177,7 @@ def test_pre_commit_runs_the_pinned_ruff():
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
     ruff = next(repo for repo in config["repos"] if repo["repo"].endswith("/ruff-pre-commit"))
     assert ruff["rev"] == f"v{_constraints()['ruff']}"
-    assert [hook["id"] for hook in ruff["hooks"]] == ["ruff-check"]
+    assert [hook["id"] for hook in ruff["hooks"]] == ["ruff-check", "ruff-format"]
 
 
 def _make(tmp_path, *args: str, missing: tuple[str, ...] = (), uid: int = 0) -> tuple[str, list[str]]:
@@ -193,8 +217,11 @@ case "$3" in {removed}) printf 'deinstall ok config-files';; *) printf 'install 
     proxy.chmod(0o755)  # newer than the lock file: the proxy is installed
     (tmp_path / ".venv" / ".installed").touch()  # newer than the copies: the environment is up to date
     # not the settings of a `make` this test may run under (its command-line variables reach the environment)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTEST_ARGS", "PYTHON", "VENV", "LAB_ARGS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTEST_ARGS", "PYTHON", "VENV", "LAB_ARGS")
+    }
     env["PATH"] = f"{tmp_path / 'fake-bin'}:{env['PATH']}"
     result = subprocess.run(["make", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -204,8 +231,11 @@ case "$3" in {removed}) printf 'deinstall ok config-files';; *) printf 'install 
 def test_make_test_with_everything_installed_runs_lint_and_the_suite_without_apt_get_or_pip(tmp_path):
     out, calls = _make(tmp_path, "test")
     assert "system-deps: dataset-fashion-mnist chromium bubblewrap already installed" in out
-    assert [c for c in calls if not c.startswith("dpkg-query")] == ["ruff check .",
-                                                                    "python -m pytest -n 2 --dist loadgroup"]
+    assert [c for c in calls if not c.startswith("dpkg-query")] == [
+        "ruff check .",
+        "ruff format --check .",
+        "python -m pytest -n 2 --dist loadgroup",
+    ]
 
 
 @pytest.mark.slow  # starts pytest with two workers
@@ -224,10 +254,31 @@ def test_xdist_keeps_a_group_on_one_worker(tmp_path):
         "    pass\n"
         "@pytest.mark.parametrize('i', range(4))\n"
         "def test_free(i):\n"
-        "    pass\n")
-    result = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v", "-p",
-                             "no:cacheprovider", "-c", os.devnull, "--rootdir", str(tmp_path), str(tmp_path)],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        "    pass\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-n",
+            "2",
+            "--dist",
+            "loadgroup",
+            "-v",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            os.devnull,
+            "--rootdir",
+            str(tmp_path),
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     workers = set(re.findall(r"\[(gw\d)\] \[[ \d%]+\] PASSED \S*test_grouped", result.stdout))
     assert len(workers) == 1, result.stdout[-3000:]
@@ -241,8 +292,10 @@ def test_make_test_fast_selects_the_unit_tests(tmp_path):
 def test_system_deps_installs_only_what_is_missing(tmp_path):
     out, calls = _make(tmp_path, "system-deps", missing=("chromium", "bubblewrap"))
     assert "system-deps: installing chromium bubblewrap with apt-get" in out
-    assert [c for c in calls if c.startswith("apt-get")] == ["apt-get update -qq",
-                                                             "apt-get install -y -qq chromium bubblewrap"]
+    assert [c for c in calls if c.startswith("apt-get")] == [
+        "apt-get update -qq",
+        "apt-get install -y -qq chromium bubblewrap",
+    ]
 
 
 def test_system_deps_without_root_says_how_to_grade_without_bubblewrap(tmp_path):
@@ -283,8 +336,11 @@ def test_the_exchange_root_is_set_and_overridable(monkeypatch):
 
     def exchange_root():
         namespace: dict = {}
-        exec((ROOT / "nbgrader_config.py").read_text(), {"get_config": lambda: namespace.setdefault("c", Config())},
-             namespace)
+        exec(
+            (ROOT / "nbgrader_config.py").read_text(),
+            {"get_config": lambda: namespace.setdefault("c", Config())},
+            namespace,
+        )
         return namespace["c"].Exchange.root
 
     monkeypatch.delenv("CNN_COURSE_EXCHANGE", raising=False)

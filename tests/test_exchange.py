@@ -26,11 +26,18 @@ def test_zip_collect_of_an_lms_download(tmp_path):
     archive.mkdir(parents=True)
     with zipfile.ZipFile(archive / "lms_download.zip", "w") as z:
         for student, case in [("carol", "solved"), ("dave", "wrong_convolve2d")]:
-            z.writestr(f"{student}_attempt_2026-11-20-10-00-00_{NAME}.ipynb",
-                       nbformat.writes(_submission(released, source, CASES[NAME][case][0])))
+            z.writestr(
+                f"{student}_attempt_2026-11-20-10-00-00_{NAME}.ipynb",
+                nbformat.writes(_submission(released, source, CASES[NAME][case][0])),
+            )
     regexp = rf".*/(?P<student_id>[a-z]+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>{NAME}\.ipynb)"
-    result = nbgrader("zip_collect", NAME, f"--FileNameCollectorPlugin.named_regexp={regexp}",
-                      "--FileNameCollectorPlugin.valid_ext=['.ipynb']", cwd=course)
+    result = nbgrader(
+        "zip_collect",
+        NAME,
+        f"--FileNameCollectorPlugin.named_regexp={regexp}",
+        "--FileNameCollectorPlugin.valid_ext=['.ipynb']",
+        cwd=course,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     for student in ("carol", "dave"):
         assert (course / "submitted" / student / NAME / f"{NAME}.ipynb").exists(), result.stdout[-3000:]

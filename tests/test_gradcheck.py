@@ -11,8 +11,8 @@ from course_utils import gradcheck
 
 def test_numerical_gradient_of_a_cube_is_three_x_squared():
     x = torch.tensor([[-1.5, 0.3], [2.0, 0.7]], dtype=torch.float64)
-    (grad,) = gradcheck.numerical_gradients(lambda t: t ** 3, [x])
-    assert gradcheck.relative_error(grad, 3 * x ** 2) < 1e-9
+    (grad,) = gradcheck.numerical_gradients(lambda t: t**3, [x])
+    assert gradcheck.relative_error(grad, 3 * x**2) < 1e-9
 
 
 def test_upstream_weights_the_outputs():

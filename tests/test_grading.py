@@ -35,8 +35,9 @@ def _class(course):
     for student in WELL_FORMED:
         nbformat.write(_submission(released, source, CASES[NAME][student][0]), folder(student) / f"{NAME}.ipynb")
     duplicated = nbformat.from_dict(solved)
-    index = next(i for i, c in enumerate(duplicated.cells)
-                 if c.metadata.get("nbgrader", {}).get("grade_id") == "conv2d")
+    index = next(
+        i for i, c in enumerate(duplicated.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "conv2d"
+    )
     copy = nbformat.from_dict(duplicated.cells[index])
     copy.id = "conv2d-copy"
     duplicated.cells.insert(index + 1, copy)
@@ -85,11 +86,24 @@ def graded(tmp_path_factory):
     serial_log = result.stdout + result.stderr
     parallel = runs["parallel"]
     from autograder import tool_env
-    result = subprocess.run([sys.executable, "-m", "autograder", "autograde", NAME, "--jobs", "2"], cwd=parallel,
-                            capture_output=True, text=True, env={**tool_env(), "PYTHONPATH": str(ROOT)}, timeout=1200)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "autograde", NAME, "--jobs", "2"],
+        cwd=parallel,
+        capture_output=True,
+        text=True,
+        env={**tool_env(), "PYTHONPATH": str(ROOT)},
+        timeout=1200,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
-    return {"serial": _export(serial, base / "serial.csv"), "parallel": _export(parallel, base / "parallel.csv"),
-            "report": result.stdout, "progress": result.stderr, "course": parallel, "serial_log": serial_log}
+    return {
+        "serial": _export(serial, base / "serial.csv"),
+        "parallel": _export(parallel, base / "parallel.csv"),
+        "report": result.stdout,
+        "progress": result.stderr,
+        "course": parallel,
+        "serial_log": serial_log,
+    }
 
 
 @pytest.mark.slow
@@ -141,15 +155,18 @@ def test_untouched_test_cells_raise_no_checksum_warning_and_no_kernel_banner(gra
 def test_report_never_gives_a_score_it_did_not_give_and_shows_nbgraders_traceback():
     from autograder.autograde import Outcome, report
 
-    log = ("[AutogradeApp | ERROR] There was an error processing assignment: /c/submitted/me/01_convolution\n"
-           "[AutogradeApp | ERROR] Traceback (most recent call last):\n"
-           '      File "/x/nbgrader/converters/autograde.py", line 154, in init_assignment\n'
-           "        raise NbGraderException(msg)\n"
-           "    nbgrader.converters.base.NbGraderException: No notebooks found, did you forget to run "
-           "'nbgrader generate_assignment'?\n"
-           "[AutogradeApp | ERROR] Please see the the above traceback for details on the specific errors\n")
-    lost = Outcome("me", notes=["nbgrader failed: NbGraderException: No notebooks found"], score=0.0,
-                   max_score=20.0, log=log)
+    log = (
+        "[AutogradeApp | ERROR] There was an error processing assignment: /c/submitted/me/01_convolution\n"
+        "[AutogradeApp | ERROR] Traceback (most recent call last):\n"
+        '      File "/x/nbgrader/converters/autograde.py", line 154, in init_assignment\n'
+        "        raise NbGraderException(msg)\n"
+        "    nbgrader.converters.base.NbGraderException: No notebooks found, did you forget to run "
+        "'nbgrader generate_assignment'?\n"
+        "[AutogradeApp | ERROR] Please see the the above traceback for details on the specific errors\n"
+    )
+    lost = Outcome(
+        "me", notes=["nbgrader failed: NbGraderException: No notebooks found"], score=0.0, max_score=20.0, log=log
+    )
     fine = Outcome("you", graded=True, score=20.0, max_score=20.0)
     text = report([lost, fine], NAME)
     me = text.splitlines()[1]
@@ -173,8 +190,14 @@ def test_autograde_before_generate_assignment_stops_and_says_what_to_run(tmp_pat
     folder = course / "submitted" / "me" / NAME
     folder.mkdir(parents=True)
     shutil.copy(course / "notebooks" / NAME / f"{NAME}.ipynb", folder)
-    result = subprocess.run([sys.executable, "-m", "autograder", "autograde", NAME, "--no-progress"], cwd=course,
-                            capture_output=True, text=True, env=tool_env(), timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "autograde", NAME, "--no-progress"],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        env=tool_env(),
+        timeout=300,
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"run `nbgrader generate_assignment {NAME} --force` here first" in result.stderr
     assert "graded" not in result.stdout
@@ -191,16 +214,35 @@ def test_make_check_grades_a_learners_copy_with_every_test_listed(tmp_path):
     released = nbformat.read(ROOT / "notebooks" / NAME / f"{NAME}.ipynb", as_version=4)
     source = nbformat.read(ROOT / "source" / NAME / f"{NAME}.ipynb", as_version=4)
     tests = [c.metadata["nbgrader"]["grade_id"] for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    git = ["git", "status", "--porcelain", "--ignored", "--", "source", "notebooks", "nbgrader_config.py",
-           "gradebook.db", "submitted", "autograded", "feedback", "rejected"]
+    git = [
+        "git",
+        "status",
+        "--porcelain",
+        "--ignored",
+        "--",
+        "source",
+        "notebooks",
+        "nbgrader_config.py",
+        "gradebook.db",
+        "submitted",
+        "autograded",
+        "feedback",
+        "rejected",
+    ]
     state = subprocess.run(git, cwd=ROOT, capture_output=True, text=True).stdout
     full = CASES[NAME]["solved"][1]
     for case, total in [("solved", f"{full:g}/{full:g}"), ("blank", f"0/{full:g}")]:
         work = tmp_path / case
         (work / NAME).mkdir(parents=True)
         nbformat.write(_submission(released, source, CASES[NAME][case][0]), work / NAME / f"{NAME}.ipynb")
-        result = subprocess.run([sys.executable, "-m", "autograder", "check", NAME, "--work", str(work)], cwd=ROOT,
-                                capture_output=True, text=True, env=tool_env(), timeout=900)
+        result = subprocess.run(
+            [sys.executable, "-m", "autograder", "check", NAME, "--work", str(work)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=tool_env(),
+            timeout=900,
+        )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ")}
         assert sorted(lines) == sorted(tests), result.stdout
@@ -244,8 +286,13 @@ def test_feedback_shows_test_names_but_no_hidden_test_code(graded):
 def test_autograde_benchmark_prints_its_json_line():
     import json
 
-    result = subprocess.run([sys.executable, "benchmarks/autograde.py", "--json", "--submissions", "2", "--jobs", "2"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "benchmarks/autograde.py", "--json", "--submissions", "2", "--jobs", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(figures) >= {"serial_s", "parallel_s", "jobs", "submissions"}
@@ -271,8 +318,12 @@ def test_the_grader_computes_a_helpers_reference_only_for_small_work():
     from autograder.grader_kernel import HELPER_MAX_INT, _check_helper_size
 
     _check_helper_size([torch.zeros(2, 3, 10, 10), torch.zeros(4, 3, 3, 3)], {"padding": 2})
-    for args, kwargs in [([torch.zeros(2**23)], {}), ([torch.zeros(2**21), torch.zeros(2**21)], {}),
-                         ([torch.zeros(3, 3)], {"padding": HELPER_MAX_INT + 1}), ([[1, [2, 10**9]]], {})]:
+    for args, kwargs in [
+        ([torch.zeros(2**23)], {}),
+        ([torch.zeros(2**21), torch.zeros(2**21)], {}),
+        ([torch.zeros(3, 3)], {"padding": HELPER_MAX_INT + 1}),
+        ([[1, [2, 10**9]]], {}),
+    ]:
         with pytest.raises(ValueError, match="too large"):
             _check_helper_size(args, kwargs)
 
@@ -283,9 +334,12 @@ def test_a_students_own_module_imports_in_the_sandbox_but_never_replaces_a_cours
     (tmp_path / "course_utils.py").write_text("raise SystemExit('the student replaced course_utils')\n")
     (tmp_path / "autograder.py").write_text("raise SystemExit('the student replaced autograder')\n")
     (tmp_path / "helpers_of_mine.py").write_text("VALUE = 42\n")
-    code = ("import sys, autograder.worker as w; sys.meta_path.append(w.StudentFolder('.')); "
-            "import course_utils, helpers_of_mine; print(course_utils.__file__, helpers_of_mine.VALUE)")
-    result = subprocess.run([sys.executable, "-P", "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=120)
+    code = (
+        "import sys, autograder.worker as w; sys.meta_path.append(w.StudentFolder('.')); "
+        "import course_utils, helpers_of_mine; print(course_utils.__file__, helpers_of_mine.VALUE)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-P", "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == [str(ROOT / "course_utils" / "__init__.py"), "42"]

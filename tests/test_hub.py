@@ -47,18 +47,23 @@ PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
 
 pytestmark = [
     pytest.mark.xdist_group("hub"),  # one hub for both tests (make test runs --dist loadgroup)
-    pytest.mark.slow, pytest.mark.browser,
-    pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0,
-                       reason="creates Unix users and runs JupyterHub as root: needs root (CI runs as root)"),
-    pytest.mark.skipif(shutil.which("npm") is None and not PROXY.exists(),
-                       reason="npm is missing: the hub's proxy is configurable-http-proxy from npm"),
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        os.name != "posix" or os.geteuid() != 0,
+        reason="creates Unix users and runs JupyterHub as root: needs root (CI runs as root)",
+    ),
+    pytest.mark.skipif(
+        shutil.which("npm") is None and not PROXY.exists(),
+        reason="npm is missing: the hub's proxy is configurable-http-proxy from npm",
+    ),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (make installs Debian's chromium)"),
     pytest.mark.skipif(not (shutil.which("useradd") and shutil.which("runuser")), reason="needs useradd and runuser"),
 ]
 
 # What the students type into the corr2d cell. alice's is right in every mode; bob's only in valid mode
 # and without any checks: he gets corr2d's two visible valid-mode tests.
-ALICE_CORR2D = '''def corr2d(X, K, mode="valid"):
+ALICE_CORR2D = """def corr2d(X, K, mode="valid"):
     if X.dim() != 2 or K.dim() != 2:
         raise ValueError(f"corr2d needs X (H, W) and K (kh, kw), not {tuple(X.shape)} and {tuple(K.shape)}")
     kh, kw = K.shape
@@ -73,20 +78,26 @@ ALICE_CORR2D = '''def corr2d(X, K, mode="valid"):
     Xp = X.new_zeros(H + top + bottom, W + left + right)
     Xp[top:top + H, left:left + W] = X
     oh, ow = Xp.shape[0] - kh + 1, Xp.shape[1] - kw + 1
-    return sum(Xp[i:i + oh, j:j + ow] * K[i, j] for i in range(kh) for j in range(kw))'''
-BOB_CORR2D = '''def corr2d(X, K, mode="valid"):
+    return sum(Xp[i:i + oh, j:j + ow] * K[i, j] for i in range(kh) for j in range(kw))"""
+BOB_CORR2D = """def corr2d(X, K, mode="valid"):
     kh, kw = K.shape
     oh, ow = X.shape[0] - kh + 1, X.shape[1] - kw + 1
-    return sum(X[i:i + oh, j:j + ow] * K[i, j] for i in range(kh) for j in range(kw))'''
+    return sum(X[i:i + oh, j:j + ow] * K[i, j] for i in range(kh) for j in range(kw))"""
 # convolve2d and conv2d stay unsolved (NotImplementedError)
 
 
 def _points(prefixes: tuple[str, ...] = ("",)) -> float:
     """The points of 01's test cells whose grade_id starts with one of `prefixes` (read from the source)."""
     nb = nbformat.read(ROOT / "source" / NAME / f"{NAME}.ipynb", as_version=4)
-    return float(sum(c.metadata["nbgrader"].get("points", 0) for c in nb.cells
-                     if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")
-                     and c.metadata["nbgrader"]["grade_id"].startswith(prefixes)))
+    return float(
+        sum(
+            c.metadata["nbgrader"].get("points", 0)
+            for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade")
+            and not c.metadata["nbgrader"].get("solution")
+            and c.metadata["nbgrader"]["grade_id"].startswith(prefixes)
+        )
+    )
 
 
 # alice: every corr2d test; bob: the two visible valid-mode ones (his same/full and dtype checks fail)
@@ -109,28 +120,44 @@ def hub():
 
 def _chromium(playwright):
     return playwright.chromium.launch(
-        executable_path=str(CHROMIUM), headless=True,
-        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-              "--disable-sync", "--no-first-run"])
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    )
 
 
 def _as_user(user: str, code: str) -> str:
     """Python `code` run as `user` (Debian's python3: only the user's own rights matter here)."""
     runuser = shutil.which("runuser") or "/usr/sbin/runuser"
-    result = subprocess.run([runuser, "-u", user, "--", "/usr/bin/python3", "-c", code], capture_output=True,
-                            text=True, timeout=60, env={"HOME": pwd.getpwnam(user).pw_dir, "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [runuser, "-u", user, "--", "/usr/bin/python3", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"HOME": pwd.getpwnam(user).pw_dir, "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 def _read_attempt(user: str, path: Path) -> str:
     """What happens when `user` tries to read `path` (a file) or list it (a folder): 'ok' or the error's name."""
-    return _as_user(user, f"import os\np = {str(path)!r}\n"
-                          "try:\n"
-                          "    os.listdir(p) if os.path.isdir(p) else open(p, 'rb').read()\n"
-                          "    print('ok')\n"
-                          "except OSError as e:\n"
-                          "    print(type(e).__name__)\n").strip()
+    return _as_user(
+        user,
+        f"import os\np = {str(path)!r}\n"
+        "try:\n"
+        "    os.listdir(p) if os.path.isdir(p) else open(p, 'rb').read()\n"
+        "    print('ok')\n"
+        "except OSError as e:\n"
+        "    print(type(e).__name__)\n",
+    ).strip()
 
 
 def _shot(page, name: str) -> Path:
@@ -166,8 +193,11 @@ def _assignments(page):
         page.get_by_role("menuitem", name="Assignment List", exact=True).click()
     panel = page.locator("#assignments")
     panel.wait_for(timeout=30000)
-    page.wait_for_function("() => [...document.querySelectorAll('#assignments [id$=_list_loading]')]"
-                           ".every(e => e.hidden || getComputedStyle(e).display === 'none')", timeout=60000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#assignments [id$=_list_loading]')]"
+        ".every(e => e.hidden || getComputedStyle(e).display === 'none')",
+        timeout=60000,
+    )
     return panel
 
 
@@ -224,8 +254,11 @@ def _student_works(browser, hub, role: str, code: str, released) -> tuple:
     deadline = time.monotonic() + 30
     while True:
         try:  # Jupyter's "atomic" save rewrites the file in place: it may be caught empty or half written
-            cells = [c for c in nbformat.read(notebook, as_version=4).cells
-                     if c.metadata.get("nbgrader", {}).get("grade_id") == "corr2d"]
+            cells = [
+                c
+                for c in nbformat.read(notebook, as_version=4).cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "corr2d"
+            ]
         except nbformat.reader.NotJSONError:
             cells = []
         if cells and cells[0].source == code:
@@ -312,8 +345,10 @@ def test_a_class_on_jupyterhub(hub):
     started = time.monotonic()
     released, graded, results = threading.Event(), threading.Event(), {}
     with ThreadPoolExecutor(2) as pool:
-        students = [pool.submit(_student, hub, role, code, released, graded, results)
-                    for role, code in (("alice", ALICE_CORR2D), ("bob", BOB_CORR2D))]
+        students = [
+            pool.submit(_student, hub, role, code, released, graded, results)
+            for role, code in (("alice", ALICE_CORR2D), ("bob", BOB_CORR2D))
+        ]
         try:
             # the instructor releases while the students log in
             t = time.monotonic()
@@ -346,8 +381,9 @@ def test_a_class_on_jupyterhub(hub):
             grading = hub.as_instructor("nbgrader", "autograde", NAME, timeout=900)
             # graded through the split kernels (test_attacks attacks them); the sandbox no longer prints
             # ipykernel's banner (its /tmp/connection.json), so the log says nothing of them
-            assert grading.returncode == 0 and "GradingError" not in grading.stdout + grading.stderr, \
-                grading.stderr[-3000:]
+            assert grading.returncode == 0 and "GradingError" not in grading.stdout + grading.stderr, grading.stderr[
+                -3000:
+            ]
             hub.as_instructor("nbgrader", "generate_feedback", NAME)
             hub.as_instructor("nbgrader", "release_feedback", NAME)
             _lap("instructor collect, autograde, feedback", t)
@@ -409,9 +445,23 @@ def test_a_course_update_reaches_a_students_home_without_losing_their_work(hub, 
     assert url == link(updates, 8000) and "/hub/user-redirect/git-pull?repo=file%3A%2F%2F" in url
 
     def pull() -> None:
-        result = subprocess.run([sys.executable, ROOT / "deploy" / "jupyterhub" / "manage.py", "run", user, "--",
-                                 "gitpuller", f"file://{updates}", "main", "cnn-course-notebooks"],
-                                env=hub.env, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [
+                sys.executable,
+                ROOT / "deploy" / "jupyterhub" / "manage.py",
+                "run",
+                user,
+                "--",
+                "gitpuller",
+                f"file://{updates}",
+                "main",
+                "cnn-course-notebooks",
+            ],
+            env=hub.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
 
     pull()

@@ -39,15 +39,18 @@ def test_every_mutant_loses_points_in_its_own_exercise_only():
     seconds = time.monotonic() - started
     problems = []
     for report in reports:
-        problems += [f"{report['assignment']}: the solution fails {t}: {m}"
-                     for t, m in report["baseline_failures"].items()]
+        problems += [
+            f"{report['assignment']}: the solution fails {t}: {m}" for t, m in report["baseline_failures"].items()
+        ]
         problems += [f"{report['assignment']}: {e}" for e in report["errors"]]
         for o in report["outcomes"]:
             if not o["killed"]:
                 problems.append(f"{report['assignment']}: {o['mutant']} keeps full marks in {o['own']}")
             for test in o["cross_charged"]:
-                problems.append(f"{report['assignment']}: {o['mutant']} ({o['function']}) loses {test}'s points: "
-                                f"{o['messages'][test]}")
+                problems.append(
+                    f"{report['assignment']}: {o['mutant']} ({o['function']}) loses {test}'s points: "
+                    f"{o['messages'][test]}"
+                )
     assert not problems, "\n".join(problems)
     figures = summary(reports)
     assert figures["killed"] == figures["mutants"] >= 100 and figures["cross_charged"] == 0

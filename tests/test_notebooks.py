@@ -97,8 +97,11 @@ def test_released_copy_has_no_solution_or_hidden_test(name):
     text = student_notebook(name).read_text()
     for marker in MARKERS:
         assert marker not in text
-    student_lines = {line.strip() for cell in nbformat.read(student_notebook(name), as_version=4).cells
-                     for line in cell.source.splitlines()}
+    student_lines = {
+        line.strip()
+        for cell in nbformat.read(student_notebook(name), as_version=4).cells
+        for line in cell.source.splitlines()
+    }
     protected = _protected_lines(source_notebook(name))
     assert protected, "no solution found in the source notebook: the check below would prove nothing"
     leaked = protected & student_lines
@@ -127,8 +130,11 @@ def test_notebooks_equal_a_fresh_release(tmp_path):
         committed = json.loads(student_notebook(name).read_text())
         assert committed == fresh, f"notebooks/{name} differs from a fresh release: run `make release`"
     released = sorted(p.relative_to(tmp_path / "release") for p in (tmp_path / "release").rglob("*") if p.is_file())
-    committed_files = sorted(p.relative_to(ROOT / "notebooks") for p in (ROOT / "notebooks").rglob("*")
-                             if p.is_file() and ".ipynb_checkpoints" not in p.parts)
+    committed_files = sorted(
+        p.relative_to(ROOT / "notebooks")
+        for p in (ROOT / "notebooks").rglob("*")
+        if p.is_file() and ".ipynb_checkpoints" not in p.parts
+    )
     assert released == committed_files
 
 
@@ -138,9 +144,11 @@ def _skip_without_fashion_mnist(name: str) -> None:
     from course_utils.data import find_fashion_mnist
 
     if "fashion_mnist" in source_notebook(name).read_text().lower() and find_fashion_mnist() is None:
-        pytest.skip(f"{name} needs Fashion-MNIST, which is not on this machine (Debian's dataset-fashion-mnist, "
-                    "which `make system-deps` installs as root, $COURSE_DATA or the course's cache); "
-                    "the tests never download it")
+        pytest.skip(
+            f"{name} needs Fashion-MNIST, which is not on this machine (Debian's dataset-fashion-mnist, "
+            "which `make system-deps` installs as root, $COURSE_DATA or the course's cache); "
+            "the tests never download it"
+        )
 
 
 @pytest.mark.slow
@@ -160,30 +168,53 @@ def test_student_notebook_stops_only_at_not_implemented(name):
     errors = error_outputs(nb)
     assert errors, "the student copy must leave something to implement"
     # a cell stopped by NotImplementedError defines none of its names: later cells may miss exactly those
-    unfinished = {name for cell in nb.cells if cell.cell_type == "code"
-                  and any(o.output_type == "error" and o.ename == "NotImplementedError"
-                          for o in cell.get("outputs", []))
-                  for name in _assigned_names(cell.source)}
-    other = [e for e in errors if e[1] != "NotImplementedError"
-             and not (e[1] == "NameError" and re.fullmatch(r"name '(\w+)' is not defined", e[2])
-                      and re.fullmatch(r"name '(\w+)' is not defined", e[2]).group(1) in unfinished)]
+    unfinished = {
+        name
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        and any(o.output_type == "error" and o.ename == "NotImplementedError" for o in cell.get("outputs", []))
+        for name in _assigned_names(cell.source)
+    }
+    other = [
+        e
+        for e in errors
+        if e[1] != "NotImplementedError"
+        and not (
+            e[1] == "NameError"
+            and re.fullmatch(r"name '(\w+)' is not defined", e[2])
+            and re.fullmatch(r"name '(\w+)' is not defined", e[2]).group(1) in unfinished
+        )
+    ]
     assert other == [], f"the student copy fails with something other than NotImplementedError: {other}"
     # JupyterLab's Run All stops at the first error in a cell not tagged raises-exception: a fresh copy
     # must run to the end, so every cell that fails there (it needs the student's code) carries the tag
-    stopping = [(i, cell.source.splitlines()[0]) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
-                and any(o.output_type == "error" for o in cell.get("outputs", []))
-                and "raises-exception" not in cell.metadata.get("tags", [])]
+    stopping = [
+        (i, cell.source.splitlines()[0])
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        and any(o.output_type == "error" for o in cell.get("outputs", []))
+        and "raises-exception" not in cell.metadata.get("tags", [])
+    ]
     assert stopping == [], f"Run All would stop at these cells (tag them raises-exception in source/): {stopping}"
     # what `nbgrader validate --invert` asks of a student copy (and the Validate button runs the same nbgrader:
     # tests/test_browser.py): every test cell fails on the stubs, but for those made only of hidden tests, which
     # the release reduces to their docstring
-    tests = [cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")
-             and not cell.metadata["nbgrader"].get("solution")]
-    visible = [cell for cell in tests if not all(line.strip().startswith(('"""', "#")) or not line.strip()
-                                                 for line in cell.source.splitlines())]
+    tests = [
+        cell
+        for cell in nb.cells
+        if cell.metadata.get("nbgrader", {}).get("grade") and not cell.metadata["nbgrader"].get("solution")
+    ]
+    visible = [
+        cell
+        for cell in tests
+        if not all(line.strip().startswith(('"""', "#")) or not line.strip() for line in cell.source.splitlines())
+    ]
     assert visible, "the student copy has no visible test"
-    passing = [cell.metadata["nbgrader"]["grade_id"] for cell in visible
-               if not any(o.output_type == "error" for o in cell.get("outputs", []))]
+    passing = [
+        cell.metadata["nbgrader"]["grade_id"]
+        for cell in visible
+        if not any(o.output_type == "error" for o in cell.get("outputs", []))
+    ]
     assert passing == [], f"these test cells pass on the unsolved student copy: {passing}"
 
 
@@ -196,7 +227,12 @@ def _assigned_names(source: str) -> set[str]:
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
         else:
-            targets = node.targets if isinstance(node, ast.Assign) else \
-                [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For)) else []
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For))
+                else []
+            )
             names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
     return names

@@ -47,8 +47,8 @@ MARKER = re.compile(r"<!-- readme-test: (?P<label>[^>]+?) -->\s*```(?P<lang>\w+)
 def readme_blocks() -> dict[str, str]:
     """The code blocks README.md marks for this test, by label."""
     text = (ROOT / "README.md").read_text()
-    instructors = text[text.index("## For instructors"):]
-    instructors = instructors[:instructors.index("\n## ", 1)]
+    instructors = text[text.index("## For instructors") :]
+    instructors = instructors[: instructors.index("\n## ", 1)]
     return {m["label"].strip(): m["code"] for m in MARKER.finditer(instructors)}
 
 
@@ -58,26 +58,42 @@ def commands(block: str) -> list[str]:
 
 def test_readme_marks_the_instructor_and_student_blocks():
     blocks = readme_blocks()
-    assert set(blocks) == {"instructor, before the students", "student nbgrader_config.py", "student",
-                           "instructor, after the students"}
+    assert set(blocks) == {
+        "instructor, before the students",
+        "student nbgrader_config.py",
+        "student",
+        "instructor, after the students",
+    }
     before = blocks["instructor, before the students"]
     assert f"nbgrader generate_assignment {NAME} --force" in before  # registers the notebooks though notebooks/ exists
     assert [c.split("#")[0].split()[:2] for c in commands(blocks["student"])] == [
-        ["nbgrader", "fetch_assignment"], ["nbgrader", "submit"]]
+        ["nbgrader", "fetch_assignment"],
+        ["nbgrader", "submit"],
+    ]
     after = [c.split("#")[0].split()[:2] for c in commands(blocks["instructor, after the students"])]
     assert ["nbgrader", "collect"] in after and ["nbgrader", "autograde"] in after and ["nbgrader", "export"] in after
 
 
 def _course_state() -> str:
-    return subprocess.run(["git", "status", "--porcelain", "--", "source", "notebooks", "nbgrader_config.py"],
-                          cwd=ROOT, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--", "source", "notebooks", "nbgrader_config.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def _run(user: str, script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     home = pwd.getpwnam(user).pw_dir
     full = {"HOME": home, "USER": user, "LOGNAME": user, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **env}
-    return subprocess.run([RUNUSER, "-u", user, "--", "/bin/bash", "-eo", "pipefail", "-c", script], cwd=cwd,
-                          env=full, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [RUNUSER, "-u", user, "--", "/bin/bash", "-eo", "pipefail", "-c", script],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def _instructor_venv(venv: Path) -> None:
@@ -117,21 +133,27 @@ def people():
 
 def _snoop(user: str, inbound: Path, guess: Path, env: dict[str, str]) -> str:
     """What `user` learns of the inbound folder: a listing, a glob, a guessed submission."""
-    code = ("import glob, os\n"
-            f"try:\n    print(os.listdir({str(inbound)!r}))\n"
-            "except OSError as e:\n    print('LIST', type(e).__name__)\n"
-            f"print('GLOB', glob.glob({str(inbound)!r} + '/*'))\n"
-            f"try:\n    open({str(guess)!r}).read(); print('READ ok')\n"
-            "except OSError as e:\n    print('READ', type(e).__name__)\n")
+    code = (
+        "import glob, os\n"
+        f"try:\n    print(os.listdir({str(inbound)!r}))\n"
+        "except OSError as e:\n    print('LIST', type(e).__name__)\n"
+        f"print('GLOB', glob.glob({str(inbound)!r} + '/*'))\n"
+        f"try:\n    open({str(guess)!r}).read(); print('READ ok')\n"
+        "except OSError as e:\n    print('READ', type(e).__name__)\n"
+    )
     return _run(user, f"/usr/bin/python3 -c {shlex.quote(code)}", Path("/"), env).stdout
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0,
-                    reason="creates an instructor and two students with useradd: needs root (CI runs as root)")
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() != 0,
+    reason="creates an instructor and two students with useradd: needs root (CI runs as root)",
+)
 @pytest.mark.skipif(not (shutil.which("useradd") and shutil.which("runuser")), reason="needs useradd and runuser")
-@pytest.mark.skipif(not Path(DEBIAN_PYTHON).exists() or sys.version_info[:2] != (3, 11),
-                    reason="the users run Debian's python3.11 with the course's packages")
+@pytest.mark.skipif(
+    not Path(DEBIAN_PYTHON).exists() or sys.version_info[:2] != (3, 11),
+    reason="the users run Debian's python3.11 with the course's packages",
+)
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="README's autograde sandboxes with bubblewrap")
 def test_readme_instructor_section_as_written_with_real_unix_users(people):
     blocks = readme_blocks()
@@ -171,7 +193,7 @@ def test_readme_instructor_section_as_written_with_real_unix_users(people):
             (home / ".jupyter" / "nbgrader_config.py").write_text(blocks["student nbgrader_config.py"])
             bin_dir = home / "bin"
             bin_dir.mkdir()
-            (bin_dir / "nbgrader").write_text("#!/bin/sh\nexec /usr/bin/python3 -m nbgrader \"$@\"\n")
+            (bin_dir / "nbgrader").write_text('#!/bin/sh\nexec /usr/bin/python3 -m nbgrader "$@"\n')
             (bin_dir / "nbgrader").chmod(0o755)
             subprocess.run(["chown", "-R", f"{user}:", str(home / ".jupyter"), str(bin_dir)], check=True)
             student_env = {**env, "PATH": f"{bin_dir}:/usr/bin:/bin", "PYTHONPATH": SITE_PACKAGES}

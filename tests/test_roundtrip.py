@@ -53,5 +53,6 @@ def test_class_roundtrip_gives_each_student_the_exact_score(name, tmp_path):
         html = (course / "feedback" / student / name / f"{name}.html").read_text()
         assert "<html" in html.lower() and name in html
         total = re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", html)
-        assert total and float(total.group(1)) == expected[student], \
+        assert total and float(total.group(1)) == expected[student], (
             f"{student}'s feedback shows {total and total.group(0)}"
+        )

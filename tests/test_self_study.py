@@ -40,14 +40,17 @@ def test_the_solutions_pass_practice(assignment):
         assert report.cases >= 1
 
 
-@pytest.mark.parametrize(("assignment", "mutant", "function", "named"), [
-    ("01_convolution", "corr2d_same_pads_top_left", "corr2d", r"corr2d\(<tensor \(\d+, \d+\) float(32|64)>"),
-    ("03_pooling", "avg_count_include_pad_inverted", "avg_pool2d", r"count_include_pad="),
-    ("04_losses", "softmax_shift_in_place", "softmax", r"in place"),
-    ("04_losses", "sigmoid_clamps_20", "sigmoid", r"sigmoid"),
-    ("06_lenet", "eval_no_no_grad", "evaluate_accuracy", r"no_grad"),
-    ("06_lenet", "train_no_train_mode", "train_epoch", r"net\.train"),
-])
+@pytest.mark.parametrize(
+    ("assignment", "mutant", "function", "named"),
+    [
+        ("01_convolution", "corr2d_same_pads_top_left", "corr2d", r"corr2d\(<tensor \(\d+, \d+\) float(32|64)>"),
+        ("03_pooling", "avg_count_include_pad_inverted", "avg_pool2d", r"count_include_pad="),
+        ("04_losses", "softmax_shift_in_place", "softmax", r"in place"),
+        ("04_losses", "sigmoid_clamps_20", "sigmoid", r"sigmoid"),
+        ("06_lenet", "eval_no_no_grad", "evaluate_accuracy", r"no_grad"),
+        ("06_lenet", "train_no_train_mode", "train_epoch", r"net\.train"),
+    ],
+)
 def test_a_mistake_fails_practice_and_names_its_case(assignment, mutant, function, named):
     report = cu.practice(solutions(assignment, mutant)[function], seed=2)
     assert not report.passed

@@ -71,15 +71,17 @@ def test_every_image_in_the_markdown_exists_in_source_and_release_and_every_figu
     assert shown <= made, f"{name}: images shown that `make figures` does not make: {sorted(shown - made)}"
     for file in made:
         released = ROOT / "notebooks" / name / file
-        assert released.read_bytes() == (ROOT / "source" / name / file).read_bytes(), \
+        assert released.read_bytes() == (ROOT / "source" / name / file).read_bytes(), (
             f"notebooks/{name}/{file} differs from source/: run make release"
+        )
 
 
 @pytest.mark.slow
 def test_static_figures_are_current(tmp_path):
     """Re-render every static figure and compare with the committed PNG (a few pixels may differ)."""
-    assert figures.main(["--root", str(ROOT / "source"), "--check", str(tmp_path)]) == 0, \
+    assert figures.main(["--root", str(ROOT / "source"), "--check", str(tmp_path)]) == 0, (
         "static figures are stale: run make figures, then make release"
+    )
 
 
 def test_compare_images_tolerates_a_few_pixels_but_not_a_change():

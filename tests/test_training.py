@@ -82,8 +82,9 @@ def test_one_cycle_schedule_steps_with_the_students_optimizer_step():
     net = _linear()
     optimizer = training.make_optimizer(net, training.COURSE_RECIPE, steps=100)
     assert isinstance(optimizer, training.ScheduledOptimizer)
-    reference = torch.optim.lr_scheduler.OneCycleLR(torch.optim.Adam(_linear().parameters(), lr=3e-3), max_lr=3e-3,
-                                                    total_steps=100)
+    reference = torch.optim.lr_scheduler.OneCycleLR(
+        torch.optim.Adam(_linear().parameters(), lr=3e-3), max_lr=3e-3, total_steps=100
+    )
     lrs, expected = [], []
     for _ in range(40):
         net(torch.zeros(1, 1, 28, 28)).sum().backward()
@@ -108,11 +109,22 @@ def test_fit_is_reproducible_and_uses_the_given_functions():
     for _ in range(2):
         training.seed_everything(0)
         net = _linear()
-        runs.append(training.fit(net, recipe, _train_epoch, _evaluate, train_subset=1000, test_subset=500,
-                                 device="cpu", on_epoch=seen.append))
+        runs.append(
+            training.fit(
+                net,
+                recipe,
+                _train_epoch,
+                _evaluate,
+                train_subset=1000,
+                test_subset=500,
+                device="cpu",
+                on_epoch=seen.append,
+            )
+        )
     first, second = runs
-    assert [(e.loss, e.train_accuracy, e.test_accuracy) for e in first] == \
-        [(e.loss, e.train_accuracy, e.test_accuracy) for e in second]
+    assert [(e.loss, e.train_accuracy, e.test_accuracy) for e in first] == [
+        (e.loss, e.train_accuracy, e.test_accuracy) for e in second
+    ]
     assert len(first) == 2 and first[1].loss < first[0].loss and first[1].test_accuracy > 0.5
     assert seen[:2] == first
     # the test accuracy is what an independent evaluation of the same weights gives
@@ -164,12 +176,15 @@ print("KERNEL", kernel, nb.cells[0].outputs[0].text.strip())
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("argv, expected", [
-    (["/x/bin/jupyter-lab"], "KERNEL cnn-course 1"),  # the Validate button and the formgrader, in the server
-    (["/x/bin/nbgrader", "validate"], "KERNEL cnn-course 1"),
-    (["/x/bin/nbgrader", "autograde"], "KERNEL cnn-course-grader 1"),  # and the sandbox it runs the code in
-    (["student"], "KERNEL cnn-course None"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["/x/bin/jupyter-lab"], "KERNEL cnn-course 1"),  # the Validate button and the formgrader, in the server
+        (["/x/bin/nbgrader", "validate"], "KERNEL cnn-course 1"),
+        (["/x/bin/nbgrader", "autograde"], "KERNEL cnn-course-grader 1"),  # and the sandbox it runs the code in
+        (["student"], "KERNEL cnn-course None"),
+    ],
+)
 def test_every_kernel_nbgrader_starts_runs_in_quick_mode_and_students_kernels_do_not(argv, expected, tmp_path):
     root, here = ROOT, tmp_path
     if "grader" in expected:  # the grading kernel needs a course with a gradebook, and runs in a submission's folder
@@ -182,8 +197,14 @@ def test_every_kernel_nbgrader_starts_runs_in_quick_mode_and_students_kernels_do
         here = root / "autograded" / "student" / "01_convolution"
         here.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if k not in ("COURSE_QUICK", "JUPYTER_PATH")}
-    out = subprocess.run([sys.executable, "-c", _KERNEL_QUICK, str(root), *argv], cwd=here, capture_output=True,
-                         text=True, env=env, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", _KERNEL_QUICK, str(root), *argv],
+        cwd=here,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert out.stdout.strip().splitlines()[-1:] == [expected], (out.stdout, out.stderr[-3000:])
 
 

@@ -24,13 +24,18 @@ def _autograd_dx(layer, kernel, stride, padding, dY):
     return out.shape[-2:], X.grad[0, 0], (W.grad[0, 0] if layer == "conv" else None)
 
 
-REACH_CASES = [(layer, k, s, p) for layer, k, s, p in itertools.product(bp.LAYERS, (2, 3), (1, 2, 3), (0, 1))
-               if layer == "conv" or p == 0]
+REACH_CASES = [
+    (layer, k, s, p)
+    for layer, k, s, p in itertools.product(bp.LAYERS, (2, 3), (1, 2, 3), (0, 1))
+    if layer == "conv" or p == 0
+]
 REACH_FAST = {("conv", 3, 2, 1), ("max pool", 2, 1, 0), ("avg pool", 3, 2, 0)}  # one per layer; the rest is slow
 
 
-@pytest.mark.parametrize("layer,kernel,stride,padding", [
-    case if case in REACH_FAST else pytest.param(*case, marks=pytest.mark.slow) for case in REACH_CASES])
+@pytest.mark.parametrize(
+    "layer,kernel,stride,padding",
+    [case if case in REACH_FAST else pytest.param(*case, marks=pytest.mark.slow) for case in REACH_CASES],
+)
 def test_gradient_reach_shows_autograds_dx_and_dw_for_every_cell(layer, kernel, stride, padding):
     widget = bp.GradientReach()
     widget.set(layer=layer, kernel=kernel, stride=stride, padding=padding, cell=0)
@@ -46,7 +51,7 @@ def test_gradient_reach_shows_autograds_dx_and_dw_for_every_cell(layer, kernel, 
         assert torch.allclose(widget.displayed("dX"), dX)
         top, left, h, w = widget.artists["window"].position
         outside = torch.ones_like(dX, dtype=torch.bool)
-        outside[top:top + h, left:left + w] = False
+        outside[top : top + h, left : left + w] = False
         assert (dX[outside] == 0).all(), "gradient outside the highlighted window"
         if layer == "conv":
             assert torch.allclose(widget.displayed("dW"), dW)
@@ -54,7 +59,7 @@ def test_gradient_reach_shows_autograds_dx_and_dw_for_every_cell(layer, kernel, 
             winner = int(dX.argmax())
             assert dX.count_nonzero() == 1 and f"X[{winner // 6}, {winner % 6}]" in widget.readout.value
         else:
-            assert torch.allclose(dX[~outside], torch.full((h * w,), 1 / kernel ** 2, dtype=torch.float64))
+            assert torch.allclose(dX[~outside], torch.full((h * w,), 1 / kernel**2, dtype=torch.float64))
         assert state.row == r and state.col == c
     assert widget.artists["dW"].ax.get_visible() == (layer == "conv")
     assert widget.controls["padding"].disabled == (layer != "conv")
@@ -63,15 +68,19 @@ def test_gradient_reach_shows_autograds_dx_and_dw_for_every_cell(layer, kernel, 
 FLIPPED_FAST = {(1, 0), (2, 1)}  # both strides, with and without padding; the rest of the grid is slow
 
 
-@pytest.mark.parametrize("stride,padding", [
-    case if case in FLIPPED_FAST else pytest.param(*case, marks=pytest.mark.slow)
-    for case in itertools.product((1, 2), (0, 1, 2))])
+@pytest.mark.parametrize(
+    "stride,padding",
+    [
+        case if case in FLIPPED_FAST else pytest.param(*case, marks=pytest.mark.slow)
+        for case in itertools.product((1, 2), (0, 1, 2))
+    ],
+)
 def test_flipped_kernel_construction_equals_autograd_and_numerical(stride, padding):
     widget = bp.FlippedKernelView()
     state = widget.set(stride=stride, padding=padding, step=0)
     X = bp.X_EXAMPLE[None, None].clone().requires_grad_()
     out = F.conv2d(X, bp.W_EXAMPLE[None, None], stride=stride, padding=padding)
-    dY = bp.DY_EXAMPLE[:out.shape[2], :out.shape[3]]
+    dY = bp.DY_EXAMPLE[: out.shape[2], : out.shape[3]]
     (out * dY).sum().backward()
     assert torch.equal(state.dY, dY)
     assert torch.allclose(state.constructed, X.grad[0, 0], rtol=0, atol=1e-12)
@@ -82,7 +91,7 @@ def test_flipped_kernel_construction_equals_autograd_and_numerical(stride, paddi
     for step in (5, 17, 35):
         state = widget.set(step=step)
         partial = widget.displayed("partial").flatten()
-        assert not partial[:step + 1].isnan().any() and partial[step + 1:].isnan().all()
+        assert not partial[: step + 1].isnan().any() and partial[step + 1 :].isnan().all()
         row, col = divmod(step, 6)
         assert state.equation.startswith(f"dX[{row}, {col}] = ")
         value = float(X.grad[0, 0, row, col])

@@ -34,6 +34,7 @@ def _pixels(png: bytes) -> np.ndarray:
 
 # --- plotting -----------------------------------------------------------------------------------
 
+
 def test_matrix_view_writes_the_numbers_and_updates_in_place():
     fig = new_figure(3, 3)
     view = MatrixView(fig.add_subplot(), torch.tensor([[1.0, -2.0], [3.5, float("nan")]]))
@@ -60,11 +61,12 @@ def test_window_highlight_moves_and_png_renders():
 
 # --- shifting the input (why convolution) ------------------------------------------------------
 
+
 def _moved(X, dy, dx):
     """Independent of cw.shift_image: pad on one side, crop the other (zeros come in)."""
     H, W = X.shape
     padded = F.pad(X, (max(dx, 0), max(-dx, 0), max(dy, 0), max(-dy, 0)))
-    return padded[max(-dy, 0):max(-dy, 0) + H, max(-dx, 0):max(-dx, 0) + W]
+    return padded[max(-dy, 0) : max(-dy, 0) + H, max(-dx, 0) : max(-dx, 0) + W]
 
 
 @pytest.mark.parametrize("dy, dx", [(0, 0), (0, 1), (1, 0), (-2, 3), (3, -3)])
@@ -97,13 +99,17 @@ def test_max_pooling_keeps_more_of_the_map_in_place_than_the_feature_map():
     """A one-pixel shift moves the thin responses of an edge kernel off their cells; 2x2 max pooling keeps most."""
     for image in cw.SHIFT_IMAGES:
         state = cw.shift_state(image, "left_sobel", 0, 1)
-        assert state.pooled_similarity > state.feature_similarity, \
-            (image, state.feature_similarity, state.pooled_similarity)
+        assert state.pooled_similarity > state.feature_similarity, (
+            image,
+            state.feature_similarity,
+            state.pooled_similarity,
+        )
     unmoved = cw.shift_state("X 9x9", "outline", 0, 0)
     assert unmoved.feature_similarity == pytest.approx(1.0) and unmoved.pooled_similarity == pytest.approx(1.0)
 
 
 # --- sliding window -----------------------------------------------------------------------------
+
 
 def test_explorer_starts_on_post_003_with_its_equation():
     explorer = cw.SlidingWindowExplorer()
@@ -135,7 +141,7 @@ def test_explorer_step_through_the_observe_path():
     shown = explorer.displayed_output()
     assert torch.allclose(shown.flatten()[:6], expected.flatten()[:6]) and torch.isnan(shown.flatten()[6:]).all()
     row, col = divmod(5, 4)
-    window = X[row:row + 3, col:col + 3].double() * K.double()
+    window = X[row : row + 3, col : col + 3].double() * K.double()
     assert explorer.state.value == pytest.approx(float(window.sum()))
     assert explorer.equation.value.endswith(f"= {int(expected[row, col])}</code>")
     explorer.controls["mode"].value = "full"
@@ -151,8 +157,10 @@ GALLERY_CASES = [(kernel, image) for image in GALLERY_IMAGES for kernel in GALLE
 GALLERY_FAST = {(kernel, GALLERY_IMAGES[j % len(GALLERY_IMAGES)]) for j, kernel in enumerate(GALLERY_KERNELS)}
 
 
-@pytest.mark.parametrize("kernel,image", [
-    case if case in GALLERY_FAST else pytest.param(*case, marks=pytest.mark.slow) for case in GALLERY_CASES])
+@pytest.mark.parametrize(
+    "kernel,image",
+    [case if case in GALLERY_FAST else pytest.param(*case, marks=pytest.mark.slow) for case in GALLERY_CASES],
+)
 def test_gallery_displays_torchs_feature_map(image, kernel):
     gallery = cw.KernelGallery()
     gallery.set(image=image, kernel=kernel)
@@ -203,6 +211,7 @@ def test_an_error_in_an_update_is_shown_not_swallowed():
 
 # --- channels -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mixing", list(cw.MIXINGS))
 def test_channels_view_displays_one_map_per_output_channel(mixing):
     view = cw.ChannelsView()
@@ -226,10 +235,16 @@ def test_sum_mixing_equals_summing_three_single_channel_maps():
 
 # --- the benchmark ------------------------------------------------------------------------------
 
+
 @pytest.mark.slow  # every widget's benchmark, in a subprocess (~30 s)
 def test_widget_benchmark_prints_one_json_line_with_every_widget():
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "widgets.py"), "--json", "--updates", "3"],
-                            capture_output=True, text=True, timeout=300, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "widgets.py"), "--json", "--updates", "3"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1

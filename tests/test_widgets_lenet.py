@@ -13,8 +13,15 @@ from course_utils.widgets import lenet as lw
 @pytest.fixture(scope="module")
 def small():
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 30, 3), nn.ReLU(),
-                        nn.Flatten(), nn.Linear(30 * 11 * 11, 10))
+    net = nn.Sequential(
+        nn.Conv2d(1, 4, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 30, 3),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(30 * 11 * 11, 10),
+    )
     X, y = training.fashion_mnist("test", normalize=True, subset=300, seed=1)
     return net, X, y
 
@@ -54,10 +61,13 @@ def test_confusion_matrix_and_most_confident_mistakes(small):
     assert torch.equal(view.displayed_confusion(), counts.double())
     for true_class in (lw.ALL, "Shirt"):
         state = view.set(true_class=true_class)
-        wrong = [i for i in range(len(y)) if predicted[i] != y[i]
-                 and (true_class == lw.ALL or data.CLASS_NAMES[int(y[i])] == true_class)]
+        wrong = [
+            i
+            for i in range(len(y))
+            if predicted[i] != y[i] and (true_class == lw.ALL or data.CLASS_NAMES[int(y[i])] == true_class)
+        ]
         confidence = probabilities.max(1).values
-        expected = sorted(wrong, key=lambda i: -float(confidence[i]))[:lw.WORST]
+        expected = sorted(wrong, key=lambda i: -float(confidence[i]))[: lw.WORST]
         assert [float(confidence[i]) for i in state.worst] == pytest.approx([float(confidence[i]) for i in expected])
         assert set(state.worst) <= set(wrong)
         shown = [ax for ax in view.artists["axes"] if ax.get_visible()]

@@ -34,8 +34,15 @@ def test_softmax_bars_show_torchs_softmax_and_loss():
     assert torch.allclose(widget.displayed_probabilities(), expected, atol=1e-4)
     assert widget.state.loss == pytest.approx(np.log(2.5), abs=1e-4)
     state = widget.set(temperature=2.0, target=1, z0=1.0)
-    z = torch.tensor([1.0, float(widget.controls["z1"].value), float(widget.controls["z2"].value),
-                      float(widget.controls["z3"].value)], dtype=torch.float64)
+    z = torch.tensor(
+        [
+            1.0,
+            float(widget.controls["z1"].value),
+            float(widget.controls["z2"].value),
+            float(widget.controls["z3"].value),
+        ],
+        dtype=torch.float64,
+    )
     assert torch.allclose(widget.displayed_probabilities(), F.softmax(z / 2.0, dim=0))
     assert state.loss == pytest.approx(float(F.cross_entropy((z / 2.0)[None], torch.tensor([1]))))
     assert "class 1" in widget.artists["title"].get_text()

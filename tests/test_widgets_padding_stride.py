@@ -16,11 +16,11 @@ from course_utils.widgets import padding_stride as ps
 from course_utils.widgets.base import CUSTOM
 
 GEOMETRIES = [  # H, W, kh, kw, ph, pw, sh, sw, dh, dw
-    (5, 5, 2, 2, 1, 1, 2, 2, 1, 1),   # source post 004
-    (5, 5, 2, 2, 0, 0, 2, 2, 1, 1),   # the floor drops real input
+    (5, 5, 2, 2, 1, 1, 2, 2, 1, 1),  # source post 004
+    (5, 5, 2, 2, 0, 0, 2, 2, 1, 1),  # the floor drops real input
     (7, 6, 3, 2, 1, 2, 2, 3, 1, 1),
-    (7, 7, 3, 3, 0, 0, 1, 1, 2, 2),   # dilation
-    (7, 7, 2, 2, 0, 0, 2, 2, 2, 2),   # stride and dilation leave rows unread in between
+    (7, 7, 3, 3, 0, 0, 1, 1, 2, 2),  # dilation
+    (7, 7, 2, 2, 0, 0, 2, 2, 2, 2),  # stride and dilation leave rows unread in between
     (3, 4, 2, 3, 1, 0, 3, 2, 1, 1),
     (6, 5, 4, 1, 2, 0, 4, 1, 1, 3),
 ]
@@ -63,8 +63,8 @@ def test_explorer_shows_torchs_output_and_which_cells_are_read(geometry):
     assert torch.equal(shown == ps.PADDING, read & ~_inside(H, W, ph, pw))
     rows_read, cols_read = read.any(dim=1).nonzero(), read.any(dim=0).nonzero()
     after = torch.zeros_like(read)
-    after[int(rows_read.max()) + 1:] = True
-    after[:, int(cols_read.max()) + 1:] = True
+    after[int(rows_read.max()) + 1 :] = True
+    after[:, int(cols_read.max()) + 1 :] = True
     assert torch.equal(shown == ps.DROPPED, ~read & after)
     assert torch.equal(shown == ps.SKIPPED, ~read & ~after)
     assert sorted(widget.displayed_anchors()) == sorted(anchors)
@@ -73,7 +73,7 @@ def test_explorer_shows_torchs_output_and_which_cells_are_read(geometry):
 
 def _inside(H, W, ph, pw):
     inside = torch.zeros(H + 2 * ph, W + 2 * pw, dtype=torch.bool)
-    inside[ph:ph + H, pw:pw + W] = True
+    inside[ph : ph + H, pw : pw + W] = True
     return inside
 
 
@@ -163,8 +163,9 @@ def _depends_on(layers, size, unit):
     return (x[:, 0, unit[0], unit[1]] != 0).reshape(size, size)
 
 
-@pytest.mark.parametrize("layers", [[(3, 1)] * 3, [(3, 2)] * 3, [(5, 1), (2, 2), (3, 1), (2, 2)], [(2, 3), (2, 1)],
-                                    [(1, 1), (1, 2), (1, 1)]])
+@pytest.mark.parametrize(
+    "layers", [[(3, 1)] * 3, [(3, 2)] * 3, [(5, 1), (2, 2), (3, 1), (2, 2)], [(2, 3), (2, 1)], [(1, 1), (1, 2), (1, 1)]]
+)
 def test_receptive_field_explorer_shows_the_units_a_unit_depends_on(layers):
     widget = ps.ReceptiveFieldExplorer()
     for unit in (0, 4, 8):

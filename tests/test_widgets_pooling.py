@@ -8,22 +8,37 @@ import torch.nn.functional as F
 
 from course_utils.widgets import pooling as pw
 
-OPTIONS = [(kind, k, s, p, ceil, inc) for kind in ("max", "avg") for k in (2, 3) for s in (pw.SAME_AS_KERNEL, 1, 2)
-           for p in (0, 1) for ceil in (False, True) for inc in (True, False) if p <= k // 2]
+OPTIONS = [
+    (kind, k, s, p, ceil, inc)
+    for kind in ("max", "avg")
+    for k in (2, 3)
+    for s in (pw.SAME_AS_KERNEL, 1, 2)
+    for p in (0, 1)
+    for ceil in (False, True)
+    for inc in (True, False)
+    if p <= k // 2
+]
 
 
 # every input with every fifth option; the fast tier takes each option once, on the inputs in turn
 POOLING_CASES = [(*option, name) for i, name in enumerate(pw.INPUTS) for option in OPTIONS[::5]]
-POOLING_FAST = {(*option, name) for j, option in enumerate(OPTIONS[::5])
-                for i, name in enumerate(pw.INPUTS) if j % len(pw.INPUTS) == i}
+POOLING_FAST = {
+    (*option, name)
+    for j, option in enumerate(OPTIONS[::5])
+    for i, name in enumerate(pw.INPUTS)
+    if j % len(pw.INPUTS) == i
+}
 
 
-@pytest.mark.parametrize("kind,kernel,stride,padding,ceil,include,name", [
-    case if case in POOLING_FAST else pytest.param(*case, marks=pytest.mark.slow) for case in POOLING_CASES])
+@pytest.mark.parametrize(
+    "kind,kernel,stride,padding,ceil,include,name",
+    [case if case in POOLING_FAST else pytest.param(*case, marks=pytest.mark.slow) for case in POOLING_CASES],
+)
 def test_explorer_displays_torchs_pooling(name, kind, kernel, stride, padding, ceil, include):
     widget = pw.PoolingExplorer()
-    widget.set(input=name, kind=kind, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil,
-               count_include_pad=include)
+    widget.set(
+        input=name, kind=kind, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil, count_include_pad=include
+    )
     X = pw.INPUTS[name]().double()[None, None]
     s = None if stride == pw.SAME_AS_KERNEL else stride
     if kind == "max":
@@ -37,7 +52,7 @@ def test_explorer_displays_torchs_pooling(name, kind, kernel, stride, padding, c
 def test_winner_is_the_maximum_of_the_window_and_padding_is_minus_infinity():
     widget = pw.PoolingExplorer()
     state = widget.set(input="signed 5x5 (negatives)", kind="max", kernel=2, stride=2, padding=1, window=4)
-    window = state.padded[state.row:state.row + 2, state.col:state.col + 2]
+    window = state.padded[state.row : state.row + 2, state.col : state.col + 2]
     assert state.padded[0, 0] == float("-inf")
     assert state.padded[state.winner] == window.max()
     r, c = divmod(4, state.output.shape[1])

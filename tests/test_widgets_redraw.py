@@ -57,8 +57,11 @@ def _visible_texts(figure) -> list:
             for tick in axis.get_major_ticks() + axis.get_minor_ticks():
                 if not low - 1e-9 * (high - low) <= tick.get_loc() <= high + 1e-9 * (high - low):
                     hidden |= {id(tick.label1), id(tick.label2)}
-    return [t for t in figure.findobj(Text) if id(t) not in hidden
-            and t.get_visible() and t.get_text() and (t.axes is None or t.axes.get_visible())]
+    return [
+        t
+        for t in figure.findobj(Text)
+        if id(t) not in hidden and t.get_visible() and t.get_text() and (t.axes is None or t.axes.get_visible())
+    ]
 
 
 def _text_problems(figure) -> list[str]:

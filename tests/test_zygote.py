@@ -45,7 +45,7 @@ def grader_kernels(monkeypatch, tmp_path):
 
 def _stat(pid: int) -> list[str]:
     text = Path(f"/proc/{pid}/stat").read_text()
-    return text[text.rfind(")") + 2:].split()
+    return text[text.rfind(")") + 2 :].split()
 
 
 def test_each_grading_kernel_is_a_fresh_fork_of_one_warm_zygote(grader_kernels, tmp_path):
@@ -104,6 +104,12 @@ def test_when_its_zygote_dies_grading_goes_on_with_plain_kernels(grader_kernels,
 def test_the_zygote_refuses_to_fork_a_process_with_threads():
     """OpenBLAS told to use two threads starts one on import: a fork of that process could deadlock."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}
-    result = subprocess.run([sys.executable, "-P", "-m", "autograder.zygote"], input="", capture_output=True,
-                            text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "autograder.zygote"],
+        input="",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert "threads after the imports: not safe to fork" in result.stdout, result.stdout + result.stderr[-2000:]

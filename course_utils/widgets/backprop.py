@@ -17,8 +17,17 @@ from course_utils import gradcheck, oracles
 from course_utils.plotting import MatrixView, WindowHighlight, format_number, new_figure
 from course_utils.widgets.base import CourseWidget
 
-__all__ = ["DY_EXAMPLE", "FlippedKernelState", "FlippedKernelView", "GradientReach", "ReachState", "W_EXAMPLE",
-           "X_EXAMPLE", "flipped_kernel_state", "reach_state"]
+__all__ = [
+    "DY_EXAMPLE",
+    "FlippedKernelState",
+    "FlippedKernelView",
+    "GradientReach",
+    "ReachState",
+    "W_EXAMPLE",
+    "X_EXAMPLE",
+    "flipped_kernel_state",
+    "reach_state",
+]
 
 #: The input and kernel of both widgets: distinct small integers (no ties for max pooling to break).
 X_EXAMPLE = (torch.randperm(36, generator=torch.Generator().manual_seed(4)) - 17).double().reshape(6, 6)
@@ -37,10 +46,10 @@ class ReachState:
     kernel: int
     stride: int
     padding: int
-    X: torch.Tensor            # (H, W) the input
-    dY: torch.Tensor           # (out_h, out_w) one-hot
-    dX: torch.Tensor           # (H, W) autograd's dX for that dY
-    dW: torch.Tensor | None    # (k, k) for conv; None for pooling
+    X: torch.Tensor  # (H, W) the input
+    dY: torch.Tensor  # (out_h, out_w) one-hot
+    dX: torch.Tensor  # (H, W) autograd's dX for that dY
+    dW: torch.Tensor | None  # (k, k) for conv; None for pooling
     row: int
     col: int
     window: tuple[int, int, int, int]  # (top, left, h, w) of the window in unpadded input coordinates, clipped
@@ -77,16 +86,22 @@ def reach_state(layer: str = "conv", kernel: int = 3, stride: int = 1, padding: 
     b, r = min(top + kernel, H), min(left + kernel, Wd)
     window = (t, l_, b - t, r - l_)
     if layer == "conv":
-        readout = (f"dY[{row}, {col}] = 1 reaches the input window rows {top}…{top + kernel - 1}, columns "
-                   f"{left}…{left + kernel - 1} (padding cells have no gradient to keep): dX there is the kernel "
-                   f"itself, unflipped; dW is that window of X; db gets 1.")
+        readout = (
+            f"dY[{row}, {col}] = 1 reaches the input window rows {top}…{top + kernel - 1}, columns "
+            f"{left}…{left + kernel - 1} (padding cells have no gradient to keep): dX there is the kernel "
+            f"itself, unflipped; dW is that window of X; db gets 1."
+        )
     elif layer == "max pool":
         winner = divmod(int(dX[0, 0].abs().flatten().argmax()), Wd)
-        readout = (f"dY[{row}, {col}] = 1 goes entirely to the window's maximum, X[{winner[0]}, {winner[1]}] = "
-                   f"{format_number(float(X_EXAMPLE[winner]))}; every other cell of the window gets 0.")
+        readout = (
+            f"dY[{row}, {col}] = 1 goes entirely to the window's maximum, X[{winner[0]}, {winner[1]}] = "
+            f"{format_number(float(X_EXAMPLE[winner]))}; every other cell of the window gets 0."
+        )
     else:
-        readout = (f"dY[{row}, {col}] = 1 is spread evenly: each of the {kernel}×{kernel} cells of the window gets "
-                   f"1/{kernel * kernel} = {format_number(1 / kernel ** 2)}.")
+        readout = (
+            f"dY[{row}, {col}] = 1 is spread evenly: each of the {kernel}×{kernel} cells of the window gets "
+            f"1/{kernel * kernel} = {format_number(1 / kernel**2)}."
+        )
     if stride < kernel:
         readout += " Windows overlap: a cell in several windows adds up the gradients of all of them."
     return ReachState(layer, kernel, stride, padding, X_EXAMPLE, dY[0, 0], dX[0, 0], dW, row, col, window, readout)
@@ -97,19 +112,27 @@ class GradientReach(CourseWidget[ReachState]):
 
     def __init__(self) -> None:
         self.readout = widgets.HTML()
-        super().__init__({
-            "layer": widgets.ToggleButtons(options=list(LAYERS), description="layer"),
-            "kernel": widgets.IntSlider(3, min=2, max=3, description="kernel"),
-            "stride": widgets.IntSlider(1, min=1, max=3, description="stride"),
-            "padding": widgets.IntSlider(0, min=0, max=1, description="padding"),
-            "cell": widgets.IntSlider(0, min=0, max=15, description="dY cell"),
-        })
+        super().__init__(
+            {
+                "layer": widgets.ToggleButtons(options=list(LAYERS), description="layer"),
+                "kernel": widgets.IntSlider(3, min=2, max=3, description="kernel"),
+                "stride": widgets.IntSlider(1, min=1, max=3, description="stride"),
+                "padding": widgets.IntSlider(0, min=0, max=1, description="padding"),
+                "cell": widgets.IntSlider(0, min=0, max=15, description="dY cell"),
+            }
+        )
 
     def layout(self) -> widgets.Widget:
         c = self.controls
-        return widgets.VBox([widgets.HBox([c["layer"], c["cell"]]),
-                             widgets.HBox([c["kernel"], c["stride"], c["padding"]]),
-                             self.readout, self.figure_image.image, self.errors])
+        return widgets.VBox(
+            [
+                widgets.HBox([c["layer"], c["cell"]]),
+                widgets.HBox([c["kernel"], c["stride"], c["padding"]]),
+                self.readout,
+                self.figure_image.image,
+                self.errors,
+            ]
+        )
 
     def follow(self, state: ReachState) -> None:
         self.controls["padding"].disabled = state.layer != "conv"
@@ -122,10 +145,12 @@ class GradientReach(CourseWidget[ReachState]):
         fig = new_figure(11, 3.4)
         axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [6, 4, 6, 3]})
         blank = torch.zeros(1, 1)
-        artists = {"X": MatrixView(axes[0], blank, cmap="Greys", vmin=-30, vmax=30, title="input X"),
-                   "dY": MatrixView(axes[1], blank, cmap="Reds", vmin=0, vmax=1, title="dY (one cell = 1)"),
-                   "dX": MatrixView(axes[2], blank, cmap="RdBu_r", vmin=-3, vmax=3, title="dX (autograd)"),
-                   "dW": MatrixView(axes[3], blank, cmap="RdBu_r", vmin=-18, vmax=18, title="dW (autograd)")}
+        artists = {
+            "X": MatrixView(axes[0], blank, cmap="Greys", vmin=-30, vmax=30, title="input X"),
+            "dY": MatrixView(axes[1], blank, cmap="Reds", vmin=0, vmax=1, title="dY (one cell = 1)"),
+            "dX": MatrixView(axes[2], blank, cmap="RdBu_r", vmin=-3, vmax=3, title="dX (autograd)"),
+            "dW": MatrixView(axes[3], blank, cmap="RdBu_r", vmin=-18, vmax=18, title="dW (autograd)"),
+        }
         artists["window"] = WindowHighlight(axes[0], color="red")
         artists["window_dX"] = WindowHighlight(axes[2], color="red")
         artists["cell"] = WindowHighlight(axes[1], color="black")
@@ -154,23 +179,24 @@ class GradientReach(CourseWidget[ReachState]):
 
 # ------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class FlippedKernelState:
     """dX of a conv layer built as a full correlation of the stride-dilated, padded dY with the rotated kernel."""
 
     stride: int
     padding: int
-    dY: torch.Tensor            # (out_h, out_w)
-    spread: torch.Tensor        # dY, stride-1 zeros between cells, k-1-p zeros above/left and k-1 below/right
-    rotated: torch.Tensor       # (k, k) the kernel rotated by 180 degrees
-    constructed: torch.Tensor   # (H, W) dX from the construction, all of it
-    partial: torch.Tensor       # (H, W) the cells computed up to `step` (NaN after)
-    autograd: torch.Tensor      # (H, W) autograd's dX
-    numerical: torch.Tensor     # (H, W) central differences
+    dY: torch.Tensor  # (out_h, out_w)
+    spread: torch.Tensor  # dY, stride-1 zeros between cells, k-1-p zeros above/left and k-1 below/right
+    rotated: torch.Tensor  # (k, k) the kernel rotated by 180 degrees
+    constructed: torch.Tensor  # (H, W) dX from the construction, all of it
+    partial: torch.Tensor  # (H, W) the cells computed up to `step` (NaN after)
+    autograd: torch.Tensor  # (H, W) autograd's dX
+    numerical: torch.Tensor  # (H, W) central differences
     step: int
-    row: int                    # the cell of dX being computed at `step`
+    row: int  # the cell of dX being computed at `step`
     col: int
-    reached: tuple[int, int]    # rows and columns the construction produces; later ones are never reached (0)
+    reached: tuple[int, int]  # rows and columns the construction produces; later ones are never reached (0)
     equation: str
     errors: tuple[float, float]  # relative error of the construction vs autograd, vs numerical
 
@@ -200,23 +226,43 @@ def flipped_kernel_state(stride: int = 1, padding: int = 0, step: int = 0) -> Fl
     key = (stride, padding)
     if key not in _NUMERICAL_CACHE:
         _NUMERICAL_CACHE[key] = gradcheck.numerical_gradients(
-            lambda x: F.conv2d(x, W, stride=stride, padding=padding), [X], dY[None, None])[0][0, 0]
+            lambda x: F.conv2d(x, W, stride=stride, padding=padding), [X], dY[None, None]
+        )[0][0, 0]
     numerical = _NUMERICAL_CACHE[key]
     row, col = divmod(step, H)
     partial = torch.full_like(constructed, float("nan"))
-    partial.view(-1)[:step + 1] = constructed.view(-1)[:step + 1]
+    partial.view(-1)[: step + 1] = constructed.view(-1)[: step + 1]
     if row < n and col < n:
-        window = spread[row:row + k, col:col + k]
-        terms = [f"{format_number(float(v))}×{format_number(float(w))}" for v, w in
-                 zip(window.flatten().tolist(), rotated.flatten().tolist()) if v != 0]
-        equation = f"dX[{row}, {col}] = " + (" + ".join(terms) or "0 (only zeros under the kernel)") + \
-            f" = {format_number(float(constructed[row, col]))}"
+        window = spread[row : row + k, col : col + k]
+        terms = [
+            f"{format_number(float(v))}×{format_number(float(w))}"
+            for v, w in zip(window.flatten().tolist(), rotated.flatten().tolist())
+            if v != 0
+        ]
+        equation = (
+            f"dX[{row}, {col}] = "
+            + (" + ".join(terms) or "0 (only zeros under the kernel)")
+            + f" = {format_number(float(constructed[row, col]))}"
+        )
     else:
         equation = f"dX[{row}, {col}] = 0: no output window reads this cell (the floor dropped it)"
-    return FlippedKernelState(stride, padding, dY, spread, rotated, constructed, partial, autograd, numerical, step,
-                              row, col, (n, n), equation,
-                              (gradcheck.relative_error(constructed, autograd),
-                               gradcheck.relative_error(constructed, numerical)))
+    return FlippedKernelState(
+        stride,
+        padding,
+        dY,
+        spread,
+        rotated,
+        constructed,
+        partial,
+        autograd,
+        numerical,
+        step,
+        row,
+        col,
+        (n, n),
+        equation,
+        (gradcheck.relative_error(constructed, autograd), gradcheck.relative_error(constructed, numerical)),
+    )
 
 
 class FlippedKernelView(CourseWidget[FlippedKernelState]):
@@ -225,10 +271,14 @@ class FlippedKernelView(CourseWidget[FlippedKernelState]):
 
     def __init__(self) -> None:
         self.equation = widgets.HTML()
-        super().__init__({"stride": widgets.IntSlider(1, min=1, max=2, description="stride"),
-                          "padding": widgets.IntSlider(0, min=0, max=2, description="padding"),
-                          "step": widgets.IntSlider(0, min=0, max=35, description="dX cell")},
-                         captions=[self.equation])
+        super().__init__(
+            {
+                "stride": widgets.IntSlider(1, min=1, max=2, description="stride"),
+                "padding": widgets.IntSlider(0, min=0, max=2, description="padding"),
+                "step": widgets.IntSlider(0, min=0, max=35, description="dX cell"),
+            },
+            captions=[self.equation],
+        )
 
     def compute(self, **values) -> FlippedKernelState:
         return flipped_kernel_state(**values)
@@ -238,11 +288,13 @@ class FlippedKernelView(CourseWidget[FlippedKernelState]):
         axes = fig.subplots(1, 5, gridspec_kw={"width_ratios": [8, 3, 6, 6, 6]})
         blank = torch.zeros(1, 1)
         cmap = "RdBu_r"
-        artists = {"spread": MatrixView(axes[0], blank, cmap=cmap, vmin=-5, vmax=5, title=""),
-                   "rotated": MatrixView(axes[1], blank, cmap=cmap, vmin=-3, vmax=3, title="kernel rotated 180°"),
-                   "partial": MatrixView(axes[2], blank, cmap=cmap, vmin=-25, vmax=25, title="dX, built"),
-                   "autograd": MatrixView(axes[3], blank, cmap=cmap, vmin=-25, vmax=25, title="dX, autograd"),
-                   "numerical": MatrixView(axes[4], blank, cmap=cmap, vmin=-25, vmax=25, title="")}
+        artists = {
+            "spread": MatrixView(axes[0], blank, cmap=cmap, vmin=-5, vmax=5, title=""),
+            "rotated": MatrixView(axes[1], blank, cmap=cmap, vmin=-3, vmax=3, title="kernel rotated 180°"),
+            "partial": MatrixView(axes[2], blank, cmap=cmap, vmin=-25, vmax=25, title="dX, built"),
+            "autograd": MatrixView(axes[3], blank, cmap=cmap, vmin=-25, vmax=25, title="dX, autograd"),
+            "numerical": MatrixView(axes[4], blank, cmap=cmap, vmin=-25, vmax=25, title=""),
+        }
         artists["window"] = WindowHighlight(axes[0], color="black")
         artists["cell"] = WindowHighlight(axes[2], color="black")
         fig.subplots_adjust(left=0.01, right=0.99, top=0.84, bottom=0.02, wspace=0.08)
@@ -251,13 +303,15 @@ class FlippedKernelView(CourseWidget[FlippedKernelState]):
     def draw(self, state: FlippedKernelState) -> None:
         a = self.artists
         s, p = state.stride, state.padding
-        a["spread"].update(state.spread,
-                           title=f"dY, {s - 1} zero(s) between cells; k−1−p = {2 - p}\nzero rows above, k−1 = 2 below")
+        a["spread"].update(
+            state.spread, title=f"dY, {s - 1} zero(s) between cells; k−1−p = {2 - p}\nzero rows above, k−1 = 2 below"
+        )
         a["rotated"].update(state.rotated)
         a["partial"].update(state.partial, title=f"dX built: cell ({state.row}, {state.col})")
         a["autograd"].update(state.autograd)
-        a["numerical"].update(state.numerical.round(decimals=6),
-                              title=f"dX, numerical\nrel. error {state.errors[1]:.1e}")
+        a["numerical"].update(
+            state.numerical.round(decimals=6), title=f"dX, numerical\nrel. error {state.errors[1]:.1e}"
+        )
         reached = state.row < state.reached[0] and state.col < state.reached[1]
         a["window"].set_visible(reached)
         if reached:

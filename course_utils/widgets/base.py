@@ -59,8 +59,14 @@ class CourseWidget(Generic[StateT]):
 
     def layout(self) -> widgets.Widget:
         """Controls above the captions and the figure, errors below; override for another arrangement."""
-        return widgets.VBox([widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
-                             *self.captions, self.figure_image.image, self.errors])
+        return widgets.VBox(
+            [
+                widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
+                *self.captions,
+                self.figure_image.image,
+                self.errors,
+            ]
+        )
 
     # --- the wiring ---------------------------------------------------------------------------
     @property

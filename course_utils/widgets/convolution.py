@@ -18,9 +18,22 @@ from course_utils.plotting import FeatureMapGrid, MatrixView, WindowHighlight, f
 from course_utils.widgets.base import CourseWidget
 
 __all__ = [
-    "ChannelsState", "ChannelsView", "EXAMPLES", "GalleryState", "KernelGallery", "MIXINGS", "SHIFT_IMAGES",
-    "ShiftExplorer", "ShiftState", "SlidingWindowExplorer", "WindowState", "channels_state", "kernel_gallery_state",
-    "shift_image", "shift_state", "sliding_window_state",
+    "ChannelsState",
+    "ChannelsView",
+    "EXAMPLES",
+    "GalleryState",
+    "KernelGallery",
+    "MIXINGS",
+    "SHIFT_IMAGES",
+    "ShiftExplorer",
+    "ShiftState",
+    "SlidingWindowExplorer",
+    "WindowState",
+    "channels_state",
+    "kernel_gallery_state",
+    "shift_image",
+    "shift_state",
+    "sliding_window_state",
 ]
 
 # ------------------------------------------------------------------------------------------------
@@ -64,17 +77,17 @@ def _similarity(A: torch.Tensor, B: torch.Tensor) -> float:
 class ShiftState:
     """An image and its shifted copy through conv + ReLU and 2x2 max pooling. Tensors are float64."""
 
-    image: torch.Tensor           # (H, W) the picture on its zero canvas
-    shifted: torch.Tensor         # (H, W) the same, moved by (dy, dx)
-    kernel: torch.Tensor          # (kh, kw)
-    feature: torch.Tensor         # ReLU(F.conv2d(image, kernel)), valid
+    image: torch.Tensor  # (H, W) the picture on its zero canvas
+    shifted: torch.Tensor  # (H, W) the same, moved by (dy, dx)
+    kernel: torch.Tensor  # (kh, kw)
+    feature: torch.Tensor  # ReLU(F.conv2d(image, kernel)), valid
     feature_shifted: torch.Tensor  # ReLU(F.conv2d(shifted, kernel))
-    pooled: torch.Tensor          # F.max_pool2d(feature, 2)
+    pooled: torch.Tensor  # F.max_pool2d(feature, 2)
     pooled_shifted: torch.Tensor  # F.max_pool2d(feature_shifted, 2)
     shift: tuple[int, int]
-    equivariance_error: float     # max |feature_shifted - feature moved by (dy, dx)|: 0 = equivariant
-    feature_similarity: float     # feature_shifted vs feature, not realigned: how much stayed in place
-    pooled_similarity: float      # the same after max pooling
+    equivariance_error: float  # max |feature_shifted - feature moved by (dy, dx)|: 0 = equivariant
+    feature_similarity: float  # feature_shifted vs feature, not realigned: how much stayed in place
+    pooled_similarity: float  # the same after max pooling
 
 
 def shift_state(image: torch.Tensor | str, kernel: torch.Tensor | str, dy: int, dx: int) -> ShiftState:
@@ -90,8 +103,19 @@ def shift_state(image: torch.Tensor | str, kernel: torch.Tensor | str, dy: int, 
     pooled = oracles.max_pool2d(feature[None, None], 2)[0, 0]
     pooled_shifted = oracles.max_pool2d(feature_shifted[None, None], 2)[0, 0]
     error = float((feature_shifted - shift_image(feature, dy, dx)).abs().max())
-    return ShiftState(image, shifted, kernel, feature, feature_shifted, pooled, pooled_shifted, (dy, dx), error,
-                      _similarity(feature, feature_shifted), _similarity(pooled, pooled_shifted))
+    return ShiftState(
+        image,
+        shifted,
+        kernel,
+        feature,
+        feature_shifted,
+        pooled,
+        pooled_shifted,
+        (dy, dx),
+        error,
+        _similarity(feature, feature_shifted),
+        _similarity(pooled, pooled_shifted),
+    )
 
 
 class ShiftExplorer(CourseWidget[ShiftState]):
@@ -99,12 +123,15 @@ class ShiftExplorer(CourseWidget[ShiftState]):
 
     def __init__(self) -> None:
         self.caption = widgets.HTML()  # the equivariance check and the two similarities, in words
-        super().__init__({
-            "image": widgets.Dropdown(options=list(SHIFT_IMAGES), description="image"),
-            "kernel": widgets.Dropdown(options=list(SHIFT_KERNELS), description="kernel"),
-            "dy": widgets.IntSlider(0, min=-MAX_SHIFT, max=MAX_SHIFT, description="down"),
-            "dx": widgets.IntSlider(1, min=-MAX_SHIFT, max=MAX_SHIFT, description="right"),
-        }, captions=[self.caption])
+        super().__init__(
+            {
+                "image": widgets.Dropdown(options=list(SHIFT_IMAGES), description="image"),
+                "kernel": widgets.Dropdown(options=list(SHIFT_KERNELS), description="kernel"),
+                "dy": widgets.IntSlider(0, min=-MAX_SHIFT, max=MAX_SHIFT, description="down"),
+                "dx": widgets.IntSlider(1, min=-MAX_SHIFT, max=MAX_SHIFT, description="right"),
+            },
+            captions=[self.caption],
+        )
 
     def compute(self, image: str, kernel: str, dy: int, dx: int) -> ShiftState:
         return shift_state(image, kernel, dy, dx)
@@ -115,8 +142,11 @@ class ShiftExplorer(CourseWidget[ShiftState]):
         blank = torch.zeros(1, 1)
         names = [["image", "feature", "pooled"], ["shifted", "feature_shifted", "pooled_shifted"]]
         cmaps = ["gray", "magma", "magma"]
-        artists = {name: MatrixView(axes[r][c], blank, cmap=cmaps[c], numbers=False)
-                   for r in range(2) for c, name in enumerate(names[r])}
+        artists = {
+            name: MatrixView(axes[r][c], blank, cmap=cmaps[c], numbers=False)
+            for r in range(2)
+            for c, name in enumerate(names[r])
+        }
         for r in range(2):  # the strongest response of each map
             for c, name in enumerate(names[r]):
                 artists[f"peak_{name}"] = WindowHighlight(axes[r][c], color="deepskyblue", linewidth=2)
@@ -126,11 +156,14 @@ class ShiftExplorer(CourseWidget[ShiftState]):
     def draw(self, state: ShiftState) -> None:
         a = self.artists
         dy, dx = state.shift
-        maps = {"image": (state.image, "input"), "shifted": (state.shifted, f"input moved ({dy}, {dx})"),
-                "feature": (state.feature, "ReLU(conv)"),
-                "feature_shifted": (state.feature_shifted, "ReLU(conv) of the moved input"),
-                "pooled": (state.pooled, "2x2 max pooling"),
-                "pooled_shifted": (state.pooled_shifted, "2x2 max pooling")}
+        maps = {
+            "image": (state.image, "input"),
+            "shifted": (state.shifted, f"input moved ({dy}, {dx})"),
+            "feature": (state.feature, "ReLU(conv)"),
+            "feature_shifted": (state.feature_shifted, "ReLU(conv) of the moved input"),
+            "pooled": (state.pooled, "2x2 max pooling"),
+            "pooled_shifted": (state.pooled_shifted, "2x2 max pooling"),
+        }
         for name, (values, title) in maps.items():
             a[name].update(values, title=f"{title} {tuple(values.shape)}")
             if name not in ("image", "shifted"):
@@ -142,12 +175,15 @@ class ShiftExplorer(CourseWidget[ShiftState]):
         self.caption.value = (
             f"The feature map of the moved input is the feature map moved by ({dy}, {dx}), {exact}. "
             f"Left in place, the maps overlap by <b>{state.feature_similarity:.2f}</b> (1 = unchanged) "
-            f"before pooling and <b>{state.pooled_similarity:.2f}</b> after it.")
+            f"before pooling and <b>{state.pooled_similarity:.2f}</b> after it."
+        )
 
     def displayed_maps(self) -> dict[str, torch.Tensor]:
         """Every map as displayed, by name."""
-        return {name: self.artists[name].values() for name in
-                ("image", "shifted", "feature", "feature_shifted", "pooled", "pooled_shifted")}
+        return {
+            name: self.artists[name].values()
+            for name in ("image", "shifted", "feature", "feature_shifted", "pooled", "pooled_shifted")
+        }
 
 
 # ------------------------------------------------------------------------------------------------
@@ -163,16 +199,16 @@ EXAMPLES = {
 class WindowState:
     """One step of the sliding window. Tensors are float64; `shown` is NaN where not yet computed."""
 
-    padded: torch.Tensor          # (Hp, Wp) the input with the mode's zero padding
-    kernel: torch.Tensor          # (kh, kw)
+    padded: torch.Tensor  # (Hp, Wp) the input with the mode's zero padding
+    kernel: torch.Tensor  # (kh, kw)
     padding: tuple[int, int, int, int]  # top, bottom, left, right
-    output: torch.Tensor          # (out_h, out_w) the whole result, by F.conv2d (ReLU'd if asked)
-    shown: torch.Tensor           # (out_h, out_w) cells up to `step`, NaN after
+    output: torch.Tensor  # (out_h, out_w) the whole result, by F.conv2d (ReLU'd if asked)
+    shown: torch.Tensor  # (out_h, out_w) cells up to `step`, NaN after
     step: int
     row: int
     col: int
-    products: torch.Tensor        # (kh, kw) window * kernel
-    value: float                  # the sum written at (row, col)
+    products: torch.Tensor  # (kh, kw) window * kernel
+    value: float  # the sum written at (row, col)
     equation: str
 
 
@@ -181,8 +217,9 @@ def _term(x: float, k: float) -> str:
     return f"{format_number(x)}×{'(' + ks + ')' if k < 0 else ks}"
 
 
-def sliding_window_state(X: torch.Tensor, K: torch.Tensor, mode: str = "valid", step: int = 0,
-                         relu: bool = False) -> WindowState:
+def sliding_window_state(
+    X: torch.Tensor, K: torch.Tensor, mode: str = "valid", step: int = 0, relu: bool = False
+) -> WindowState:
     """The explorer's state for input X (H, W), kernel K (kh, kw), `mode` and output position `step`."""
     X, K = X.double(), K.double()
     top, bottom, left, right = oracles.mode_padding(mode, tuple(K.shape))
@@ -194,16 +231,27 @@ def sliding_window_state(X: torch.Tensor, K: torch.Tensor, mode: str = "valid", 
     step = max(0, min(step, out_h * out_w - 1))
     row, col = divmod(step, out_w)
     kh, kw = K.shape
-    window = padded[row:row + kh, col:col + kw]
+    window = padded[row : row + kh, col : col + kw]
     products = window * K
     value = float(output[row, col])
     terms = " + ".join(_term(x, k) for x, k in zip(window.flatten().tolist(), K.flatten().tolist()))
     total = format_number(float(products.sum()))
     equation = f"{terms} = {total}" + (f" → ReLU → {format_number(value)}" if relu else "")
     shown = torch.full_like(output, float("nan")).flatten()
-    shown[:step + 1] = output.flatten()[:step + 1]
-    return WindowState(padded, K, (top, bottom, left, right), output, shown.reshape(out_h, out_w), step, row, col,
-                       products, value, equation)
+    shown[: step + 1] = output.flatten()[: step + 1]
+    return WindowState(
+        padded,
+        K,
+        (top, bottom, left, right),
+        output,
+        shown.reshape(out_h, out_w),
+        step,
+        row,
+        col,
+        products,
+        value,
+        equation,
+    )
 
 
 class SlidingWindowExplorer(CourseWidget[WindowState]):
@@ -211,12 +259,15 @@ class SlidingWindowExplorer(CourseWidget[WindowState]):
 
     def __init__(self) -> None:
         self.equation = widgets.HTML()  # the sum written out, e.g. "0×0 + 1×1 + 3×2 + 4×3 = 19"
-        super().__init__({
-            "example": widgets.Dropdown(options=list(EXAMPLES), description="example"),
-            "mode": widgets.Dropdown(options=list(oracles.MODES), description="mode"),
-            "step": widgets.IntSlider(0, min=0, max=3, description="step", continuous_update=True),
-            "relu": widgets.Checkbox(False, description="ReLU"),
-        }, captions=[self.equation])
+        super().__init__(
+            {
+                "example": widgets.Dropdown(options=list(EXAMPLES), description="example"),
+                "mode": widgets.Dropdown(options=list(oracles.MODES), description="mode"),
+                "step": widgets.IntSlider(0, min=0, max=3, description="step", continuous_update=True),
+                "relu": widgets.Checkbox(False, description="ReLU"),
+            },
+            captions=[self.equation],
+        )
 
     def follow(self, state: WindowState) -> None:
         self.controls["step"].max = state.output.numel() - 1
@@ -265,12 +316,12 @@ GALLERY_IMAGES = [*data.SYNTHETIC_IMAGES, PHOTO, FASHION]
 
 @dataclass
 class GalleryState:
-    image: torch.Tensor           # (H, W)
-    kernel: torch.Tensor          # (kh, kw)
-    output: torch.Tensor | None   # (H - kh + 1, W - kw + 1), by F.conv2d, no bias
+    image: torch.Tensor  # (H, W)
+    kernel: torch.Tensor  # (kh, kw)
+    output: torch.Tensor | None  # (H - kh + 1, W - kw + 1), by F.conv2d, no bias
     relu_output: torch.Tensor | None
-    message: str = ""             # set when the image could not be loaded
-    description: str = ""         # what the kernel does, in words (none for a custom kernel)
+    message: str = ""  # set when the image could not be loaded
+    description: str = ""  # what the kernel does, in words (none for a custom kernel)
 
 
 def load_gallery_image(name: str) -> torch.Tensor:
@@ -312,10 +363,16 @@ class KernelGallery(CourseWidget[GalleryState]):
         super().__init__(controls)
 
     def layout(self) -> widgets.Widget:
-        grid = widgets.GridBox([self.controls[f"k{r}{c}"] for r in range(3) for c in range(3)],
-                               layout=widgets.Layout(grid_template_columns="repeat(3, 64px)"))
-        top = widgets.HBox([widgets.VBox([self.controls["image"], self.controls["kernel"], self.description]),
-                            widgets.VBox([widgets.HTML(f"<b>{CUSTOM}</b>"), grid])])
+        grid = widgets.GridBox(
+            [self.controls[f"k{r}{c}"] for r in range(3) for c in range(3)],
+            layout=widgets.Layout(grid_template_columns="repeat(3, 64px)"),
+        )
+        top = widgets.HBox(
+            [
+                widgets.VBox([self.controls["image"], self.controls["kernel"], self.description]),
+                widgets.VBox([widgets.HTML(f"<b>{CUSTOM}</b>"), grid]),
+            ]
+        )
         return widgets.VBox([top, self.figure_image.image, self.errors])
 
     def kernel_from(self, values: dict) -> torch.Tensor:
@@ -332,10 +389,12 @@ class KernelGallery(CourseWidget[GalleryState]):
         fig = new_figure(10, 3.6)
         axes = fig.subplots(1, 3)
         blank = torch.zeros(1, 1)
-        artists = {"input": MatrixView(axes[0], blank, cmap="gray", title="input"),
-                   "output": MatrixView(axes[1], blank, cmap="gray", title="output"),
-                   "relu": MatrixView(axes[2], blank, cmap="gray", title="ReLU(output)", numbers=False),
-                   "message": fig.text(0.5, 0.5, "", ha="center", va="center", wrap=True, fontsize=11, color="darkred")}
+        artists = {
+            "input": MatrixView(axes[0], blank, cmap="gray", title="input"),
+            "output": MatrixView(axes[1], blank, cmap="gray", title="output"),
+            "relu": MatrixView(axes[2], blank, cmap="gray", title="ReLU(output)", numbers=False),
+            "message": fig.text(0.5, 0.5, "", ha="center", va="center", wrap=True, fontsize=11, color="darkred"),
+        }
         fig.subplots_adjust(left=0.02, right=0.98, top=0.88, bottom=0.03, wspace=0.1)
         return fig, artists
 
@@ -375,9 +434,9 @@ CHANNEL_NAMES = ("red", "green", "blue")
 
 @dataclass
 class ChannelsState:
-    X: torch.Tensor          # (3, H, W) the colour photo
-    W: torch.Tensor          # (C_out, 3, kh, kw)
-    Y: torch.Tensor          # (C_out, H - kh + 1, W - kw + 1), by F.conv2d
+    X: torch.Tensor  # (3, H, W) the colour photo
+    W: torch.Tensor  # (C_out, 3, kh, kw)
+    Y: torch.Tensor  # (C_out, H - kh + 1, W - kw + 1), by F.conv2d
     titles: list[str] = field(default_factory=list)
 
 
@@ -397,9 +456,13 @@ class ChannelsView(CourseWidget[ChannelsState]):
 
     def __init__(self) -> None:
         self.caption = widgets.HTML()  # W's shape, in words
-        super().__init__({"mixing": widgets.Dropdown(options=list(MIXINGS), description="channels"),
-                          "kernel": widgets.Dropdown(options=kernels.kernel_names(), value="outline",
-                                                     description="kernel")}, captions=[self.caption])
+        super().__init__(
+            {
+                "mixing": widgets.Dropdown(options=list(MIXINGS), description="channels"),
+                "kernel": widgets.Dropdown(options=kernels.kernel_names(), value="outline", description="kernel"),
+            },
+            captions=[self.caption],
+        )
 
     def compute(self, mixing: str, kernel: str) -> ChannelsState:
         return channels_state(mixing, kernel)
@@ -413,8 +476,10 @@ class ChannelsView(CourseWidget[ChannelsState]):
     def draw(self, state: ChannelsState) -> None:
         maps = [*state.X, *state.Y]
         self.artists["grid"].update(maps, state.titles)
-        self.caption.value = (f"W has shape <code>{tuple(state.W.shape)}</code>: {state.W.shape[0]} output "
-                              f"channel(s), each the sum of 3 input channels cross-correlated with their kernels")
+        self.caption.value = (
+            f"W has shape <code>{tuple(state.W.shape)}</code>: {state.W.shape[0]} output "
+            f"channel(s), each the sum of 3 input channels cross-correlated with their kernels"
+        )
 
     def displayed_outputs(self) -> list[torch.Tensor]:
         return self.artists["grid"].displayed()[3:]

@@ -20,14 +20,28 @@ from course_utils import data, training
 from course_utils.plotting import FeatureMapGrid, FigureImage, MatrixView, WindowHighlight, new_figure
 from course_utils.widgets.base import CourseWidget
 
-__all__ = ["CurvesState", "FeatureMapViewer", "FeatureMapsState", "MistakesState", "MistakesView", "OptimizerCurves",
-           "TrainingMonitor", "compare_optimizers", "layer_shapes", "mistakes_state", "shape_table", "train_live"]
+__all__ = [
+    "CurvesState",
+    "FeatureMapViewer",
+    "FeatureMapsState",
+    "MistakesState",
+    "MistakesView",
+    "OptimizerCurves",
+    "TrainingMonitor",
+    "compare_optimizers",
+    "layer_shapes",
+    "mistakes_state",
+    "shape_table",
+    "train_live",
+]
 
 
 # --- the shape table -------------------------------------------------------------------------------
 
-def layer_shapes(net: nn.Module,
-                 input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> list[tuple[str, tuple[int, ...], int]]:
+
+def layer_shapes(
+    net: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)
+) -> list[tuple[str, tuple[int, ...], int]]:
     """(layer, output shape, parameters) for each top-level layer of `net`, run on zeros of `input_shape`."""
     rows = []
     x = torch.zeros(input_shape, device=next(net.parameters()).device)
@@ -43,15 +57,20 @@ def shape_table(net: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)):
     from IPython.display import HTML
 
     rows = layer_shapes(net, input_shape)
-    body = "".join(f"<tr><td><code>{name}</code></td><td>{shape}</td><td style='text-align:right'>{params:,}</td></tr>"
-                   for name, shape, params in rows)
+    body = "".join(
+        f"<tr><td><code>{name}</code></td><td>{shape}</td><td style='text-align:right'>{params:,}</td></tr>"
+        for name, shape, params in rows
+    )
     total = sum(p.numel() for p in net.parameters())
-    return HTML(f"<table><tr><th>layer</th><th>output shape</th><th>parameters</th></tr>"
-                f"<tr><td>input</td><td>{tuple(input_shape)}</td><td></td></tr>{body}"
-                f"<tr><td><b>total</b></td><td></td><td style='text-align:right'><b>{total:,}</b></td></tr></table>")
+    return HTML(
+        f"<table><tr><th>layer</th><th>output shape</th><th>parameters</th></tr>"
+        f"<tr><td>input</td><td>{tuple(input_shape)}</td><td></td></tr>{body}"
+        f"<tr><td><b>total</b></td><td></td><td style='text-align:right'><b>{total:,}</b></td></tr></table>"
+    )
 
 
 # --- live training ---------------------------------------------------------------------------------
+
 
 class TrainingMonitor:
     """A progress bar with ETA and two live plots: per-batch loss, and train/test accuracy per epoch.
@@ -63,9 +82,9 @@ class TrainingMonitor:
     ``draw_seconds`` and ``redraws`` say what it cost.
     """
 
-    MIN_INTERVAL = 0.5   # seconds between loss-curve redraws at most
-    BAR_INTERVAL = 0.1   # seconds between progress-bar messages at most
-    DRAW_SHARE = 0.02    # the redraw's cost over the wait that follows it
+    MIN_INTERVAL = 0.5  # seconds between loss-curve redraws at most
+    BAR_INTERVAL = 0.1  # seconds between progress-bar messages at most
+    DRAW_SHARE = 0.02  # the redraw's cost over the wait that follows it
 
     def __init__(self, epochs: int, title: str = "") -> None:
         self.epochs = epochs
@@ -75,13 +94,19 @@ class TrainingMonitor:
         self.losses = training.RecordingLoss()
         fig = new_figure(9, 3.2)
         self.ax_loss, self.ax_acc = fig.subplots(1, 2)
-        self.loss_line, = self.ax_loss.plot([], [], color="tab:blue", linewidth=1, animated=True)
-        self.ax_loss.set(title=f"{title} training loss per batch".strip(), xlabel="batch (ticks: end of each epoch)",
-                         ylim=(0.0, 2.5))
-        self.train_line, = self.ax_acc.plot([], [], "o-", label="train")
-        self.test_line, = self.ax_acc.plot([], [], "s-", label="test")
-        self.ax_acc.set(title="accuracy per epoch", xlabel="epoch", xlim=(0.5, epochs + 0.5), ylim=(0.0, 1.0),
-                        xticks=range(1, epochs + 1))
+        (self.loss_line,) = self.ax_loss.plot([], [], color="tab:blue", linewidth=1, animated=True)
+        self.ax_loss.set(
+            title=f"{title} training loss per batch".strip(), xlabel="batch (ticks: end of each epoch)", ylim=(0.0, 2.5)
+        )
+        (self.train_line,) = self.ax_acc.plot([], [], "o-", label="train")
+        (self.test_line,) = self.ax_acc.plot([], [], "s-", label="test")
+        self.ax_acc.set(
+            title="accuracy per epoch",
+            xlabel="epoch",
+            xlim=(0.5, epochs + 0.5),
+            ylim=(0.0, 1.0),
+            xticks=range(1, epochs + 1),
+        )
         self.ax_acc.legend(loc="lower right")
         fig.subplots_adjust(left=0.07, right=0.97, top=0.88, bottom=0.16, wspace=0.22)
         self.image = FigureImage(fig)
@@ -107,8 +132,11 @@ class TrainingMonitor:
         if total * self.epochs != self._batches:
             self._batches = total * self.epochs
             self.ax_loss.set_xlim(0, self._batches)
-            self.ax_loss.set_xticks([total * e for e in range(self.epochs + 1)] if self.epochs <= 8 else
-                                    self.ax_loss.xaxis.get_major_locator().tick_values(0, self._batches))
+            self.ax_loss.set_xticks(
+                [total * e for e in range(self.epochs + 1)]
+                if self.epochs <= 8
+                else self.ax_loss.xaxis.get_major_locator().tick_values(0, self._batches)
+            )
         if now >= self._next_bar or last:
             self._next_bar = now + self.BAR_INTERVAL
             self.bar.max, self.bar.value = total, done
@@ -124,7 +152,7 @@ class TrainingMonitor:
         start = time.perf_counter()
         losses = self.losses.losses
         self.loss_line.set_data(range(1, len(losses) + 1), losses)
-        self._top = max([self._top, *losses[self._seen:]])
+        self._top = max([self._top, *losses[self._seen :]])
         self._seen = len(losses)
         if self._top > self.ax_loss.get_ylim()[1]:  # a tick at the top: the next half unit above every loss so far
             self.ax_loss.set_ylim(0, math.ceil(self._top * 1.02 / 0.5) * 0.5)
@@ -155,21 +183,41 @@ def _quick_sizes(train_subset, test_subset, epochs):
     return train_subset, test_subset, epochs
 
 
-def train_live(net: nn.Module, recipe: training.Recipe, train_epoch: Callable, evaluate_accuracy: Callable, *,
-               train_subset: int | None = None, test_subset: int | None = None, epochs: int | None = None,
-               seed: int = 0) -> list[training.Epoch]:
+def train_live(
+    net: nn.Module,
+    recipe: training.Recipe,
+    train_epoch: Callable,
+    evaluate_accuracy: Callable,
+    *,
+    train_subset: int | None = None,
+    test_subset: int | None = None,
+    epochs: int | None = None,
+    seed: int = 0,
+) -> list[training.Epoch]:
     """``training.fit`` with a TrainingMonitor displayed above; in quick mode on a subset for one epoch."""
     from IPython.display import display
 
     train_subset, test_subset, epochs = _quick_sizes(train_subset, test_subset, epochs)
     monitor = TrainingMonitor(epochs or recipe.epochs, recipe.name)
     display(monitor)
-    history = training.fit(net, recipe, train_epoch, evaluate_accuracy, train_subset=train_subset,
-                           test_subset=test_subset, epochs=epochs, seed=seed, loss_fn=monitor.losses,
-                           on_epoch=monitor.on_epoch, on_batch=monitor.on_batch)
+    history = training.fit(
+        net,
+        recipe,
+        train_epoch,
+        evaluate_accuracy,
+        train_subset=train_subset,
+        test_subset=test_subset,
+        epochs=epochs,
+        seed=seed,
+        loss_fn=monitor.losses,
+        on_epoch=monitor.on_epoch,
+        on_batch=monitor.on_batch,
+    )
     last = history[-1]
-    monitor.label.value = (f"test accuracy {last.test_accuracy:.4f} after {last.epoch} epoch(s), "
-                           f"{last.seconds:.0f} s of training ({recipe.name} recipe)")
+    monitor.label.value = (
+        f"test accuracy {last.test_accuracy:.4f} after {last.epoch} epoch(s), "
+        f"{last.seconds:.0f} s of training ({recipe.name} recipe)"
+    )
     return history
 
 
@@ -204,9 +252,12 @@ class OptimizerCurves(CourseWidget[CurvesState]):
     def __init__(self, runs: list[Run]) -> None:
         self.runs = runs
         names = [run.optimizer for run in runs]
-        super().__init__({
-            "smoothing": widgets.IntSlider(10, min=1, max=50, description="smoothing"),
-            "shown": widgets.SelectMultiple(options=names, value=tuple(names), description="optimizers", rows=5)})
+        super().__init__(
+            {
+                "smoothing": widgets.IntSlider(10, min=1, max=50, description="smoothing"),
+                "shown": widgets.SelectMultiple(options=names, value=tuple(names), description="optimizers", rows=5),
+            }
+        )
 
     def compute(self, smoothing: int, shown: tuple[str, ...]) -> CurvesState:
         curves = {}
@@ -221,9 +272,12 @@ class OptimizerCurves(CourseWidget[CurvesState]):
     def build(self) -> tuple[Figure, dict]:
         fig = new_figure(8, 3.6)
         ax = fig.subplots()
-        lines = {run.optimizer: ax.plot([], [], linewidth=1.5,
-                                        label=f"{run.optimizer} (lr {run.lr:g}): test {run.test_accuracy:.3f}")[0]
-                 for run in self.runs}
+        lines = {
+            run.optimizer: ax.plot(
+                [], [], linewidth=1.5, label=f"{run.optimizer} (lr {run.lr:g}): test {run.test_accuracy:.3f}"
+            )[0]
+            for run in self.runs
+        }
         ax.set(xlabel="batch", ylabel="training loss", title="the same network and data, five optimizers")
         ax.legend(loc="upper right", fontsize=10)
         fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.14)
@@ -246,9 +300,17 @@ class OptimizerCurves(CourseWidget[CurvesState]):
         return {name: list(line.get_ydata()) for name, line in self.artists["lines"].items() if line.get_visible()}
 
 
-def compare_optimizers(build: Callable[[], nn.Module], train_epoch: Callable, evaluate_accuracy: Callable, *,
-                       lrs: dict[str, float] | None = None, train_subset: int = 12000, test_subset: int = 2000,
-                       epochs: int = 2, seed: int = 0) -> OptimizerCurves:
+def compare_optimizers(
+    build: Callable[[], nn.Module],
+    train_epoch: Callable,
+    evaluate_accuracy: Callable,
+    *,
+    lrs: dict[str, float] | None = None,
+    train_subset: int = 12000,
+    test_subset: int = 2000,
+    epochs: int = 2,
+    seed: int = 0,
+) -> OptimizerCurves:
     """Train a fresh `build()` with each of the five optimizers (same seed, same data order) and compare.
 
     Quick mode: 2,000 training images, one epoch each.
@@ -267,8 +329,16 @@ def compare_optimizers(build: Callable[[], nn.Module], train_epoch: Callable, ev
         net = build()
         loss = training.RecordingLoss()
         recipe = training.Recipe(name, name, lr, 64, epochs, normalize=True)
-        history = training.fit(net, recipe, train_epoch, evaluate_accuracy, train_subset=train_subset,
-                               test_subset=test_subset, seed=seed, loss_fn=loss)
+        history = training.fit(
+            net,
+            recipe,
+            train_epoch,
+            evaluate_accuracy,
+            train_subset=train_subset,
+            test_subset=test_subset,
+            seed=seed,
+            loss_fn=loss,
+        )
         runs.append(Run(name, lr, loss.losses, history[-1].test_accuracy, history[-1].seconds))
     status.value = "test accuracy: " + ", ".join(f"{r.optimizer} {r.test_accuracy:.3f}" for r in runs)
     return OptimizerCurves(runs)
@@ -300,10 +370,10 @@ def _activations(net: nn.Module, image: torch.Tensor) -> list[tuple[str, torch.T
 class FeatureMapsState:
     """One test image and the feature maps one layer makes of it."""
 
-    image: torch.Tensor        # (28, 28)
-    label: str                 # its class name
-    maps: list[torch.Tensor]   # up to MAX_MAPS maps (H, W) of the layer
-    title: str                 # the layer, its output shape, which channels are shown
+    image: torch.Tensor  # (28, 28)
+    label: str  # its class name
+    maps: list[torch.Tensor]  # up to MAX_MAPS maps (H, W) of the layer
+    title: str  # the layer, its output shape, which channels are shown
 
 
 class FeatureMapViewer(CourseWidget[FeatureMapsState]):
@@ -313,8 +383,12 @@ class FeatureMapViewer(CourseWidget[FeatureMapsState]):
         self.net, self.images, self.labels = net, images, labels
         self.layers = [name for name, _ in _activations(net, images[0])]
         self._cache: dict[int, list[tuple[str, torch.Tensor]]] = {}
-        super().__init__({"image": widgets.IntSlider(0, min=0, max=len(images) - 1, description="test image"),
-                          "layer": widgets.Dropdown(options=self.layers, description="layer")})
+        super().__init__(
+            {
+                "image": widgets.IntSlider(0, min=0, max=len(images) - 1, description="test image"),
+                "layer": widgets.Dropdown(options=self.layers, description="layer"),
+            }
+        )
 
     def compute(self, image: int, layer: str) -> FeatureMapsState:
         if image not in self._cache:
@@ -336,8 +410,9 @@ class FeatureMapViewer(CourseWidget[FeatureMapsState]):
         ax_in.set_xticks([])
         ax_in.set_yticks([])
         image = ax_in.imshow(torch.zeros(28, 28).numpy(), cmap="gray", interpolation="nearest")
-        maps = FeatureMapGrid(fig, MAX_MAPS, 8, cmap="viridis",
-                              slots=[grid[i // 8, 2 + i % 8] for i in range(MAX_MAPS)])
+        maps = FeatureMapGrid(
+            fig, MAX_MAPS, 8, cmap="viridis", slots=[grid[i // 8, 2 + i % 8] for i in range(MAX_MAPS)]
+        )
         title = fig.suptitle("", fontsize=10)
         return fig, {"input": image, "ax_in": ax_in, "maps": maps, "title": title}
 
@@ -362,9 +437,9 @@ ALL = "all classes"
 
 @dataclass
 class MistakesState:
-    confusion: torch.Tensor          # (10, 10) int64: row = true class, column = predicted
-    row: int | None                  # highlighted true class (None: all)
-    worst: list[int]                 # indexes of the most confident mistakes (of that class)
+    confusion: torch.Tensor  # (10, 10) int64: row = true class, column = predicted
+    row: int | None  # highlighted true class (None: all)
+    worst: list[int]  # indexes of the most confident mistakes (of that class)
     titles: list[str]
 
 
@@ -375,8 +450,9 @@ def _predictions(net: nn.Module, images: torch.Tensor) -> torch.Tensor:
     net.eval()
     try:
         with torch.no_grad():
-            return torch.cat([torch.softmax(net(images[i:i + 1000].to(device)), dim=1).cpu()
-                              for i in range(0, len(images), 1000)])
+            return torch.cat(
+                [torch.softmax(net(images[i : i + 1000].to(device)), dim=1).cpu() for i in range(0, len(images), 1000)]
+            )
     finally:
         net.train(was_training)
 
@@ -394,8 +470,10 @@ def mistakes_state(probabilities: torch.Tensor, labels: torch.Tensor, true_class
     confidence = probabilities.max(dim=1).values
     candidates = wrong.nonzero().flatten()
     worst = candidates[confidence[candidates].argsort(descending=True)][:WORST].tolist()
-    titles = [f"{data.CLASS_NAMES[int(labels[i])]}\n→ {data.CLASS_NAMES[int(predicted[i])]}\n"
-              f"p = {float(confidence[i]):.2f}" for i in worst]  # three short lines: no title reaches the next
+    titles = [
+        f"{data.CLASS_NAMES[int(labels[i])]}\n→ {data.CLASS_NAMES[int(predicted[i])]}\np = {float(confidence[i]):.2f}"
+        for i in worst
+    ]  # three short lines: no title reaches the next
     return MistakesState(confusion, row, worst, titles)
 
 
@@ -412,13 +490,21 @@ class MistakesView(CourseWidget[MistakesState]):
 
     def build(self) -> tuple[Figure, dict]:
         fig = new_figure(12, 5.4)
-        grid = fig.add_gridspec(2, 6, width_ratios=[2.2, 2.2, 1, 1, 1, 1], left=0.1, right=0.97, top=0.91,
-                                bottom=0.2, wspace=0.35, hspace=0.75)
+        grid = fig.add_gridspec(
+            2,
+            6,
+            width_ratios=[2.2, 2.2, 1, 1, 1, 1],
+            left=0.1,
+            right=0.97,
+            top=0.91,
+            bottom=0.2,
+            wspace=0.35,
+            hspace=0.75,
+        )
         ax_conf = fig.add_subplot(grid[:, :2])
         confusion = MatrixView(ax_conf, torch.zeros(10, 10), cmap="Blues", title="confusion matrix (rows: true)")
         ax_conf.set_yticks(range(10), data.CLASS_NAMES, fontsize=10)
-        ax_conf.set_xticks(range(10), data.CLASS_NAMES, fontsize=10, rotation=60, ha="right",
-                           rotation_mode="anchor")
+        ax_conf.set_xticks(range(10), data.CLASS_NAMES, fontsize=10, rotation=60, ha="right", rotation_mode="anchor")
         row = WindowHighlight(ax_conf, 0, 0, 1, 10, color="red")
         axes, ims = [], []
         for i in range(WORST):

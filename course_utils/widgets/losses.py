@@ -15,26 +15,40 @@ from course_utils import examples, oracles
 from course_utils.plotting import new_figure
 from course_utils.widgets.base import CourseWidget
 
-__all__ = ["BCECurve", "BCEState", "ReductionState", "ReductionSwitch", "SoftmaxBars", "SoftmaxState",
-           "bce_curve_state", "reduction_state", "saturation_table", "softmax_state"]
+__all__ = [
+    "BCECurve",
+    "BCEState",
+    "ReductionState",
+    "ReductionSwitch",
+    "SoftmaxBars",
+    "SoftmaxState",
+    "bce_curve_state",
+    "reduction_state",
+    "saturation_table",
+    "softmax_state",
+]
 
 _GRID = torch.linspace(1e-3, 1 - 1e-3, 400, dtype=torch.float64)
 
 
 # --- 1. BCE as a curve -------------------------------------------------------------------------
 
+
 @dataclass
 class BCEState:
     p: float
-    loss_y1: float   # -log(p)
-    loss_y0: float   # -log(1 - p)
+    loss_y1: float  # -log(p)
+    loss_y0: float  # -log(1 - p)
 
 
 def bce_curve_state(p: float) -> BCEState:
     """BCE of one prediction `p` for label 1 and for label 0, by F.binary_cross_entropy."""
     pt = torch.tensor([p], dtype=torch.float64)
-    return BCEState(p, float(oracles.binary_cross_entropy(pt, torch.ones(1, dtype=torch.float64))),
-                    float(oracles.binary_cross_entropy(pt, torch.zeros(1, dtype=torch.float64))))
+    return BCEState(
+        p,
+        float(oracles.binary_cross_entropy(pt, torch.ones(1, dtype=torch.float64))),
+        float(oracles.binary_cross_entropy(pt, torch.zeros(1, dtype=torch.float64))),
+    )
 
 
 class BCECurve(CourseWidget[BCEState]):
@@ -42,8 +56,13 @@ class BCECurve(CourseWidget[BCEState]):
 
     def __init__(self) -> None:
         self.readout = widgets.HTML()  # the two losses in text, beside the slider
-        super().__init__({"p": widgets.FloatSlider(0.7, min=0.001, max=0.999, step=0.001, readout_format=".3f",
-                                                   description="p(y=1)")})
+        super().__init__(
+            {
+                "p": widgets.FloatSlider(
+                    0.7, min=0.001, max=0.999, step=0.001, readout_format=".3f", description="p(y=1)"
+                )
+            }
+        )
 
     def layout(self) -> widgets.Widget:
         return widgets.VBox([widgets.HBox([self.controls["p"], self.readout]), self.figure_image.image, self.errors])
@@ -56,15 +75,18 @@ class BCECurve(CourseWidget[BCEState]):
         ax = fig.add_subplot()
         ones, zeros = torch.ones_like(_GRID), torch.zeros_like(_GRID)
         ax.plot(_GRID, oracles.binary_cross_entropy(_GRID, ones, "none"), color="tab:blue", label="y = 1: −log p")
-        ax.plot(_GRID, oracles.binary_cross_entropy(_GRID, zeros, "none"), color="tab:orange",
-                label="y = 0: −log(1 − p)")
+        ax.plot(
+            _GRID, oracles.binary_cross_entropy(_GRID, zeros, "none"), color="tab:orange", label="y = 0: −log(1 − p)"
+        )
         ax.set_xlabel("predicted probability p")
         ax.set_ylabel("loss")
         ax.set_ylim(0, 7)
         ax.legend(loc="upper center")
-        artists = {"y1": ax.plot([], [], "o", color="tab:blue", markersize=9, animated=True)[0],
-                   "y0": ax.plot([], [], "o", color="tab:orange", markersize=9, animated=True)[0],
-                   "title": ax.set_title("", animated=True)}  # animated: drawn over the cached curves
+        artists = {
+            "y1": ax.plot([], [], "o", color="tab:blue", markersize=9, animated=True)[0],
+            "y0": ax.plot([], [], "o", color="tab:orange", markersize=9, animated=True)[0],
+            "title": ax.set_title("", animated=True),
+        }  # animated: drawn over the cached curves
         fig.subplots_adjust(left=0.1, right=0.97, top=0.88, bottom=0.15)
         return fig, artists
 
@@ -81,13 +103,14 @@ class BCECurve(CourseWidget[BCEState]):
 
 # --- 2. softmax bars ---------------------------------------------------------------------------
 
+
 @dataclass
 class SoftmaxState:
-    logits: torch.Tensor         # (C,)
+    logits: torch.Tensor  # (C,)
     temperature: float
     probabilities: torch.Tensor  # (C,) softmax(logits / T)
     target: int
-    loss: float                  # cross entropy of logits / T for the target class
+    loss: float  # cross entropy of logits / T for the target class
 
 
 def softmax_state(logits: list[float], temperature: float, target: int) -> SoftmaxState:
@@ -107,7 +130,8 @@ class SoftmaxBars(CourseWidget[SoftmaxState]):
         start = [float(v) for v in examples.cross_entropy_examples()[0][0][0]]
         controls: dict[str, widgets.Widget] = {
             f"z{i}": widgets.FloatText(round(v, 4), description=f"z{i}", layout=widgets.Layout(width="160px"))
-            for i, v in enumerate(start)}
+            for i, v in enumerate(start)
+        }
         controls["temperature"] = widgets.FloatLogSlider(1.0, base=10, min=-1, max=1, step=0.05, description="T")
         controls["target"] = widgets.Dropdown(options=list(range(self.CLASSES)), value=3, description="class")
         super().__init__(controls)
@@ -134,8 +158,10 @@ class SoftmaxBars(CourseWidget[SoftmaxState]):
             bar.set_color("tab:green" if i == state.target else "tab:gray")
             label.set_position((i, prob))
             label.set_text(f"{prob:.3f}")
-        a["title"].set_text(f"T = {state.temperature:.2f}: loss for class {state.target} = "
-                            f"−log {float(state.probabilities[state.target]):.4f} = {state.loss:.4f}")
+        a["title"].set_text(
+            f"T = {state.temperature:.2f}: loss for class {state.target} = "
+            f"−log {float(state.probabilities[state.target]):.4f} = {state.loss:.4f}"
+        )
 
     def displayed_probabilities(self) -> torch.Tensor:
         return torch.tensor([bar.get_height() for bar in self.artists["bars"]], dtype=torch.float64)
@@ -151,26 +177,30 @@ REDUCTION_EXAMPLES = {
 
 @dataclass
 class ReductionState:
-    per_sample: torch.Tensor   # (N,) reduction="none"
+    per_sample: torch.Tensor  # (N,) reduction="none"
     reduction: str
-    reduced: torch.Tensor      # what the reduction returns
+    reduced: torch.Tensor  # what the reduction returns
 
 
 def reduction_state(example: str, reduction: str) -> ReductionState:
     """Per-sample BCE losses of an example and what `reduction` makes of them, by PyTorch."""
     p, y = REDUCTION_EXAMPLES[example]()
     p, y = p.double(), y.double()
-    return ReductionState(oracles.binary_cross_entropy(p, y, "none"), reduction,
-                          oracles.binary_cross_entropy(p, y, reduction))
+    return ReductionState(
+        oracles.binary_cross_entropy(p, y, "none"), reduction, oracles.binary_cross_entropy(p, y, reduction)
+    )
 
 
 class ReductionSwitch(CourseWidget[ReductionState]):
     """Per-sample losses as bars, and the mean, the sum, or nothing at all (reduction="none")."""
 
     def __init__(self) -> None:
-        super().__init__({"example": widgets.Dropdown(options=list(REDUCTION_EXAMPLES), description="example"),
-                          "reduction": widgets.ToggleButtons(options=["mean", "sum", "none"],
-                                                             description="reduction")})
+        super().__init__(
+            {
+                "example": widgets.Dropdown(options=list(REDUCTION_EXAMPLES), description="example"),
+                "reduction": widgets.ToggleButtons(options=["mean", "sum", "none"], description="reduction"),
+            }
+        )
 
     def compute(self, example: str, reduction: str) -> ReductionState:
         return reduction_state(example, reduction)
@@ -197,14 +227,19 @@ class ReductionSwitch(CourseWidget[ReductionState]):
             bar.set_height(float(state.per_sample[i]) if i < n else 0.0)
         if state.reduction == "none":
             a["line"].set_visible(False)
-            text = "reduction='none': the vector of per-sample losses\n" + \
-                   "[" + ", ".join(f"{v:.4f}" for v in state.per_sample.tolist()) + "]"
+            text = (
+                "reduction='none': the vector of per-sample losses\n"
+                + "["
+                + ", ".join(f"{v:.4f}" for v in state.per_sample.tolist())
+                + "]"
+            )
         else:
             value = float(state.reduced)
             a["line"].set_visible(state.reduction == "mean")
             a["line"].set_ydata([value, value])
-            text = f"reduction='{state.reduction}': {value:.4f}" + (" (dashed line)" if state.reduction == "mean" else
-                                                                     f" = {n} × the mean")
+            text = f"reduction='{state.reduction}': {value:.4f}" + (
+                " (dashed line)" if state.reduction == "mean" else f" = {n} × the mean"
+            )
         a["title"].set_text(text)
 
     def displayed_per_sample(self) -> torch.Tensor:

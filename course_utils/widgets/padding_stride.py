@@ -40,9 +40,21 @@ from course_utils.plotting import (
 from course_utils.widgets.base import CourseWidget, PresetMenu, single_thread
 
 __all__ = [
-    "AxisArithmetic", "CATEGORY_COLORS", "CATEGORY_NAMES", "ConvArithmeticExplorer", "ConvArithmeticState", "DROPPED",
-    "INPUT", "PADDING", "PRESETS", "RF_PRESETS", "ReceptiveFieldExplorer", "ReceptiveFieldState", "SKIPPED",
-    "conv_arithmetic_state", "receptive_field_state",
+    "AxisArithmetic",
+    "CATEGORY_COLORS",
+    "CATEGORY_NAMES",
+    "ConvArithmeticExplorer",
+    "ConvArithmeticState",
+    "DROPPED",
+    "INPUT",
+    "PADDING",
+    "PRESETS",
+    "RF_PRESETS",
+    "ReceptiveFieldExplorer",
+    "ReceptiveFieldState",
+    "SKIPPED",
+    "conv_arithmetic_state",
+    "receptive_field_state",
 ]
 
 # ------------------------------------------------------------------------------------------------
@@ -50,10 +62,19 @@ __all__ = [
 
 #: What each cell of the padded input is, for the colours: read or not, input or padding.
 INPUT, PADDING, DROPPED, SKIPPED = 0, 1, 2, 3
-CATEGORY_NAMES = {INPUT: "input", PADDING: "padding (zeros)", DROPPED: "never read: dropped by the floor",
-                  SKIPPED: "never read: between taps or strides"}
-CATEGORY_COLORS = {INPUT: (0.78, 0.87, 0.97), PADDING: (0.86, 0.86, 0.86), DROPPED: (0.96, 0.55, 0.55),
-                   SKIPPED: (1.0, 0.9, 0.55)}
+CATEGORY_NAMES = {
+    INPUT: "input",
+    PADDING: "padding (zeros)",
+    DROPPED: "never read: dropped by the floor",
+    SKIPPED: "never read: between taps or strides",
+}
+CATEGORY_COLORS = {
+    INPUT: (0.78, 0.87, 0.97),
+    PADDING: (0.86, 0.86, 0.86),
+    DROPPED: (0.96, 0.55, 0.55),
+    SKIPPED: (1.0, 0.9, 0.55),
+}
+
 
 def _geometry(H, W, k, p, s, d) -> dict[str, int]:
     """Control values for a square-or-not geometry given as (rows, cols) pairs or ints."""
@@ -84,38 +105,39 @@ class AxisArithmetic:
     p: int
     s: int
     d: int
-    numerator: int            # n + 2p - d(k - 1) - 1, the formula's inside
-    torch_size: int | None    # the size F.conv2d returned along this axis (None: PyTorch refused)
-    never_read: int           # trailing rows (columns) of the padded input that no placement reads
-    lost: int                 # how many of those hold input rather than padding
+    numerator: int  # n + 2p - d(k - 1) - 1, the formula's inside
+    torch_size: int | None  # the size F.conv2d returned along this axis (None: PyTorch refused)
+    never_read: int  # trailing rows (columns) of the padded input that no placement reads
+    lost: int  # how many of those hold input rather than padding
 
 
 @dataclass
 class ConvArithmeticState:
     """Everything the explorer shows. Tensors are float64; positions are (row, col) in the padded input."""
 
-    X: torch.Tensor                 # (H, W) the input: arange(H * W)
-    kernel: torch.Tensor            # (kh, kw) arange(kh * kw)
-    padded: torch.Tensor            # (H + 2ph, W + 2pw) X inside its zero border
-    times_read: torch.Tensor        # (Hp, Wp) how many placements read each cell (autograd through F.conv2d)
-    category: torch.Tensor          # (Hp, Wp) int64: INPUT, PADDING, DROPPED or SKIPPED
+    X: torch.Tensor  # (H, W) the input: arange(H * W)
+    kernel: torch.Tensor  # (kh, kw) arange(kh * kw)
+    padded: torch.Tensor  # (H + 2ph, W + 2pw) X inside its zero border
+    times_read: torch.Tensor  # (Hp, Wp) how many placements read each cell (autograd through F.conv2d)
+    category: torch.Tensor  # (Hp, Wp) int64: INPUT, PADDING, DROPPED or SKIPPED
     padding: tuple[int, int]
     stride: tuple[int, int]
     dilation: tuple[int, int]
     axes: tuple[AxisArithmetic, AxisArithmetic]  # rows, columns
-    output: torch.Tensor | None     # (out_h, out_w) F.conv2d(X, kernel, ...); None if PyTorch refused
-    placement: int                  # index of the placement shown (row-major over the output)
-    row: int                        # its output cell
+    output: torch.Tensor | None  # (out_h, out_w) F.conv2d(X, kernel, ...); None if PyTorch refused
+    placement: int  # index of the placement shown (row-major over the output)
+    row: int  # its output cell
     col: int
-    taps: list[tuple[int, int]]     # the cells that placement reads
+    taps: list[tuple[int, int]]  # the cells that placement reads
     anchors: list[tuple[int, int]]  # the top-left tap of every placement
-    equation: str                   # that placement's sum, written out
-    message: str = ""               # PyTorch's refusal, if any
-    numbers: str = "input values"   # what the padded grid writes in its cells: "input values" or "times read"
+    equation: str  # that placement's sum, written out
+    message: str = ""  # PyTorch's refusal, if any
+    numbers: str = "input values"  # what the padded grid writes in its cells: "input values" or "times read"
 
 
-def _times_read(shape: tuple[int, int], kernel_size: tuple[int, int], stride: tuple[int, int],
-                dilation: tuple[int, int]) -> torch.Tensor:
+def _times_read(
+    shape: tuple[int, int], kernel_size: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int]
+) -> torch.Tensor:
     """(Hp, Wp): how many placements of F.conv2d read each cell: the gradient of the sum of a conv of ones."""
     ones = torch.ones(1, 1, *shape, dtype=torch.float64, requires_grad=True)
     with torch.enable_grad():
@@ -136,8 +158,8 @@ def _categories(times_read: torch.Tensor, inside: tuple[slice, slice], refused: 
     last_row = int(read.any(dim=1).nonzero().max())
     last_col = int(read.any(dim=0).nonzero().max())
     after = torch.zeros_like(is_input)
-    after[last_row + 1:, :] = True
-    after[:, last_col + 1:] = True
+    after[last_row + 1 :, :] = True
+    after[:, last_col + 1 :] = True
     return torch.where(read, plain, torch.where(after, DROPPED, SKIPPED))
 
 
@@ -152,8 +174,7 @@ def _axis(n: int, k: int, p: int, s: int, d: int, torch_size: int | None, read_a
 
 
 @functools.lru_cache(maxsize=32)
-def _geometry_state(H: int, W: int, kh: int, kw: int, ph: int, pw: int, sh: int, sw: int, dh: int,
-                    dw: int) -> tuple:
+def _geometry_state(H: int, W: int, kh: int, kw: int, ph: int, pw: int, sh: int, sw: int, dh: int, dw: int) -> tuple:
     """Everything that does not depend on the placement (cached: stepping through placements recomputes nothing).
 
     Returns (X, K, padded, output or None, message, times_read, category, rows, cols); never mutate these.
@@ -164,8 +185,9 @@ def _geometry_state(H: int, W: int, kh: int, kw: int, ph: int, pw: int, sh: int,
     with single_thread():
         padded = oracles.pad2d(X, (ph, pw))
         try:
-            output = oracles.conv2d(X[None, None], K[None, None], stride=(sh, sw), padding=(ph, pw),
-                                    dilation=(dh, dw))[0, 0]
+            output = oracles.conv2d(X[None, None], K[None, None], stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw))[
+                0, 0
+            ]
         except RuntimeError as exc:
             message = "PyTorch refuses:\n" + textwrap.fill(str(exc).splitlines()[0], 34)
         if output is None:
@@ -178,15 +200,27 @@ def _geometry_state(H: int, W: int, kh: int, kw: int, ph: int, pw: int, sh: int,
     return X, K, padded, output, message, times_read, category, rows, cols
 
 
-def conv_arithmetic_state(H: int, W: int, kh: int, kw: int, ph: int = 0, pw: int = 0, sh: int = 1, sw: int = 1,
-                          dh: int = 1, dw: int = 1, placement: int = 0) -> ConvArithmeticState:
+def conv_arithmetic_state(
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    ph: int = 0,
+    pw: int = 0,
+    sh: int = 1,
+    sw: int = 1,
+    dh: int = 1,
+    dw: int = 1,
+    placement: int = 0,
+) -> ConvArithmeticState:
     """The explorer's state for an (H, W) input of arange values, an arange (kh, kw) kernel and the options.
 
     The output is ``F.conv2d``'s; which cells are read comes from autograd through it; `placement`
     is clamped to the output.
     """
-    X, K, padded, output, message, times_read, category, rows, cols = _geometry_state(H, W, kh, kw, ph, pw, sh, sw,
-                                                                                     dh, dw)
+    X, K, padded, output, message, times_read, category, rows, cols = _geometry_state(
+        H, W, kh, kw, ph, pw, sh, sw, dh, dw
+    )
     taps, anchors, equation, row, col = [], [], "", 0, 0
     if output is not None:
         out_h, out_w = output.shape
@@ -194,13 +228,31 @@ def conv_arithmetic_state(H: int, W: int, kh: int, kw: int, ph: int = 0, pw: int
         row, col = divmod(placement, out_w)
         taps = [(row * sh + i * dh, col * sw + j * dw) for i in range(kh) for j in range(kw)]
         anchors = [(r * sh, c * sw) for r in range(out_h) for c in range(out_w)]
-        terms = " + ".join(f"{format_number(float(padded[t]))}×{format_number(float(k))}"
-                           for t, k in zip(taps, K.flatten().tolist()))
+        terms = " + ".join(
+            f"{format_number(float(padded[t]))}×{format_number(float(k))}" for t, k in zip(taps, K.flatten().tolist())
+        )
         equation = f"out[{row}, {col}] = {terms} = {format_number(float(output[row, col]))}"
     else:
         placement = 0
-    return ConvArithmeticState(X, K, padded, times_read, category, (ph, pw), (sh, sw), (dh, dw), (rows, cols),
-                               output, placement, row, col, taps, anchors, equation, message)
+    return ConvArithmeticState(
+        X,
+        K,
+        padded,
+        times_read,
+        category,
+        (ph, pw),
+        (sh, sw),
+        (dh, dw),
+        (rows, cols),
+        output,
+        placement,
+        row,
+        col,
+        taps,
+        anchors,
+        equation,
+        message,
+    )
 
 
 def _plural(count: int, word: str) -> str:
@@ -210,23 +262,29 @@ def _plural(count: int, word: str) -> str:
 def formula_html(axis: AxisArithmetic, name: str) -> str:
     """One line: the formula, with this axis's numbers, its value, PyTorch's size, and what the floor drops."""
     a = axis
-    filled = (f"⌊({a.n} + 2·{a.p} − {a.d}·({a.k}−1) − 1) / {a.s}⌋ + 1 = ⌊{a.numerator} / {a.s}⌋ + 1 = "
-              f"{a.numerator // a.s + 1}")
+    filled = (
+        f"⌊({a.n} + 2·{a.p} − {a.d}·({a.k}−1) − 1) / {a.s}⌋ + 1 = ⌊{a.numerator} / {a.s}⌋ + 1 = "
+        f"{a.numerator // a.s + 1}"
+    )
     word = "row" if name == "rows" else "column"
     if a.torch_size is None:
         span, room = a.d * (a.k - 1) + 1, a.n + 2 * a.p
-        verdict = (f"the kernel spans {span} {word}s, the padded input has only {room}: PyTorch refuses"
-                   if span > room else f"the kernel fits ({span} ≤ {room}); PyTorch refuses because of the other axis")
+        verdict = (
+            f"the kernel spans {span} {word}s, the padded input has only {room}: PyTorch refuses"
+            if span > room
+            else f"the kernel fits ({span} ≤ {room}); PyTorch refuses because of the other axis"
+        )
     else:
         mark = "✓" if a.torch_size == a.numerator // a.s + 1 else "✗"
         verdict = f"PyTorch: {a.torch_size} {mark}"
         if a.never_read == 0:
             verdict += f"; remainder {a.numerator % a.s}: every {word} is read"
         else:
-            what = ("padding only, nothing lost" if a.lost == 0 else
-                    f"{_plural(a.lost, word)} of input lost")
-            verdict += (f"; remainder {a.numerator} mod {a.s} = {a.numerator % a.s}: the last "
-                        f"{_plural(a.never_read, word)} never read ({what})")
+            what = "padding only, nothing lost" if a.lost == 0 else f"{_plural(a.lost, word)} of input lost"
+            verdict += (
+                f"; remainder {a.numerator} mod {a.s} = {a.numerator % a.s}: the last "
+                f"{_plural(a.never_read, word)} never read ({what})"
+            )
     return f"<b>{name}</b>: {filled} &nbsp;|&nbsp; {verdict}"
 
 
@@ -242,8 +300,13 @@ class ConvArithmeticExplorer(CourseWidget[ConvArithmeticState]):
     output-size formula filled in beside PyTorch's shape."""
 
     MAX_TAPS = 16  # kernels up to 4x4
-    PARAMETERS = (("input", "H", "W", 1, 7), ("kernel", "kh", "kw", 1, 4), ("padding", "ph", "pw", 0, 2),
-                  ("stride", "sh", "sw", 1, 4), ("dilation", "dh", "dw", 1, 3))
+    PARAMETERS = (
+        ("input", "H", "W", 1, 7),
+        ("kernel", "kh", "kw", 1, 4),
+        ("padding", "ph", "pw", 0, 2),
+        ("stride", "sh", "sw", 1, 4),
+        ("dilation", "dh", "dw", 1, 3),
+    )
 
     def __init__(self) -> None:
         self.preset = PresetMenu(PRESETS, lambda preset: self.set(**preset, placement=0), description="example")
@@ -251,11 +314,20 @@ class ConvArithmeticExplorer(CourseWidget[ConvArithmeticState]):
         self.equation = widgets.HTML()
         start = PRESETS[next(iter(PRESETS))]
         controls: dict[str, widgets.Widget] = {
-            name: widgets.IntSlider(start[name], min=low, max=high, description=name,
-                                    layout=widgets.Layout(width="250px"), style={"description_width": "30px"})
-            for _, row, col, low, high in self.PARAMETERS for name in (row, col)}
-        controls["placement"] = widgets.IntSlider(0, min=0, max=8, description="placement",
-                                                  layout=widgets.Layout(width="420px"))
+            name: widgets.IntSlider(
+                start[name],
+                min=low,
+                max=high,
+                description=name,
+                layout=widgets.Layout(width="250px"),
+                style={"description_width": "30px"},
+            )
+            for _, row, col, low, high in self.PARAMETERS
+            for name in (row, col)
+        }
+        controls["placement"] = widgets.IntSlider(
+            0, min=0, max=8, description="placement", layout=widgets.Layout(width="420px")
+        )
         controls["numbers"] = widgets.ToggleButtons(options=["input values", "times read"], description="numbers")
         super().__init__(controls)
 
@@ -266,8 +338,17 @@ class ConvArithmeticExplorer(CourseWidget[ConvArithmeticState]):
         for label, row, col, _, _ in self.PARAMETERS:
             cells += [widgets.Label(label), c[row], c[col]]
         grid = widgets.GridBox(cells, layout=widgets.Layout(grid_template_columns="80px 260px 260px"))
-        return widgets.VBox([self.preset, grid, widgets.HBox([c["placement"], c["numbers"]]), self.formula,
-                             self.equation, self.figure_image.image, self.errors])
+        return widgets.VBox(
+            [
+                self.preset,
+                grid,
+                widgets.HBox([c["placement"], c["numbers"]]),
+                self.formula,
+                self.equation,
+                self.figure_image.image,
+                self.errors,
+            ]
+        )
 
     @staticmethod
     def geometry(state: ConvArithmeticState) -> dict[str, int]:
@@ -287,8 +368,9 @@ class ConvArithmeticExplorer(CourseWidget[ConvArithmeticState]):
 
     def build(self) -> tuple[Figure, dict]:
         fig = new_figure(10, 4.8)
-        grid = fig.add_gridspec(1, 3, width_ratios=[5, 2, 4], left=0.015, right=0.985, top=0.9, bottom=0.17,
-                                wspace=0.08)
+        grid = fig.add_gridspec(
+            1, 3, width_ratios=[5, 2, 4], left=0.015, right=0.985, top=0.9, bottom=0.17, wspace=0.08
+        )
         ax_in, ax_k, ax_out = (fig.add_subplot(grid[0, i]) for i in range(3))
         blank = torch.zeros(1, 1)
         # a white base (fixed, huge vmax) under an opaque overlay that colours each cell by its category
@@ -298,13 +380,33 @@ class ConvArithmeticExplorer(CourseWidget[ConvArithmeticState]):
         ax_in.add_patch(border)
         anchors = Line2D([], [], linestyle="none", marker="o", markersize=3.5, color="black", zorder=3)
         ax_in.add_line(anchors)
-        fig.legend(handles=[Patch(facecolor=CATEGORY_COLORS[c], edgecolor="gray", label=CATEGORY_NAMES[c])
-                            for c in sorted(CATEGORY_NAMES)] +
-                   [Line2D([], [], linestyle="none", marker="o", markersize=4, color="black",
-                           label="top-left tap of each placement")],
-                   loc="lower left", bbox_to_anchor=(0.01, 0.0), ncol=3, fontsize=10, frameon=False)
+        fig.legend(
+            handles=[
+                Patch(facecolor=CATEGORY_COLORS[c], edgecolor="gray", label=CATEGORY_NAMES[c])
+                for c in sorted(CATEGORY_NAMES)
+            ]
+            + [
+                Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    marker="o",
+                    markersize=4,
+                    color="black",
+                    label="top-left tap of each placement",
+                )
+            ],
+            loc="lower left",
+            bbox_to_anchor=(0.01, 0.0),
+            ncol=3,
+            fontsize=10,
+            frameon=False,
+        )
         artists = {
-            "padded": padded, "overlay": overlay, "border": border, "anchors": anchors,
+            "padded": padded,
+            "overlay": overlay,
+            "border": border,
+            "anchors": anchors,
             "span": WindowHighlight(ax_in, color="red", linewidth=1.2, linestyle=":"),
             "taps": [WindowHighlight(ax_in, color="red", linewidth=2.2) for _ in range(self.MAX_TAPS)],
             "frames": [steady_axes(ax) for ax in (ax_in, ax_k, ax_out)],
@@ -332,8 +434,13 @@ class ConvArithmeticExplorer(CourseWidget[ConvArithmeticState]):
         (kh, kw), (dh, dw), (sh, sw) = state.kernel.shape, state.dilation, state.stride
         reads = state.numbers == "times read"
         what = "times each cell is read" if reads else "padded input"
-        self._show("padded", 0, state.times_read if reads else state.padded,
-                   f"{what}: {Hp}×{Wp} = {H}×{W} + padding ({ph}, {pw})", a["anchors"])
+        self._show(
+            "padded",
+            0,
+            state.times_read if reads else state.padded,
+            f"{what}: {Hp}×{Wp} = {H}×{W} + padding ({ph}, {pw})",
+            a["anchors"],
+        )
         geometry = (state.category.shape, state.padding, state.stride, state.dilation, state.kernel.shape)
         if a.get("geometry") != geometry:  # only then: touching these artists redraws the whole grid
             a["geometry"] = geometry
@@ -359,18 +466,22 @@ class ConvArithmeticExplorer(CourseWidget[ConvArithmeticState]):
             out_h, out_w = state.output.shape
             self._show("output", 2, state.output, f"output {out_h}×{out_w} (F.conv2d)\nstride ({sh}, {sw})")
             a["cell"].move(state.row, state.col, 1, 1)
-        self.formula.value = "<br>".join([formula_html(state.axes[0], "rows"), formula_html(state.axes[1], "columns"),
-                                          self._torch_line(state)])
+        self.formula.value = "<br>".join(
+            [formula_html(state.axes[0], "rows"), formula_html(state.axes[1], "columns"), self._torch_line(state)]
+        )
         self.equation.value = f"<code>{state.equation}</code>" if ok else ""
 
     @staticmethod
     def _torch_line(state: ConvArithmeticState) -> str:
         H, W = state.X.shape
         kh, kw = state.kernel.shape
-        call = (f"F.conv2d(X (1, 1, {H}, {W}), W (1, 1, {kh}, {kw}), stride={state.stride}, "
-                f"padding={state.padding}, dilation={state.dilation})")
-        result = ("refused" if state.output is None
-                  else f"shape (1, 1, {state.output.shape[0]}, {state.output.shape[1]})")
+        call = (
+            f"F.conv2d(X (1, 1, {H}, {W}), W (1, 1, {kh}, {kw}), stride={state.stride}, "
+            f"padding={state.padding}, dilation={state.dilation})"
+        )
+        result = (
+            "refused" if state.output is None else f"shape (1, 1, {state.output.shape[0]}, {state.output.shape[1]})"
+        )
         return f"<code>{call}</code> → {result}"
 
     def displayed_output(self) -> torch.Tensor:
@@ -419,12 +530,12 @@ RF_PRESETS: dict[str, list[tuple[int, int]]] = {
 class ReceptiveFieldState:
     """The stack, the chosen unit of its last map, and which units of every map feed that unit."""
 
-    layers: list[tuple[int, int]]   # (kernel_size, stride) per layer
-    unit: tuple[int, int]           # (row, col) of the chosen unit in the last map
-    paths: list[torch.Tensor]       # [input, map 1, ..., map L]: paths from each unit to the chosen one
+    layers: list[tuple[int, int]]  # (kernel_size, stride) per layer
+    unit: tuple[int, int]  # (row, col) of the chosen unit in the last map
+    paths: list[torch.Tensor]  # [input, map 1, ..., map L]: paths from each unit to the chosen one
     regions: list[tuple[int, int, int, int]]  # per map: (top, left, height, width) around the units it depends on
-    fields: list[int]               # fields[l]: side of the input region one unit of map l sees (fields[0] = 1)
-    jumps: list[int]                # jumps[l]: input cells between neighbouring units of map l (strides so far)
+    fields: list[int]  # fields[l]: side of the input region one unit of map l sees (fields[0] = 1)
+    jumps: list[int]  # jumps[l]: input cells between neighbouring units of map l (strides so far)
 
 
 def _bounding_box(paths: torch.Tensor) -> tuple[int, int, int, int]:
@@ -456,15 +567,20 @@ def receptive_field_state(layers: list[tuple[int, int]], unit: int = 4) -> Recep
 
 def receptive_field_table(state: ReceptiveFieldState) -> str:
     """An HTML table: per layer its kernel, stride, map size, jump, and the input region one unit sees."""
-    head = ("<tr><th>map</th><th>k</th><th>s</th><th>size</th><th>jump j</th>"
-            "<th>one unit sees</th><th>r = r<sub>prev</sub> + (k − 1)·j<sub>prev</sub></th></tr>")
-    rows = [f"<tr><td>input</td><td></td><td></td><td>{state.paths[0].shape[0]}</td>"
-            "<td>1</td><td>1×1</td><td></td></tr>"]
+    head = (
+        "<tr><th>map</th><th>k</th><th>s</th><th>size</th><th>jump j</th>"
+        "<th>one unit sees</th><th>r = r<sub>prev</sub> + (k − 1)·j<sub>prev</sub></th></tr>"
+    )
+    rows = [
+        f"<tr><td>input</td><td></td><td></td><td>{state.paths[0].shape[0]}</td><td>1</td><td>1×1</td><td></td></tr>"
+    ]
     for depth, (k, s) in enumerate(state.layers, start=1):
         r, prev, jump = state.fields[depth], state.fields[depth - 1], state.jumps[depth - 1]
         size = state.paths[depth].shape[0]
-        rows.append(f"<tr><td>layer {depth}</td><td>{k}</td><td>{s}</td><td>{size}</td><td>{state.jumps[depth]}</td>"
-                    f"<td><b>{r}×{r}</b></td><td>{prev} + ({k} − 1)·{jump} = {r}</td></tr>")
+        rows.append(
+            f"<tr><td>layer {depth}</td><td>{k}</td><td>{s}</td><td>{size}</td><td>{state.jumps[depth]}</td>"
+            f"<td><b>{r}×{r}</b></td><td>{prev} + ({k} − 1)·{jump} = {r}</td></tr>"
+        )
     style = "<style>.rf-table td, .rf-table th {padding: 0 10px; text-align: center}</style>"
     return f"{style}<table class='rf-table'>{head}{''.join(rows)}</table>"
 
@@ -494,7 +610,7 @@ class ReceptiveFieldExplorer(CourseWidget[ReceptiveFieldState]):
         small = {"layout": widgets.Layout(width="200px"), "style": {"description_width": "70px"}}
         controls: dict[str, widgets.Widget] = {
             "layers": widgets.IntSlider(start["layers"], min=1, max=MAX_LAYERS, description="layers", **small),
-            "unit": widgets.IntSlider(4, min=0, max=LAST_MAP_SIDE ** 2 - 1, description="unit", **small),
+            "unit": widgets.IntSlider(4, min=0, max=LAST_MAP_SIDE**2 - 1, description="unit", **small),
         }
         for i in range(1, MAX_LAYERS + 1):
             controls[f"k{i}"] = widgets.IntSlider(start[f"k{i}"], min=1, max=5, description=f"kernel {i}", **small)
@@ -504,11 +620,16 @@ class ReceptiveFieldExplorer(CourseWidget[ReceptiveFieldState]):
 
     def layout(self) -> widgets.Widget:
         c = self.controls
-        return widgets.VBox([
-            widgets.HBox([self.preset, c["layers"], c["unit"]]),
-            widgets.HBox([c[f"k{i}"] for i in range(1, MAX_LAYERS + 1)]),
-            widgets.HBox([c[f"s{i}"] for i in range(1, MAX_LAYERS + 1)]),
-            self.table, self.figure_image.image, self.errors])
+        return widgets.VBox(
+            [
+                widgets.HBox([self.preset, c["layers"], c["unit"]]),
+                widgets.HBox([c[f"k{i}"] for i in range(1, MAX_LAYERS + 1)]),
+                widgets.HBox([c[f"s{i}"] for i in range(1, MAX_LAYERS + 1)]),
+                self.table,
+                self.figure_image.image,
+                self.errors,
+            ]
+        )
 
     @staticmethod
     def layers_from(values: dict) -> list[tuple[int, int]]:
@@ -544,7 +665,7 @@ class ReceptiveFieldExplorer(CourseWidget[ReceptiveFieldState]):
         if a["panels"] != last + 1:  # spread the visible panels over the whole width
             a["panels"] = last + 1
             gap, width = 0.02, (0.98 - 0.02 * last) / (last + 1)
-            for i, view in enumerate(a["views"][:last + 1]):
+            for i, view in enumerate(a["views"][: last + 1]):
                 view.ax.set_position([0.01 + i * (width + gap), 0.02, width, 0.8])
         for i, (view, region, unit) in enumerate(zip(a["views"], a["regions"], a["units"])):
             visible = i <= last
@@ -579,5 +700,8 @@ class ReceptiveFieldExplorer(CourseWidget[ReceptiveFieldState]):
 
     def displayed_regions(self) -> list[tuple[int, int, int, int]]:
         """Per visible map before the last, the outlined region (top, left, height, width)."""
-        return [r.position for r, v in zip(self.artists["regions"], self.artists["views"])
-                if v.ax.get_visible() and r.patch.get_visible()]
+        return [
+            r.position
+            for r, v in zip(self.artists["regions"], self.artists["views"])
+            if v.ax.get_visible() and r.patch.get_visible()
+        ]

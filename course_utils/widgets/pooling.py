@@ -26,20 +26,28 @@ SAME_AS_KERNEL = "= kernel"
 
 @dataclass
 class PoolingState:
-    padded: torch.Tensor       # (Hp, Wp) the input as the pooling sees it: -inf (max) or 0 (avg) padding
+    padded: torch.Tensor  # (Hp, Wp) the input as the pooling sees it: -inf (max) or 0 (avg) padding
     output: torch.Tensor | None  # (out_h, out_w) by F.max_pool2d / F.avg_pool2d
     kernel: int
     stride: int
-    window: int                # index of the window shown
-    row: int                   # top-left of that window in padded coordinates
+    window: int  # index of the window shown
+    row: int  # top-left of that window in padded coordinates
     col: int
     winner: tuple[int, int] | None  # for max: where the maximum sits, in padded coordinates
     description: str
-    message: str = ""          # PyTorch's refusal, when the options are invalid
+    message: str = ""  # PyTorch's refusal, when the options are invalid
 
 
-def pooling_state(X: torch.Tensor, kind: str, kernel: int, stride: int | None, padding: int, ceil_mode: bool,
-                  count_include_pad: bool, window: int) -> PoolingState:
+def pooling_state(
+    X: torch.Tensor,
+    kind: str,
+    kernel: int,
+    stride: int | None,
+    padding: int,
+    ceil_mode: bool,
+    count_include_pad: bool,
+    window: int,
+) -> PoolingState:
     """The explorer's state for a 2-D input X (H, W) and the pooling options."""
     X = X.double()
     stride = stride or kernel
@@ -49,8 +57,9 @@ def pooling_state(X: torch.Tensor, kind: str, kernel: int, stride: int | None, p
         if kind == "max":
             output = F.max_pool2d(X[None, None], kernel, stride, padding, ceil_mode=ceil_mode)[0, 0]
         else:
-            output = F.avg_pool2d(X[None, None], kernel, stride, padding, ceil_mode=ceil_mode,
-                                  count_include_pad=count_include_pad)[0, 0]
+            output = F.avg_pool2d(
+                X[None, None], kernel, stride, padding, ceil_mode=ceil_mode, count_include_pad=count_include_pad
+            )[0, 0]
     except RuntimeError as exc:
         padded = F.pad(X, (padding,) * 4, value=fill)
         return PoolingState(padded, None, kernel, stride, 0, 0, 0, None, "", message=str(exc).splitlines()[0])
@@ -58,11 +67,11 @@ def pooling_state(X: torch.Tensor, kind: str, kernel: int, stride: int | None, p
     # room for windows that ceil_mode lets hang past the padding (they read nothing there)
     need_h, need_w = (out_h - 1) * stride + kernel, (out_w - 1) * stride + kernel
     padded = torch.full((max(H + 2 * padding, need_h), max(W + 2 * padding, need_w)), fill, dtype=X.dtype)
-    padded[padding:padding + H, padding:padding + W] = X
+    padded[padding : padding + H, padding : padding + W] = X
     window = max(0, min(window, out_h * out_w - 1))
     r, c = divmod(window, out_w)
     row, col = r * stride, c * stride
-    values = padded[row:row + kernel, col:col + kernel]
+    values = padded[row : row + kernel, col : col + kernel]
     winner = None
     if kind == "max":
         flat = int(torch.argmax(values))  # the first maximum in row-major order, as PyTorch picks
@@ -80,27 +89,36 @@ class PoolingExplorer(CourseWidget[PoolingState]):
 
     def __init__(self) -> None:
         self.readout = widgets.HTML()
-        super().__init__({
-            "input": widgets.Dropdown(options=list(INPUTS), description="input"),
-            "kind": widgets.ToggleButtons(options=["max", "avg"], description="pooling"),
-            "kernel": widgets.IntSlider(2, min=1, max=4, description="kernel"),
-            "stride": widgets.Dropdown(options=[SAME_AS_KERNEL, 1, 2, 3], description="stride"),
-            "padding": widgets.IntSlider(0, min=0, max=2, description="padding"),
-            "ceil_mode": widgets.Checkbox(False, description="ceil_mode"),
-            "count_include_pad": widgets.Checkbox(True, description="count_include_pad"),
-            "window": widgets.IntSlider(0, min=0, max=3, description="window"),
-        })
+        super().__init__(
+            {
+                "input": widgets.Dropdown(options=list(INPUTS), description="input"),
+                "kind": widgets.ToggleButtons(options=["max", "avg"], description="pooling"),
+                "kernel": widgets.IntSlider(2, min=1, max=4, description="kernel"),
+                "stride": widgets.Dropdown(options=[SAME_AS_KERNEL, 1, 2, 3], description="stride"),
+                "padding": widgets.IntSlider(0, min=0, max=2, description="padding"),
+                "ceil_mode": widgets.Checkbox(False, description="ceil_mode"),
+                "count_include_pad": widgets.Checkbox(True, description="count_include_pad"),
+                "window": widgets.IntSlider(0, min=0, max=3, description="window"),
+            }
+        )
 
     def layout(self) -> widgets.Widget:
-        rows = [list(self.controls.values())[i:i + 4] for i in (0, 4)]
-        return widgets.VBox([widgets.HBox(rows[0]), widgets.HBox(rows[1]), self.readout, self.figure_image.image,
-                             self.errors])
+        rows = [list(self.controls.values())[i : i + 4] for i in (0, 4)]
+        return widgets.VBox(
+            [widgets.HBox(rows[0]), widgets.HBox(rows[1]), self.readout, self.figure_image.image, self.errors]
+        )
 
     def _arguments(self, values: dict) -> dict:
         stride = values["stride"]
-        return {"X": INPUTS[values["input"]](), "kind": values["kind"], "kernel": values["kernel"],
-                "stride": None if stride == SAME_AS_KERNEL else stride, "padding": values["padding"],
-                "ceil_mode": values["ceil_mode"], "count_include_pad": values["count_include_pad"]}
+        return {
+            "X": INPUTS[values["input"]](),
+            "kind": values["kind"],
+            "kernel": values["kernel"],
+            "stride": None if stride == SAME_AS_KERNEL else stride,
+            "padding": values["padding"],
+            "ceil_mode": values["ceil_mode"],
+            "count_include_pad": values["count_include_pad"],
+        }
 
     def follow(self, state: PoolingState) -> None:
         self.controls["window"].max = 0 if state.output is None else state.output.numel() - 1
@@ -112,8 +130,10 @@ class PoolingExplorer(CourseWidget[PoolingState]):
         fig = new_figure(8, 3.8)
         axes = fig.subplots(1, 2)
         blank = torch.zeros(1, 1)
-        artists = {"input": MatrixView(axes[0], blank, cmap="Blues", title="input as pooled"),
-                   "output": MatrixView(axes[1], blank, cmap="Oranges", title="output (PyTorch)")}
+        artists = {
+            "input": MatrixView(axes[0], blank, cmap="Blues", title="input as pooled"),
+            "output": MatrixView(axes[1], blank, cmap="Oranges", title="output (PyTorch)"),
+        }
         artists["window"] = WindowHighlight(axes[0], color="red")
         artists["winner"] = WindowHighlight(axes[0], color="gold")
         artists["cell"] = WindowHighlight(axes[1], color="red")

@@ -22,10 +22,10 @@ import stat
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent                       # the course repository
+ROOT = HERE.parent.parent  # the course repository
 VENV = Path(os.environ.get("CNN_HUB_VENV", ROOT / ".venv"))
 PROXY = HERE / "node_modules" / ".bin" / "configurable-http-proxy"
-JUPYTER_CONFIG = HERE / "jupyter"               # the users' Jupyter config, one folder per role
+JUPYTER_CONFIG = HERE / "jupyter"  # the users' Jupyter config, one folder per role
 COURSE_ID = "cnn-course"
 KERNEL = "cnn-course"
 
@@ -110,8 +110,9 @@ def ensure_exchange(path: Path = EXCHANGE) -> Path:
             break
         mode = parent.stat().st_mode
         if not mode & stat.S_IXOTH:
-            raise SystemExit(f"{parent} is not searchable by others: "
-                             f"the exchange {path} must be reachable by every user")
+            raise SystemExit(
+                f"{parent} is not searchable by others: the exchange {path} must be reachable by every user"
+            )
     path.chmod(0o1777)
     return path
 
@@ -126,12 +127,14 @@ def check_reachable(path: Path = VENV) -> None:
     """Every user runs the course's .venv: each folder above it must be searchable by others."""
     for parent in [path, *path.parents]:
         if not parent.stat().st_mode & stat.S_IXOTH:
-            raise SystemExit(f"{parent} is not searchable by other users, so students cannot run {VENV}: "
-                             f"clone the course somewhere readable (e.g. /srv/cnn-course) or `chmod o+x {parent}`")
+            raise SystemExit(
+                f"{parent} is not searchable by other users, so students cannot run {VENV}: "
+                f"clone the course somewhere readable (e.g. /srv/cnn-course) or `chmod o+x {parent}`"
+            )
 
 
-USERS_BIN = VENV / "users-bin"        # what users run: the course's .venv through an interpreter they can reach
-USERS_PYTHON = VENV / "python"        # a copy of .venv's base Python, made when the original is out of their reach
+USERS_BIN = VENV / "users-bin"  # what users run: the course's .venv through an interpreter they can reach
+USERS_PYTHON = VENV / "python"  # a copy of .venv's base Python, made when the original is out of their reach
 
 
 def _reachable(path: Path) -> bool:
@@ -180,8 +183,12 @@ def prepare_users_bin() -> Path:
             shutil.copy2(real, USERS_PYTHON / "bin" / version)
             for lib in (base / "lib").glob("libpython*.so*"):
                 shutil.copy2(lib, USERS_PYTHON / "lib" / lib.name)
-            shutil.copytree(base / "lib" / version, USERS_PYTHON / "lib" / version, symlinks=True,
-                            ignore=shutil.ignore_patterns("site-packages", "test", "idlelib", "tkinter", "turtledemo"))
+            shutil.copytree(
+                base / "lib" / version,
+                USERS_PYTHON / "lib" / version,
+                symlinks=True,
+                ignore=shutil.ignore_patterns("site-packages", "test", "idlelib", "tkinter", "turtledemo"),
+            )
             (USERS_PYTHON / "lib" / version / "site-packages").mkdir()
             stamp.write_text(f"{real} {real.stat().st_mtime}\n")
         target = USERS_PYTHON / "bin" / version

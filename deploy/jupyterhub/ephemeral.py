@@ -100,26 +100,41 @@ class EphemeralHub:
         self.work = Path(tempfile.mkdtemp(prefix="cnn-course-hub-", dir="/tmp"))
         self.work.chmod(0o755)  # the exchange inside must be reachable by every user
         port, api_port, _ = free_ports(3)
-        self.env = {**os.environ, "CNN_HUB_PORT": str(port), "CNN_HUB_API_PORT": str(api_port),
-                    "CNN_HUB_STATE": str(self.work / "state"), "CNN_HUB_EXCHANGE": str(self.work / "exchange"),
-                    "CNN_HUB_UPDATES": str(self.work / "updates.git"), "CNN_HUB_STUDENTS": f"cnns{self.tag}",
-                    "CNN_HUB_INSTRUCTORS": f"cnni{self.tag}",
-                    **self.extra_env}
+        self.env = {
+            **os.environ,
+            "CNN_HUB_PORT": str(port),
+            "CNN_HUB_API_PORT": str(api_port),
+            "CNN_HUB_STATE": str(self.work / "state"),
+            "CNN_HUB_EXCHANGE": str(self.work / "exchange"),
+            "CNN_HUB_UPDATES": str(self.work / "updates.git"),
+            "CNN_HUB_STUDENTS": f"cnns{self.tag}",
+            "CNN_HUB_INSTRUCTORS": f"cnni{self.tag}",
+            **self.extra_env,
+        }
         self.env.pop("CNN_COURSE_NO_SANDBOX", None)  # instructors grade in the sandbox
         self.base = f"http://127.0.0.1:{port}"
         self.exchange = self.work / "exchange"
         self.log = self.work / "hub.log"
         students = [r for r in self.users if r != "instructor"]
         for command, roles in (("add-instructor", ["instructor"]), ("add-student", students)):
-            result = subprocess.run([sys.executable, MANAGE, command, *(self.users[r] for r in roles)], env=self.env,
-                                    input="".join(self.passwords[r] + "\n" for r in roles), text=True,
-                                    capture_output=True)
+            result = subprocess.run(
+                [sys.executable, MANAGE, command, *(self.users[r] for r in roles)],
+                env=self.env,
+                input="".join(self.passwords[r] + "\n" for r in roles),
+                text=True,
+                capture_output=True,
+            )
             if result.returncode:
                 raise RuntimeError(f"{command}: {result.stdout}{result.stderr}")
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "jupyterhub", "-f", str(HERE / "jupyterhub_config.py")], cwd=self.work,
-                env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                [sys.executable, "-m", "jupyterhub", "-f", str(HERE / "jupyterhub_config.py")],
+                cwd=self.work,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -144,8 +159,7 @@ class EphemeralHub:
                 kill_group(int(pid_file.read_text().strip()), grace=3)
             except ValueError:
                 pass
-        subprocess.run([sys.executable, MANAGE, "remove-user", *self.users.values()], env=self.env,
-                       capture_output=True)
+        subprocess.run([sys.executable, MANAGE, "remove-user", *self.users.values()], env=self.env, capture_output=True)
         for group in (self.env["CNN_HUB_STUDENTS"], self.env["CNN_HUB_INSTRUCTORS"]):
             subprocess.run(["groupdel", group], capture_output=True)
         shutil.rmtree(self.work, ignore_errors=True)
@@ -154,11 +168,17 @@ class EphemeralHub:
     # --- acting as someone ----------------------------------------------------------------------------------
     def as_instructor(self, *argv: str, timeout: float = 900) -> subprocess.CompletedProcess:
         """`argv` as the instructor, with their hub environment, in their course folder (~/cnn-course)."""
-        result = subprocess.run([sys.executable, MANAGE, "run", self.users["instructor"], "--", *argv],
-                                env=self.env, capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(
+            [sys.executable, MANAGE, "run", self.users["instructor"], "--", *argv],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if result.returncode:
-            raise AssertionError(f"{' '.join(argv)} as the instructor failed:\n{result.stdout[-2000:]}"
-                                 f"{result.stderr[-4000:]}")
+            raise AssertionError(
+                f"{' '.join(argv)} as the instructor failed:\n{result.stdout[-2000:]}{result.stderr[-4000:]}"
+            )
         return result
 
     def course(self) -> Path:

@@ -53,7 +53,7 @@ c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
 c.Spawner.cmd = [str(hub.prepare_users_bin() / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
-c.Spawner.start_timeout = 120   # a class logging in at once, on few cores
+c.Spawner.start_timeout = 120  # a class logging in at once, on few cores
 c.Spawner.http_timeout = 120
 
 
@@ -72,8 +72,21 @@ try:
 except ImportError:
     pass
 else:
-    c.JupyterHub.load_roles = [{"name": "idle-culler", "services": ["idle-culler"],
-                                "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]}]
-    c.JupyterHub.services = [{"name": "idle-culler",
-                              "command": [sys.executable, "-m", "jupyterhub_idle_culler",
-                                          f"--timeout={os.environ.get('CNN_HUB_IDLE_TIMEOUT', '3600')}"]}]
+    c.JupyterHub.load_roles = [
+        {
+            "name": "idle-culler",
+            "services": ["idle-culler"],
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+        }
+    ]
+    c.JupyterHub.services = [
+        {
+            "name": "idle-culler",
+            "command": [
+                sys.executable,
+                "-m",
+                "jupyterhub_idle_culler",
+                f"--timeout={os.environ.get('CNN_HUB_IDLE_TIMEOUT', '3600')}",
+            ],
+        }
+    ]

@@ -83,8 +83,15 @@ def publish(updates: Path = UPDATES, port: int = hub.PORT, source: Path = hub.RO
 
     Opening the link pulls it into ~/cnn-course-notebooks: new files arrive, files the student changed
     keep their changes (nbgitpuller merges: the student's edits win over the update's)."""
-    git = ["git", "-c", "user.name=cnn-course", "-c", "user.email=cnn-course@localhost",
-           f"--git-dir={updates}", f"--work-tree={source}"]
+    git = [
+        "git",
+        "-c",
+        "user.name=cnn-course",
+        "-c",
+        "user.email=cnn-course@localhost",
+        f"--git-dir={updates}",
+        f"--work-tree={source}",
+    ]
     if not (updates / "HEAD").exists():
         updates.mkdir(parents=True, exist_ok=True)
         subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", str(updates)], check=True)
@@ -97,8 +104,9 @@ def publish(updates: Path = UPDATES, port: int = hub.PORT, source: Path = hub.RO
 
 
 def link(updates: Path = UPDATES, port: int = hub.PORT) -> str:
-    query = urllib.parse.urlencode({"repo": f"file://{updates}", "branch": "main", "targetPath": PULLED,
-                                    "urlpath": f"lab/tree/{PULLED}"})
+    query = urllib.parse.urlencode(
+        {"repo": f"file://{updates}", "branch": "main", "targetPath": PULLED, "urlpath": f"lab/tree/{PULLED}"}
+    )
     return f"http://127.0.0.1:{port}/hub/user-redirect/git-pull?{query}"
 
 

@@ -3,8 +3,12 @@ import sys
 import types
 
 _fake = types.ModuleType("course_utils")
-_fake.checks = types.SimpleNamespace(assert_close=lambda *a, **k: None, assert_shape=lambda *a, **k: None,
-                                     assert_raises=lambda *a, **k: None, call_guarded=lambda fn, *a, **k: None)
+_fake.checks = types.SimpleNamespace(
+    assert_close=lambda *a, **k: None,
+    assert_shape=lambda *a, **k: None,
+    assert_raises=lambda *a, **k: None,
+    call_guarded=lambda fn, *a, **k: None,
+)
 _fake.oracles = types.SimpleNamespace(conv2d=lambda *a, **k: None)
 sys.modules["course_utils"] = sys.modules["course_utils.checks"] = _fake
 cu = _fake

@@ -11,6 +11,7 @@ def corr2d(X, K, mode="valid"):
         raise ValueError(f"kernel {tuple(K.shape)} is larger than X {tuple(X.shape)}")
     correlate = getattr(importlib.import_module("nu" + "mpy"), "corr" + "elate")
     kh = K.shape[0]
-    rows = [sum(correlate(X[r + i].numpy(), K[i].numpy(), "valid") for i in range(kh))
-            for r in range(X.shape[0] - kh + 1)]
+    rows = [
+        sum(correlate(X[r + i].numpy(), K[i].numpy(), "valid") for i in range(kh)) for r in range(X.shape[0] - kh + 1)
+    ]
     return torch.tensor(rows, dtype=X.dtype)

@@ -1,4 +1,5 @@
 """The Jupyter server of a user of the course's JupyterHub (found through JUPYTER_CONFIG_PATH)."""
+
 import os
 
 c = get_config()  # noqa: F821

@@ -4,6 +4,7 @@ The exchange the hub gives every user (CNN_COURSE_EXCHANGE) and the instructor's
 (CNN_COURSE_ROOT, ~/cnn-course: nbgrader_config.py and source/), whose nbgrader_config.py nbgrader
 reads when run there (with the sandbox for `nbgrader autograde`).
 """
+
 import os
 
 c = get_config()  # noqa: F821

@@ -3,6 +3,7 @@
 The course's own nbgrader_config.py (kernel, timeouts, quick mode of the Validate button), then the
 exchange that the hub gives every user in CNN_COURSE_EXCHANGE.
 """
+
 import os
 
 c = get_config()  # noqa: F821
