@@ -38,6 +38,7 @@ __all__ = [
     "assert_raises",
     "assert_shape",
     "call_guarded",
+    "check_answer",
     "describe_call",
     "forbid",
     "passed",
@@ -117,6 +118,46 @@ def describe_call(fn: Callable, args: tuple = (), kwargs: dict | None = None) ->
     """`fn(args...)` as a student can read it: tensors as their shape and dtype, other values as written."""
     parts = [_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in (kwargs or {}).items()]
     return f"{getattr(fn, '__name__', 'the function')}({', '.join(parts)})"
+
+
+def _same_answer(value: Any, expected: Any, tol: float) -> bool:
+    if isinstance(expected, str):
+        return isinstance(value, str) and value.strip().lower() == expected.strip().lower()
+    if isinstance(expected, (tuple, list, torch.Size)):
+        return (
+            isinstance(value, (tuple, list, torch.Size))
+            and len(value) == len(expected)
+            and all(_same_answer(v, e, tol) for v, e in zip(value, expected))
+        )
+    if isinstance(expected, bool) or isinstance(value, bool):
+        return type(value) is type(expected) and value == expected
+    if isinstance(expected, (int, float)):
+        if isinstance(value, torch.Tensor) and value.numel() == 1:
+            value = value.item()
+        return isinstance(value, (int, float)) and abs(value - expected) <= tol * max(1.0, abs(expected))
+    return value == expected
+
+
+def check_answer(
+    name: str, value: Any, expected: Any, *, why: str, hints: dict[Any, str] | None = None, tol: float = 0.0
+) -> None:
+    """Fail unless the answer `value` (the variable `name` of an answer cell) is `expected`, teaching why.
+
+    Numbers agree within a relative `tol` (0: exactly), shapes and other sequences element by element, a
+    choice (a string) ignoring case and surrounding spaces. On a wrong answer the message says what was
+    answered, then the hint for that exact wrong answer when `hints` has one (a common mistake and what it
+    forgets), then `why`: the reasoning that gives the right answer.
+    """
+    __tracebackhide__ = True
+    if value is ...:
+        raise CheckFailure(f"{name} is still `...`: replace it with your answer")
+    if _same_answer(value, expected, tol):
+        return
+    hint = next((text for wrong, text in (hints or {}).items() if _same_answer(value, wrong, tol)), None)
+    text = f"{name} = {value!r} is not right."
+    if hint:
+        text += f" {hint}"
+    raise CheckFailure(f"{text} {why}")
 
 
 def assert_shape(got: Any, expected_shape: Iterable[int], name: str = "result") -> None:

@@ -369,3 +369,26 @@ def test_a_mode_probe_crosses_the_grading_wire_with_its_counts():
     rebuilt[0](torch.ones(1))
     wire.apply_after([net], [rebuilt])
     assert (int(net[0].forwards), int(net[0].train_forwards), net[0].training) == (2, 1, False)
+
+
+def test_check_answer_accepts_the_answer_in_each_form_and_teaches_on_a_wrong_one():
+    from course_utils.checks import CheckFailure, check_answer
+
+    check_answer("macs", 1_800_000, 1_800_000, why="")
+    check_answer("macs", torch.tensor(1_800_000), 1_800_000, why="")
+    check_answer("shape", (2, 6, 24, 24), (2, 6, 24, 24), why="")
+    check_answer("shape", torch.Size([2, 6, 24, 24]), (2, 6, 24, 24), why="")
+    check_answer("choice", " B ", "b", why="")
+    check_answer("ratio", 0.3334, 1 / 3, why="", tol=1e-3)
+    with pytest.raises(CheckFailure, match=r"^macs = 1800 is not right\. Count the channels too\. Each of"):
+        check_answer("macs", 1800, 1_800_000, why="Each of the outputs ...", hints={1800: "Count the channels too."})
+    with pytest.raises(CheckFailure, match=r"^macs = 7 is not right\. Each of"):
+        check_answer("macs", 7, 1_800_000, why="Each of the outputs ...", hints={1800: "Count the channels too."})
+    with pytest.raises(CheckFailure, match="still `...`"):
+        check_answer("macs", ..., 1, why="")
+    with pytest.raises(CheckFailure):  # a bool is not the number 1, a string is not a number
+        check_answer("flag", True, 1, why="")
+    with pytest.raises(CheckFailure):
+        check_answer("n", "1", 1, why="")
+    with pytest.raises(CheckFailure):
+        check_answer("shape", (2, 6), (2, 6, 24, 24), why="")
