@@ -1,0 +1,85 @@
+"""01_convolution's text says only what is true: each number or claim it prints, recomputed with PyTorch."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import nbformat
+import torch
+import torch.nn.functional as F
+
+from conftest import ROOT
+from course_utils import examples
+
+NOTEBOOK = ROOT / "source" / "01_convolution" / "01_convolution.ipynb"
+
+#: The padded 8x8 that the lecture notes behind the 6x6 example feed to SAME for their FULL map, as printed there.
+NOTES_PADDED = [
+    [0, 0, 0, 0, 0, 0, 0, 0],
+    [0, 5, 6, 0, 1, 8, 2, 0],
+    [0, 2, 5, 7, 2, 3, 7, 0],
+    [0, 0, 7, 2, 4, 5, 6, 0],
+    [0, 5, 3, 6, 9, 3, 1, 0],
+    [0, 6, 5, 3, 1, 4, 6, 0],
+    [0, 5, 2, 4, 0, 8, 7, 0],
+    [0, 0, 0, 0, 0, 0, 0, 0],
+]
+
+
+def markdown(cell_id: str) -> str:
+    cells = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.id == cell_id]
+    assert len(cells) == 1, f"no cell {cell_id} in {NOTEBOOK.name}"
+    return cells[0].source
+
+
+def printed_matrix(text: str) -> torch.Tensor:
+    """The numbers of the (only) pmatrix in `text`, as a tensor."""
+    body = re.search(r"\\begin\{pmatrix\}(.*?)\\end\{pmatrix\}", text, re.S).group(1)
+    rows = [row for row in body.split("\\\\") if row.strip()]
+    return torch.tensor([[float(v) for v in row.split("&")] for row in rows])
+
+
+def _full(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    return F.conv2d(X[None, None], K[None, None], padding=(K.shape[0] - 1, K.shape[1] - 1))[0, 0]
+
+
+def _pad_then_same(X: torch.Tensor, K: torch.Tensor, rings: int) -> torch.Tensor:
+    """Pad `rings` rings of zeros, then TensorFlow's SAME: total k - 1, the smaller half first (as PyTorch's)."""
+    kh, kw = K.shape
+    Xp = F.pad(X, (rings,) * 4)
+    Xp = F.pad(Xp, ((kw - 1) // 2, kw - 1 - (kw - 1) // 2, (kh - 1) // 2, kh - 1 - (kh - 1) // 2))
+    return F.conv2d(Xp[None, None], K[None, None])[0, 0]
+
+
+def test_the_full_map_the_text_prints_is_pytorchs():
+    X, K = examples.grid6_input(), examples.grid6_filter()
+    shown = printed_matrix(markdown("md-full"))
+    full = _full(X, K)
+    assert shown.shape == (8, 8) and torch.equal(shown, full)
+    valid = F.conv2d(X[None, None], K[None, None])[0, 0]
+    assert torch.equal(full[2:6, 2:6], valid), "the text says the middle 4x4 is the valid map"
+    assert valid[0].tolist() == [-7, 8, 20, -6] and "$-7, 8, 20, -6$" in markdown("md-full")
+
+
+def test_the_notes_padded_another_matrix_so_their_full_map_is_not_this_inputs():
+    X, K = examples.grid6_input(), examples.grid6_filter()
+    interior = torch.tensor(NOTES_PADDED, dtype=torch.float32)[1:7, 1:7]
+    differs = (interior != X).any(dim=1).tolist()
+    assert differs == [False, True, True, True, True, True], "the text: row 1 is this input's, rows 2 to 6 are not"
+    theirs = _pad_then_same(torch.tensor(NOTES_PADDED, dtype=torch.float32)[1:7, 1:7], K, 1)
+    assert not torch.equal(theirs, _full(X, K))
+
+
+def test_pad_then_same_is_full_for_an_odd_kernel_padded_half_and_never_for_an_even_one():
+    X = examples.grid6_input()
+    K3 = examples.grid6_filter()
+    assert torch.equal(_pad_then_same(X, K3, 1), _full(X, K3))  # 3x3: one ring
+    K5 = torch.randn(5, 5, generator=torch.Generator().manual_seed(0))
+    assert _pad_then_same(X, K5, 1).shape == (8, 8) and _full(X, K5).shape == (10, 10)  # the text's 5x5 numbers
+    assert torch.allclose(_pad_then_same(X, K5, 2), _full(X, K5))  # (k - 1) / 2 rings
+    for k, rings in itertools.product((2, 4), range(6)):  # even: no number of rings gives full's size
+        K = torch.ones(k, k)
+        assert _pad_then_same(X, K, rings).shape != _full(X, K).shape
+    text = markdown("md-full-same")
+    assert "a 5×5 after one ring gives an 8×8 map, not full's 10×10" in text
