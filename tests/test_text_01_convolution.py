@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from conftest import ROOT
-from course_utils import examples
+from course_utils import data, examples, figures, kernels
+from course_utils.widgets import convolution as cw
 
 NOTEBOOK = ROOT / "source" / "01_convolution" / "01_convolution.ipynb"
 
@@ -83,3 +84,15 @@ def test_pad_then_same_is_full_for_an_odd_kernel_padded_half_and_never_for_an_ev
         assert _pad_then_same(X, K, rings).shape != _full(X, K).shape
     text = markdown("md-full-same")
     assert "a 5×5 after one ring gives an 8×8 map, not full's 10×10" in text
+
+
+def test_the_kernel_gallery_figure_shows_what_its_caption_says():
+    settings = figures.KERNEL_GALLERY_FIGURE
+    gallery = cw.KernelGallery()
+    state = gallery.set(**settings)
+    photo = data.photo(gray=True, size=96).double()
+    assert torch.equal(state.image, photo), "the figure's input is the photograph"
+    assert torch.equal(state.kernel, kernels.get_kernel("left_sobel").double())
+    expected = F.conv2d(photo[None, None], state.kernel[None, None])[0, 0]
+    assert torch.allclose(gallery.displayed_output(), expected)
+    assert f"`{settings['kernel']}` on the photograph, with and without ReLU" in markdown("md-gallery")
