@@ -86,6 +86,31 @@ def test_pad_then_same_is_full_for_an_odd_kernel_padded_half_and_never_for_an_ev
     assert "a 5×5 after one ring gives an 8×8 map, not full's 10×10" in text
 
 
+def _one_pixel_moves() -> list[tuple[str, str, int, int, float, float]]:
+    moves = []
+    for image, kernel in itertools.product(cw.SHIFT_IMAGES, cw.SHIFT_KERNELS):
+        for dy, dx in itertools.product((-1, 0, 1), repeat=2):
+            if (dy, dx) != (0, 0):
+                state = cw.shift_state(image, kernel, dy, dx)
+                moves.append((image, kernel, dy, dx, state.feature_similarity, state.pooled_similarity))
+    return moves
+
+
+def test_pooling_raises_the_overlap_usually_and_the_counterexample_has_the_texts_numbers():
+    moves = _one_pixel_moves()
+    higher = [m for m in moves if m[5] > m[4]]
+    lower = [m for m in moves if m[5] < m[4]]
+    both_zero = [m for m in moves if m[4] == m[5] == 0]
+    assert (len(moves), len(higher)) == (120, 110)
+    assert sorted(m[1] for m in lower) == ["blur", "left_sobel", "outline"]
+    assert all(m[0] == "edge 7x6" and m[2:4] == (1, 0) for m in lower), "each moves the edge one row down"
+    assert len(both_zero) == 7 and len(lower) + len(both_zero) == 10
+    outline = next(m for m in lower if m[1] == "outline")
+    text = markdown("md-shift")
+    assert f"`outline` overlaps by {outline[4]:.2f} before pooling and {outline[5]:.2f} after" in text
+    assert "110 of the 120 one-pixel" in text and "other 7 exceptions both overlaps are 0" in text
+
+
 def test_the_kernel_gallery_figure_shows_what_its_caption_says():
     settings = figures.KERNEL_GALLERY_FIGURE
     gallery = cw.KernelGallery()
