@@ -6,6 +6,7 @@ import itertools
 import re
 
 import nbformat
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -121,3 +122,12 @@ def test_the_kernel_gallery_figure_shows_what_its_caption_says():
     expected = F.conv2d(photo[None, None], state.kernel[None, None])[0, 0]
     assert torch.allclose(gallery.displayed_output(), expected)
     assert f"`{settings['kernel']}` on the photograph, with and without ReLU" in markdown("md-gallery")
+
+
+@pytest.mark.parametrize("cell_id", ["intro"])
+def test_the_students_are_told_in_one_sentence_what_grading_switches_off(cell_id):
+    text = markdown(cell_id)
+    rule = text[text.index("**What you may use.**") :]
+    for grader_detail in ("alias", "torch.ops", "thread", "subprocess"):
+        assert grader_detail not in rule, f"{grader_detail!r}: the grader's details belong in README's security section"
+    assert "When your work is graded they are switched off" in rule
