@@ -5,7 +5,8 @@ Modules: ``data`` (images and Fashion-MNIST), ``examples`` (the source posts' wo
 (matrices with their numbers, windows, feature-map grids), ``gradcheck`` (numerical gradient
 checks), ``training`` (device, threads, seeds, Fashion-MNIST tensors, recipes and
 the ``fit`` driver for 06), ``checks`` (assertions and the
-forbidden-op guard used by the graded tests), ``figures`` (pictures without controls, and the static
+forbidden-op guard used by the graded tests), ``timing`` (functions timed side by side, one thread),
+``figures`` (pictures without controls, and the static
 PNGs of each topic: ``python -m course_utils.figures``), ``widgets.<topic>`` (each topic's widgets).
 Importing the package has no side effects: no seeds are set and nothing is downloaded. ``plotting``
 and ``figures`` (and so matplotlib) are imported on first use: the grader and the tests that draw
@@ -15,7 +16,7 @@ nothing start faster.
 import importlib
 from importlib.metadata import version
 
-from course_utils import checks, data, examples, gradcheck, kernels, oracles, self_study, training
+from course_utils import checks, data, examples, gradcheck, kernels, oracles, self_study, timing, training
 from course_utils.self_study import practice
 
 
@@ -36,6 +37,7 @@ __all__ = [
     "plotting",
     "practice",
     "self_study",
+    "timing",
     "training",
 ]
 __version__ = version("cnn-course")  # the one version string is pyproject.toml's

@@ -34,7 +34,7 @@ pytestmark = [
 ]
 
 ATTACKS = Path(__file__).parent / "cases" / "attacks"
-ALL_01 = {"corr2d": SOLVED, "convolve2d": SOLVED, "conv2d": SOLVED}
+ALL_01 = {"corr2d": SOLVED, "convolve2d": SOLVED, "conv2d": SOLVED, "conv2d_unfold": SOLVED}
 CANARY = "the course's own file\n"
 JOBS2_SAMPLE = (
     "solved",

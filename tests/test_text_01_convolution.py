@@ -131,3 +131,58 @@ def test_the_students_are_told_in_one_sentence_what_grading_switches_off(cell_id
     for grader_detail in ("alias", "torch.ops", "thread", "subprocess"):
         assert grader_detail not in rule, f"{grader_detail!r}: the grader's details belong in README's security section"
     assert "When your work is graded they are switched off" in rule
+
+
+def test_im2col_turns_the_worked_example_into_one_product():
+    X, K = examples.arange3_single()
+    cols = F.unfold(X[None, None], kernel_size=2)[0]
+    assert cols.shape == (4, 4) and cols[:, 0].tolist() == [0, 1, 3, 4]  # the first window, as a column
+    assert (K.reshape(1, -1) @ cols).flatten().tolist() == [19, 25, 37, 43]
+    assert "one product gives 19, 25, 37, 43" in markdown("md-im2col")
+
+
+def test_im2col_holds_each_number_k_squared_times_at_stride_1_and_about_that_over_s_squared():
+    for k, side in itertools.product((1, 3, 5, 7), (7, 31)):
+        X = torch.zeros(2, 3, side, side)
+        cols = F.unfold(X, kernel_size=k, padding=(k - 1) // 2)
+        assert cols.numel() == k * k * X.numel()
+    X = torch.zeros(100, 3, 31, 31)  # the text's CS231n batch, stride 2
+    ratio = F.unfold(X, kernel_size=3, padding=1, stride=2).numel() / X.numel()
+    assert abs(ratio - 9 / 4) / (9 / 4) < 0.1, ratio
+    text = markdown("md-memory")
+    assert "exactly $k_h k_w$ windows" in text and "9 times for a 3×3 kernel" in text and "about $s^2$" in text
+
+
+@pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="PyTorch built without oneDNN")
+def test_f_conv2d_calls_onednn_in_float32_and_im2col_in_float64():
+    from torch.profiler import profile
+
+    called = {}
+    for dtype in (torch.float32, torch.float64):
+        X, W = torch.randn(2, 3, 9, 9, dtype=dtype), torch.randn(4, 3, 3, 3, dtype=dtype)
+        with profile() as prof:
+            F.conv2d(X, W)
+        called[dtype] = {event.name for event in prof.events()}
+    assert "aten::mkldnn_convolution" in called[torch.float32]
+    assert "aten::_slow_conv2d_forward" in called[torch.float64]
+    assert "aten::mkldnn_convolution" not in called[torch.float64]
+    text = markdown("md-frameworks")
+    assert "`aten::mkldnn_convolution`" in text and "`aten::_slow_conv2d_forward`" in text
+
+
+def test_unfold_and_as_strided_which_the_text_allows_pass_both_guards():
+    """ "What you may use" allows Tensor.unfold, F.unfold and as_strided: the students' guard lets them through, and
+    no op they reach (im2col, unfold, as_strided) matches the grading sandbox's conv ban."""
+    from autograder.bans import banned_ops
+    from course_utils.checks import forbid
+
+    X = torch.randn(2, 3, 6, 6, dtype=torch.float64)
+    with forbid("conv"):
+        cols = F.unfold(X, 3, padding=1, stride=2)
+        windows = X.unfold(2, 3, 1).unfold(3, 3, 1)
+        view = X.as_strided((2, 3, 4, 4, 3, 3), (108, 36, 6, 1, 6, 1))
+    assert cols.shape == (2, 27, 9) and torch.equal(windows, view)
+    banned = {name.split("::")[1].split(".")[0] for name in banned_ops("conv")}
+    assert banned and not banned & {"im2col", "col2im", "unfold", "unfold_copy", "as_strided", "mm", "bmm", "matmul"}
+    for allowed in ("`Tensor.unfold`", "`F.unfold`", "`as_strided`"):
+        assert allowed in markdown("intro")

@@ -1,2 +1,2 @@
-# points: 22
-# solved: conv2d convolve2d corr2d
+# points: 29
+# solved: conv2d convolve2d corr2d conv2d_unfold
