@@ -157,15 +157,18 @@ def test_im2col_holds_each_number_k_squared_times_at_stride_1_and_about_that_ove
 def test_f_conv2d_calls_onednn_in_float32_and_im2col_in_float64():
     from torch.profiler import profile
 
-    called = {}
-    for dtype in (torch.float32, torch.float64):
-        X, W = torch.randn(2, 3, 9, 9, dtype=dtype), torch.randn(4, 3, 3, 3, dtype=dtype)
-        with profile() as prof:
-            F.conv2d(X, W)
-        called[dtype] = {event.name for event in prof.events()}
-    assert "aten::mkldnn_convolution" in called[torch.float32]
-    assert "aten::_slow_conv2d_forward" in called[torch.float64]
-    assert "aten::mkldnn_convolution" not in called[torch.float64]
+    from course_utils import timing
+
+    for side in (8, 128):  # the plot's smallest and largest batches
+        called = {}
+        for dtype in (torch.float32, torch.float64):
+            X, W, b = timing.conv_case(side, dtype=dtype)
+            with profile() as prof:
+                F.conv2d(X, W, b)
+            called[dtype] = {event.name for event in prof.events()}
+        assert "aten::mkldnn_convolution" in called[torch.float32]
+        assert "aten::_slow_conv2d_forward" in called[torch.float64]
+        assert "aten::mkldnn_convolution" not in called[torch.float64]
     text = markdown("md-frameworks")
     assert "`aten::mkldnn_convolution`" in text and "`aten::_slow_conv2d_forward`" in text
 
@@ -186,3 +189,50 @@ def test_unfold_and_as_strided_which_the_text_allows_pass_both_guards():
     assert banned and not banned & {"im2col", "col2im", "unfold", "unfold_copy", "as_strided", "mm", "bmm", "matmul"}
     for allowed in ("`Tensor.unfold`", "`F.unfold`", "`as_strided`"):
         assert allowed in markdown("intro")
+
+
+def _question_cells() -> list[tuple[str, str, str]]:
+    """(variable, the answer cell's solution value, the test cell's source) for each of 01's questions."""
+    cells = nbformat.read(NOTEBOOK, as_version=4).cells
+    found = []
+    for i, cell in enumerate(cells):
+        if cell.id.startswith("answer-"):
+            solution = re.search(r"### BEGIN SOLUTION\n(\w+) = (.*)\n### END SOLUTION", cell.source)
+            found.append((solution.group(1), solution.group(2), cells[i + 1].source))
+    return found
+
+
+def test_each_question_checks_its_form_then_its_value_and_teaches_each_hinted_mistake():
+    import course_utils as cu
+
+    questions = _question_cells()
+    assert [q[0] for q in questions] == [
+        "conv_params",
+        "conv_macs",
+        "stacked_kernel_shape",
+        "twice_diff_kernel",
+        "im2col_copies",
+    ]
+    for variable, value, test_source in questions:
+        namespace = {"torch": torch, "F": F, "cu": cu}
+        right = eval(value)
+        exec(test_source, {**namespace, variable: right})  # the solution's answer passes, computed by PyTorch
+        with pytest.raises(NotImplementedError):  # a fresh copy: the answer is still `...`
+            exec(test_source, {**namespace, variable: ...})
+        with pytest.raises(AssertionError, match="should be"):  # a wrong form fails the visible part
+            exec(test_source, {**namespace, variable: "five"})
+        hints = re.search(r"hints=\{(.*?)\n    \},", test_source, re.S).group(1)
+        wrong_answers = [eval(key) for key in re.findall(r"^\s+(.+?): \"", hints, re.M)]
+        assert len(wrong_answers) >= 3, variable
+        unhinted = {int: 987654, tuple: (99, 99), list: [9, 9, 9]}[type(right)]
+        with pytest.raises(cu.checks.CheckFailure) as failure:
+            exec(test_source, {**namespace, variable: unhinted})
+        why = str(failure.value).removeprefix(f"{variable} = {unhinted!r} is not right. ")
+        assert len(why) > 80, why  # the reasoning that gives the right answer
+        for wrong in wrong_answers:
+            wrong = list(wrong) if isinstance(right, list) else wrong
+            with pytest.raises(cu.checks.CheckFailure) as failure:
+                exec(test_source, {**namespace, variable: wrong})
+            message = str(failure.value)
+            hint = message.removeprefix(f"{variable} = {wrong!r} is not right. ").removesuffix(f" {why}")
+            assert message.endswith(why) and hint and hint != why, message  # its own hint, then the why
