@@ -11,23 +11,11 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 
 import torch
 
-__all__ = ["compare", "conv_case", "conv_timings", "one_thread"]
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one thread inside the block (a fair comparison on a shared machine); restore it after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+__all__ = ["compare", "conv_case", "conv_timings"]
 
 
 def compare(fns: dict[str, Callable], args: tuple, kwargs: dict | None = None, rounds: int = 5) -> dict[str, float]:
@@ -36,9 +24,11 @@ def compare(fns: dict[str, Callable], args: tuple, kwargs: dict | None = None, r
     Each function is called once first (warm-up: memory, oneDNN's set-up); then each of `rounds` rounds calls every
     function once in turn, so a change in the machine's load during the run slows them alike.
     """
+    from course_utils.widgets.base import single_thread  # (imports ipywidgets and matplotlib: only when timing)
+
     kwargs = kwargs or {}
     times: dict[str, list[float]] = {name: [] for name in fns}
-    with one_thread(), torch.no_grad():
+    with single_thread(), torch.no_grad():
         for fn in fns.values():
             fn(*args, **kwargs)
         for _ in range(rounds):
