@@ -55,7 +55,7 @@ def test_benchmark_prints_one_json_line_with_each_cases_ratios():
     for case in figures["cases"].values():
         for dtype in ("float32", "float64"):
             times = case[dtype]
-            assert times["conv2d_unfold_ms"] > 0 and times["F.conv2d_ms"] > 0
+            assert times["conv2d_unfold_ms"] > 0 and times["F.conv2d_ms"] > 0 and times["matmul_alone_ratio"] > 0
             assert times["ratio"] == pytest.approx(times["conv2d_unfold_ms"] / times["F.conv2d_ms"], rel=0.05, abs=0.02)
     assert "loop_ratio" in figures["cases"]["lenet_conv2"]["float32"]
     assert set(figures["within_goal_float32"]) == {"cs231n", "lenet_conv2"}
