@@ -5,23 +5,22 @@ Modules: ``data`` (images and Fashion-MNIST), ``examples`` (the source posts' wo
 (matrices with their numbers, windows, feature-map grids), ``gradcheck`` (numerical gradient
 checks), ``training`` (device, threads, seeds, Fashion-MNIST tensors, recipes and
 the ``fit`` driver for 06), ``checks`` (assertions and the
-forbidden-op guard used by the graded tests), ``timing`` (functions timed side by side, one thread),
-``figures`` (pictures without controls, and the static
+forbidden-op guard used by the graded tests), ``figures`` (pictures without controls, and the static
 PNGs of each topic: ``python -m course_utils.figures``), ``widgets.<topic>`` (each topic's widgets).
 Importing the package has no side effects: no seeds are set and nothing is downloaded. ``plotting``
 and ``figures`` (and so matplotlib) are imported on first use: the grader and the tests that draw
-nothing start faster.
+nothing start faster. So is ``timing`` (functions timed side by side on one thread, for 01's plot).
 """
 
 import importlib
 from importlib.metadata import version
 
-from course_utils import checks, data, examples, gradcheck, kernels, oracles, self_study, timing, training
+from course_utils import checks, data, examples, gradcheck, kernels, oracles, self_study, training
 from course_utils.self_study import practice
 
 
 def __getattr__(name: str):
-    if name in ("plotting", "figures"):
+    if name in ("plotting", "figures", "timing"):
         return importlib.import_module(f"course_utils.{name}")
     raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
 

@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from course_utils.widgets.base import single_thread
+
 __all__ = ["compare", "conv_case", "conv_timings"]
 
 
@@ -24,8 +26,6 @@ def compare(fns: dict[str, Callable], args: tuple, kwargs: dict | None = None, r
     Each function is called once first (warm-up: memory, oneDNN's set-up); then each of `rounds` rounds calls every
     function once in turn, so a change in the machine's load during the run slows them alike.
     """
-    from course_utils.widgets.base import single_thread  # (imports ipywidgets and matplotlib: only when timing)
-
     kwargs = kwargs or {}
     times: dict[str, list[float]] = {name: [] for name in fns}
     with single_thread(), torch.no_grad():
