@@ -68,7 +68,9 @@ NOTEBOOK_SECONDS = {
     "default": 300,
 }
 
-if _NBGRADER and _sys.argv[1:2] == ["autograde"] and _os.environ.get("CNN_COURSE_NO_SANDBOX", "") in ("", "0"):
+_SANDBOXED = _os.environ.get("CNN_COURSE_NO_SANDBOX", "") in ("", "0")
+_SPLIT = _NBGRADER and _sys.argv[1:2] == ["autograde"] and _SANDBOXED
+if _SPLIT:
     from autograder.sandbox import configure as _sandbox
 
     _sandbox(c, NOTEBOOK_SECONDS)
@@ -105,6 +107,13 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# Anywhere else autograde would run the student's code in the ordinary course kernel, as the instructor (the
+# Formgrader's Autograde button runs nbgrader inside the Jupyter server): it refuses, saying what to run instead.
+if _SANDBOXED and not _SPLIT:
+    c.Autograde.autograde_preprocessors = [
+        "autograder.nbgrader_hooks.RefuseUnsplit",
+        *c.Autograde.autograde_preprocessors,
+    ]
 c.HTMLExporter.sanitize_html = True
 
 # Feedback shows test names, points and messages, never hidden test code (autograder/feedback.py).

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -588,6 +589,18 @@ def test_no_student_script_runs_in_the_feedback_or_the_formgrader(graded_01, tmp
             view = f"{server['base']}/formgrader/submissions/{ids[student]}/?token={server['token']}"
             assert not ran(view), f"{student}'s script ran in the Formgrader's view of the graded notebook"
             assert "corr2d" in page.content(), page.content()[:500]  # the graded notebook was shown
+        # the Formgrader's Autograde button (its REST handler) would grade in the course kernel: it refuses
+        before = _scores(course)
+        request = urllib.request.Request(
+            f"{server['base']}/formgrader/api/submission/01_convolution/solved/autograde",
+            data=b"{}",
+            method="POST",
+            headers={"Authorization": f"token {server['token']}"},
+        )
+        with urllib.request.urlopen(request, timeout=300) as response:
+            answer = json.loads(response.read())
+    assert answer["success"] is False and "nothing was graded" in json.dumps(answer), answer
+    assert _scores(course) == before
 
 
 ALL_06 = {g: SOLVED for g in ("build_lenet", "evaluate_accuracy", "optimizer_steps")}
