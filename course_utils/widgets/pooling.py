@@ -79,9 +79,24 @@ def pooling_state(
         description = f"max of the window = {format_number(float(output[r, c]))}"
     else:
         description = f"average of the window = {format_number(float(output[r, c]))}"
-    out_size = "ceil" if ceil_mode else "floor"
-    description += f";  output {out_h}x{out_w} = {out_size}(({H} + 2·{padding} − {kernel}) / {stride}) + 1"
+    axes = [_size_equation(n, kernel, stride, padding, ceil_mode, axis) for n, axis in ((H, "row"), (W, "column"))]
+    equation = axes[0] if axes[0] == axes[1].replace("column", "row") else f"{axes[0]}; columns: {axes[1]}"
+    description += f";  output {out_h}x{out_w} = {equation}"
     return PoolingState(padded, output, kernel, stride, window, row, col, winner, description)
+
+
+def _size_equation(n: int, kernel: int, stride: int, padding: int, ceil_mode: bool, axis: str) -> str:
+    """PyTorch's output size along one axis as an equation, with the window ceil_mode drops and why."""
+    rounding = "ceil" if ceil_mode else "floor"
+    text = f"{rounding}(({n} + 2·{padding} − {kernel}) / {stride}) + 1"
+    size = -(-(n + 2 * padding - kernel) // stride) + 1 if ceil_mode else (n + 2 * padding - kernel) // stride + 1
+    start = (size - 1) * stride
+    if ceil_mode and start >= n + padding:  # PyTorch's rule: a last window may not start in the far padding
+        text += (
+            f" − 1  (ceil gives {size}; its last window would start at {axis} {start} of the padded input, after"
+            f" the input's last {axis}, {n + padding - 1}, and PyTorch drops a window that starts after the input)"
+        )
+    return text
 
 
 class PoolingExplorer(CourseWidget[PoolingState]):
