@@ -135,3 +135,12 @@ def test_readout_says_why_ceil_mode_drops_a_window():
     assert F.max_pool2d(torch.zeros(1, 1, 4, 4), 2, 3, 1, ceil_mode=True).shape[-2:] == (2, 2)
     assert "output 2x2 = ceil((4 + 2·1 − 2) / 3) + 1 − 1  (ceil gives 3;" in state.description
     assert "start at row 6" in state.description
+
+
+def test_on_ties_the_winner_is_torchs_first_maximum_in_row_major_order():
+    """03's text: the mark goes to the first of several equal maxima, as torch's kernels pick (undocumented)."""
+    X = torch.tensor([[1.0, 3.0, 0.0], [3.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    _, index = F.max_pool2d(X[None, None], 2, 1, return_indices=True)
+    assert int(index[0, 0, 0, 0]) == 1  # (0, 1), not (1, 0): the first 3 in row-major order
+    state = pw.pooling_state(X, "max", 2, 1, 0, False, True, window=0)
+    assert state.winner == divmod(int(index[0, 0, 0, 0]), 3)
