@@ -109,8 +109,8 @@ def pool_geometry(X: torch.Tensor, kernel_size, stride=None, padding=0, ceil_mod
     naming the arguments for a non-4-D X and wherever PyTorch refuses them (a kernel or stride below 1,
     padding negative or over half the kernel, a window larger than the padded input).
     """
-    if X.dim() != 4:
-        raise ValueError(f"X must have shape (N, C, H, W); got {tuple(X.shape)}")
+    if X.ndim != 4:
+        raise ValueError(f"pooling takes X of shape (N, C, H, W); got shape {tuple(X.shape)}")
     kh, kw = pair(kernel_size, "kernel_size")
     sh, sw = pair(kernel_size if stride is None else stride, "stride")
     ph, pw = pair(padding, "padding")
