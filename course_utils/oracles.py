@@ -158,7 +158,7 @@ def pad2d(X: torch.Tensor, padding) -> torch.Tensor:
 
     F.pad lists the last dimension first, (left, right, top, bottom); X (..., H, W) -> (..., H + 2ph, W + 2pw).
     """
-    ph, pw = (padding, padding) if isinstance(padding, int) else tuple(padding)
+    ph, pw = pair(padding, "padding")
     return F.pad(X, (pw, pw, ph, ph))
 
 

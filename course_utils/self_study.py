@@ -53,10 +53,6 @@ class Report:
         printer.text(str(self))
 
 
-def _pair(value: Any) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else tuple(value)
-
-
 def _rand(rng: random.Random, shape: tuple[int, ...], dtype: torch.dtype, scale: float = 1.0) -> torch.Tensor:
     gen = torch.Generator().manual_seed(rng.randrange(2**31))
     return torch.randn(shape, generator=gen, dtype=dtype) * scale
@@ -87,8 +83,8 @@ def _conv2d_cases(rng, dtype, strided: bool):
         s = (rng.randint(1, 3), rng.randint(1, 3)) if strided else 1
         p = (rng.randint(0, 2), rng.randint(0, 2)) if strided else 0
         d = (rng.randint(1, 2), rng.randint(1, 2)) if strided else 1
-        H = rng.randint(max(1, (_pair(d)[0] * (kh - 1) + 1) - 2 * _pair(p)[0]), 9)
-        W = rng.randint(max(1, (_pair(d)[1] * (kw - 1) + 1) - 2 * _pair(p)[1]), 9)
+        H = rng.randint(max(1, (pair(d, "dilation")[0] * (kh - 1) + 1) - 2 * pair(p, "padding")[0]), 9)
+        W = rng.randint(max(1, (pair(d, "dilation")[1] * (kw - 1) + 1) - 2 * pair(p, "padding")[1]), 9)
         X, Wt = _rand(rng, (N, C_in, H, W), dtype), _rand(rng, (C_out, C_in, kh, kw), dtype)
         b = _rand(rng, (C_out,), dtype) if rng.random() < 0.6 else None
         if strided:
