@@ -78,3 +78,37 @@ def test_readme_topic_table_gives_the_notebooks_points(assignment):
     total = sum(c.metadata["nbgrader"].get("points", 0) for c in nb.cells if c.metadata["nbgrader"].get("grade"))
     row = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith(f"| `{assignment}` |"))
     assert float(row.rstrip(" |").rsplit("|", 1)[1]) == total
+
+
+@pytest.mark.parametrize("assignment", ["02_padding_stride", "03_pooling"])
+def test_each_question_takes_the_solutions_answer_and_teaches_on_each_hinted_mistake(assignment):
+    """Run each question's hidden test with the solution's answers, recording its check_answer call; then
+    every hinted wrong answer must fail with its own hint (a hint equal to the right answer never shows)."""
+    import course_utils as cu
+    from tests.test_self_study import solutions
+
+    nb = nbformat.read(source_notebook(assignment), as_version=4)
+    questions = [c for c in nb.cells if c.metadata["nbgrader"].get("grade_id", "").startswith("test_q_")]
+    assert 3 <= len(questions) <= 5
+    namespace = solutions(assignment)
+    calls = []
+    real = cu.checks.check_answer
+
+    def recording(name, value, expected, **options):
+        calls.append((name, value, expected, options))
+        return real(name, value, expected, **options)
+
+    cu.checks.check_answer = recording
+    try:
+        for cell in questions:
+            exec(cell.source, namespace)
+    finally:
+        cu.checks.check_answer = real
+    assert len(calls) == len(questions)
+    for name, value, expected, options in calls:
+        assert value is namespace[name]
+        assert options["hints"], f"{name} has no hint for a common mistake"
+        for wrong, hint in options["hints"].items():
+            with pytest.raises(AssertionError) as info:
+                real(name, wrong, expected, **options)
+            assert hint in str(info.value) and options["why"] in str(info.value)
