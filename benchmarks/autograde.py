@@ -28,7 +28,7 @@ from autograder.simulate import SOLVED, make_course, submission, submit
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "01_convolution"
-_ALL = {"corr2d": SOLVED, "convolve2d": SOLVED, "conv2d": SOLVED}
+_ALL = {"corr2d": SOLVED, "convolve2d": SOLVED, "conv2d": SOLVED, "conv2d_unfold": SOLVED}
 # Each kind of student: {grade_id of a solution cell: SOLVED or the cell's new source}; cells not named stay stubs.
 KINDS = {
     "solved": _ALL,

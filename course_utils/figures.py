@@ -239,6 +239,10 @@ def _gradient_norms_png() -> bytes:
     return gradient_norms(norms).png()
 
 
+#: The settings of 01's kernel_gallery.png, which its caption names: a Sobel kernel on the photograph.
+KERNEL_GALLERY_FIGURE = {"image": "photo (grayscale)", "kernel": "left_sobel"}
+
+
 def static_figures() -> dict[str, dict[str, Callable[[], bytes]]]:
     """topic -> {file name: a function returning that PNG's bytes} (imports the widgets, so only on use)."""
     from course_utils.widgets import backprop, convolution, losses, padding_stride, pooling
@@ -249,7 +253,7 @@ def static_figures() -> dict[str, dict[str, Callable[[], bytes]]]:
             "sliding_window.png": lambda: _widget_png(
                 convolution.SlidingWindowExplorer, example="6x6 input, 3x3 filter", step=4
             ),
-            "kernel_gallery.png": lambda: _widget_png(convolution.KernelGallery),
+            "kernel_gallery.png": lambda: _widget_png(convolution.KernelGallery, **KERNEL_GALLERY_FIGURE),
             "channels.png": lambda: _widget_png(convolution.ChannelsView),
         },
         "02_padding_stride": {

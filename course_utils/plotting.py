@@ -31,6 +31,7 @@ __all__ = [
     "new_figure",
     "square_cells",
     "steady_axes",
+    "timing_plot",
 ]
 
 MAX_NUMBERED_CELLS = 400  # larger matrices are drawn without their numbers
@@ -438,3 +439,31 @@ def fit_numbers(view: MatrixView, marker: Line2D | None = None, smallest: float 
         markersize = max(1.5, min(4.0, 0.13 * cell))
         if marker.get_markersize() != markersize:
             marker.set_markersize(markersize)
+
+
+# --- 01: timings, seconds against size on log-log axes ------------------------------------------------------
+
+
+def timing_plot(sizes: Sequence[int], seconds: dict[str, Sequence[float]], xlabel: str = "image side n"):
+    """Seconds per call against size, log-log, one line per function (name -> one time per size, as
+    ``course_utils.timing.conv_timings`` returns), with slope-2 guide: time growing with the number of pixels.
+    Returns a ``course_utils.figures.Picture`` (shown as PNG)."""
+    from matplotlib import rc_context
+
+    from course_utils.figures import RC, Picture
+
+    with rc_context(RC):
+        fig = new_figure(7, 3.6, dpi=RC["figure.dpi"])
+        ax = fig.add_subplot()
+        for name, times in seconds.items():
+            ax.loglog(sizes, times, marker="o", label=name)
+        slowest = max(seconds.values(), key=lambda times: times[-1])
+        ax.loglog(sizes, [slowest[-1] * (n / sizes[-1]) ** 2 for n in sizes], ":", color="gray", label="∝ n² (pixels)")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("seconds per call (one thread)")
+        ax.set_xticks(list(sizes), [str(n) for n in sizes])
+        ax.minorticks_off()
+        ax.legend(fontsize=8)
+        ax.grid(True, which="major", alpha=0.3)
+        fig.subplots_adjust(left=0.12, right=0.98, top=0.96, bottom=0.15)
+    return Picture(fig)

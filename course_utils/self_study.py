@@ -76,19 +76,21 @@ def _convolve2d_cases(rng, dtype):
             yield (X, K), {}
 
 
-def _conv2d_cases(rng, dtype, strided: bool):
+def _conv2d_cases(rng, dtype, strided: bool, dilated: bool = True):
     for _ in range(5):
         N, C_in, C_out = rng.randint(1, 3), rng.randint(1, 3), rng.randint(1, 4)
         kh, kw = rng.randint(1, 3), rng.randint(1, 3)
         s = (rng.randint(1, 3), rng.randint(1, 3)) if strided else 1
         p = (rng.randint(0, 2), rng.randint(0, 2)) if strided else 0
-        d = (rng.randint(1, 2), rng.randint(1, 2)) if strided else 1
+        d = (rng.randint(1, 2), rng.randint(1, 2)) if strided and dilated else 1
         H = rng.randint(max(1, (pair(d, "dilation")[0] * (kh - 1) + 1) - 2 * pair(p, "padding")[0]), 9)
         W = rng.randint(max(1, (pair(d, "dilation")[1] * (kw - 1) + 1) - 2 * pair(p, "padding")[1]), 9)
         X, Wt = _rand(rng, (N, C_in, H, W), dtype), _rand(rng, (C_out, C_in, kh, kw), dtype)
         b = _rand(rng, (C_out,), dtype) if rng.random() < 0.6 else None
-        if strided:
+        if strided and dilated:
             yield (X, Wt, b), {"stride": s, "padding": p, "dilation": d}
+        elif strided:
+            yield (X, Wt, b), {"stride": s, "padding": p}
         else:
             yield (X, Wt, b), {}
 
@@ -207,6 +209,19 @@ EXERCISES: dict[str, Exercise] = {
             ((torch.ones(1, 2, 5, 5), torch.ones(3, 4, 3, 3)), {}, r"4"),
             ((torch.ones(1, 2, 5, 5), torch.ones(3, 2, 6, 6)), {}, r"6"),
             ((torch.ones(1, 2, 5, 5), torch.ones(3, 2, 3, 3), torch.ones(2)), {}, r"\(3,\)|\(2,\)|bias"),
+        ),
+    ),
+    "conv2d_unfold": Exercise(
+        lambda rng, dt: _conv2d_cases(rng, dt, True, dilated=False),
+        oracles.conv2d,
+        ("conv",),
+        (
+            ((torch.ones(2, 5, 5), torch.ones(3, 2, 3, 3)), {}, r"2, 5, 5"),
+            ((torch.ones(1, 2, 5, 5), torch.ones(3, 4, 3, 3)), {}, r"4"),
+            ((torch.ones(1, 2, 5, 5), torch.ones(3, 2, 3, 3), torch.ones(2)), {}, r"\(3,\)|\(2,\)|bias"),
+            ((_ONES4, torch.ones(1, 1, 7, 7)), {"padding": 1}, r"7|6"),
+            ((_ONES4, torch.ones(1, 1, 2, 2)), {"stride": 0}, r"stride|0"),
+            ((_ONES4, torch.ones(1, 1, 2, 2)), {"padding": -1}, r"-1"),
         ),
     ),
     "conv2d_02": Exercise(

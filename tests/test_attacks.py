@@ -27,6 +27,7 @@ import pytest
 from autograder import tool_env
 from autograder.simulate import SOLVED, submission, submit
 from conftest import ROOT, make_course, nbgrader
+from servers import CHROMIUM, chromium, jupyter_server
 
 pytestmark = [
     pytest.mark.slow,
@@ -34,7 +35,10 @@ pytestmark = [
 ]
 
 ATTACKS = Path(__file__).parent / "cases" / "attacks"
-ALL_01 = {"corr2d": SOLVED, "convolve2d": SOLVED, "conv2d": SOLVED}
+ALL_01 = {
+    **{name: SOLVED for name in ("corr2d", "convolve2d", "conv2d", "conv2d_unfold")},
+    **{f"answer_{q}": SOLVED for q in ("params", "macs", "stack", "diffs", "im2col")},
+}
 CANARY = "the course's own file\n"
 JOBS2_SAMPLE = (
     "solved",
@@ -44,7 +48,16 @@ JOBS2_SAMPLE = (
     "symlink_submitted",
     "print_flood",
     "deleted_tests_patched",
+    "forged_result",
+    "script_output",
+    "disk_fill",
 )
+#: Markup in a student's own cells: each sets window.PWNED in any page that runs it.
+MARKDOWN_SCRIPT = (
+    'A note <script>window.PWNED = 1</script> with <img src=x onerror="window.PWNED = 1"> and '
+    '[a link](javascript:window.PWNED=1) <iframe srcdoc="<script>parent.PWNED=1</script>"></iframe>'
+)
+RAW_SCRIPT = "<script>window.PWNED = 1; document.title = 'PWNED'</script>"
 
 
 def attack(name: str) -> str:
@@ -110,6 +123,22 @@ def _students_01(course: Path, port: int) -> dict[str, tuple[dict, list[tuple[in
             [(2, attack("shadow_own_module"))],
             full - conv2d,
         ),
+        # a blank notebook whose functions publish results, errors and display updates: nothing they send counts
+        "forged_result": ({name: attack("forged_result") for name in ALL_01}, [], 0),
+        "forged_thread": (ALL_01, [(2, attack("forged_thread"))], full),
+        # live markup in a student cell, in a Markdown cell and a raw cell, and from inside a graded call
+        "script_output": (
+            ALL_01,
+            [
+                (2, attack("script_output")),
+                (3, nbformat.v4.new_markdown_cell(MARKDOWN_SCRIPT)),
+                (4, nbformat.v4.new_raw_cell(RAW_SCRIPT)),
+            ],
+            full,
+        ),
+        "script_call": ({**ALL_01, "conv2d": attack("script_call")}, [], full - conv2d),
+        "disk_fill": (ALL_01, [(2, attack("disk_fill"))], full),
+        "disk_keep": (ALL_01, [(2, attack("disk_keep"))], full),
     }
 
 
@@ -129,8 +158,9 @@ def _write_class(course: Path, assignment: str, students: dict) -> None:
         nb = submission(released, source, edits)
         if student.startswith("deleted_tests"):
             nb.cells = [c for c in nb.cells if not c.metadata.get("nbgrader", {}).get("grade")]
-        for position, code in extra:
-            nb.cells.insert(position if position >= 0 else len(nb.cells), nbformat.v4.new_code_cell(code))
+        for position, cell in extra:
+            cell = nbformat.v4.new_code_cell(cell) if isinstance(cell, str) else cell
+            nb.cells.insert(position if position >= 0 else len(nb.cells), cell)
         submit(course, assignment, student, nb)
     if "shadow_modules" in students:
         for module in (ATTACKS / "shadow_modules").glob("*.py"):
@@ -179,9 +209,12 @@ class PeakMemory:
         self._thread.join()
 
 
-def _grade(course: Path, assignment: str, parallel: bool) -> subprocess.CompletedProcess:
-    env = tool_env()
+def _grade(course: Path, assignment: str, parallel: bool, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Grade the class; the grading run's temporary files go to course/../tmp, which tests find empty after."""
+    env = {**tool_env(), **(env or {})}
     env["CNN_SECRET_CANARY"] = "the grader's secret"
+    env["TMPDIR"] = str(course.parent / "tmp")
+    (course.parent / "tmp").mkdir(exist_ok=True)
     command = (
         [sys.executable, "-m", "autograder", "autograde", assignment, "--jobs", "2"]
         if parallel
@@ -421,3 +454,254 @@ def test_modules_in_the_submission_folder_never_replace_the_graders(graded_01):
     assert "off limits" in out, out[:2000]  # the bans held: F.conv2d was refused
     ran = sorted(p.name for p in course.rglob("RAN-*"))
     assert ran == [], f"a student's module ran outside the sandbox: {ran}"
+
+
+# ---------------------------------------------------------------------------------------------
+# the second round: guarantees, each attacked by its own students above and below
+
+
+def _graded(course: Path, assignment: str, student: str) -> nbformat.NotebookNode:
+    path = course / "autograded" / student / assignment / f"{assignment}.ipynb"
+    if not path.exists() and not (course / "submitted" / student).exists():
+        pytest.skip(f"{student} is not in this class (the --jobs 2 class is a sample)")
+    return nbformat.read(path, as_version=4)
+
+
+def _is_test(cell) -> bool:
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+LIVE = ("<script", "onerror", "javascript:", "<iframe", "ontoggle", "<svg", "srcdoc")
+
+
+def test_no_test_cell_holds_anything_nbgrader_reads_as_a_result(graded_01):
+    """nbgrader scores a test cell by its first execute_result (a number is partial credit), an error, or stderr:
+    only the grader's own error may be there, never a result, nor anything the sandbox sent but plain stdout."""
+    for student in ("forged_result", "forged_thread", "script_call", "solved"):
+        nb = _graded(graded_01["course"], "01_convolution", student)
+        for cell in filter(_is_test, nb.cells):
+            kinds = [(o.output_type, o.get("name")) for o in cell.outputs]
+            assert ("execute_result", None) not in kinds and ("stream", "stderr") not in kinds, (student, kinds)
+            assert all(o.output_type in ("stream", "error") for o in cell.outputs), (student, kinds)
+    forged = _graded(graded_01["course"], "01_convolution", "forged_result")
+    errors = [c for c in filter(_is_test, forged.cells) if any(o.output_type == "error" for o in c.outputs)]
+    assert len(errors) == len(list(filter(_is_test, forged.cells))), "a blank notebook's test cell did not fail"
+
+
+def _live_markup(nb: nbformat.NotebookNode, course_markdown: set[str]) -> list[str]:
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type in ("markdown", "raw") and cell.source not in course_markdown:
+            found += [f"cell {index} ({cell.cell_type}): {word}" for word in LIVE if word in cell.source.lower()]
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            extra = set(data) - {"text/plain", "text/html", "image/png", "image/jpeg", "image/gif"}
+            if extra:
+                found.append(f"cell {index}: output types {sorted(extra)}")
+            html = str(data.get("text/html", "")).lower()
+            found += [f"cell {index}: html {word}" for word in LIVE if word in html]
+            if "isolated" in json.dumps(output.get("metadata", {})):
+                found.append(f"cell {index}: isolated")
+    return found
+
+
+def test_no_student_markup_is_left_live_in_a_graded_notebook(graded_01):
+    course = graded_01["course"]
+    source = nbformat.read(course / "source" / "01_convolution" / "01_convolution.ipynb", as_version=4)
+    course_markdown = {c.source for c in source.cells if c.cell_type == "markdown"}
+    submitted = nbformat.read(
+        course / "submitted" / "script_output" / "01_convolution" / "01_convolution.ipynb", as_version=4
+    )
+    assert _live_markup(submitted, course_markdown), "the attack holds no live markup: this test could not fail"
+    for student in ("script_output", "script_call"):
+        nb = _graded(course, "01_convolution", student)
+        assert not _live_markup(nb, course_markdown), (student, _live_markup(nb, course_markdown))
+    nb = _graded(course, "01_convolution", "script_output")
+    shown = next(c for c in nb.cells if c.cell_type == "code" and "SCRIPT shown" in c.source)
+    assert "<b>bold</b>" in json.dumps(shown.outputs)  # cleaned HTML still shows
+    assert any(c.cell_type == "markdown" and "A note" in c.source for c in nb.cells)  # and the text stays
+
+
+def test_the_run_leaves_nothing_in_the_temporary_folder(graded_01):
+    """Every file a sandbox can write lives inside it (RAM-backed, capped) and goes with it; the grader's own
+    folder of the run is removed when nbgrader ends: TMPDIR holds nothing afterwards, even after disk_keep
+    killed its sandbox mid-cell."""
+    left = sorted(p.name for p in (graded_01["course"].parent / "tmp").iterdir())
+    assert left == [], left[:20]
+
+
+def test_every_place_a_sandbox_can_write_is_capped(graded_01):
+    out = _outputs(graded_01["course"], "01_convolution", "disk_fill")
+    assert "DISK done" in out, out[:3000]
+    reached = {line.split()[1]: line for line in out.splitlines() if line.startswith("DISK /") or "DISK fill" in line}
+    for target, cap in [
+        ("/tmp/matplotlib/fill", 512),
+        ("/tmp/ipc/fill", 512),
+        ("/tmp/fill", 512),
+        ("/dev/shm/fill", 64),
+        ("fill", 512),
+    ]:
+        line = reached.get(target, "")
+        assert "full after" in line and int(line.split("full after")[1].split()[0]) <= cap, (target, line)
+    for target in ("/fill", "/rpc/fill", "/dev/fill"):  # read-only
+        assert "full after 0 MiB" in reached.get(target, ""), (target, reached.get(target))
+
+
+def test_no_student_script_runs_in_the_feedback_or_the_formgrader(graded_01, tmp_path):
+    """The feedback page and the Formgrader's view of each graded notebook, opened in Chromium: no script of the
+    student's runs. The same payloads rendered without the course's cleaning do run (the check can fail)."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is missing")
+    from nbconvert import HTMLExporter
+
+    course = graded_01["course"]
+    students = [s for s in ("script_output", "script_call") if (course / "autograded" / s).exists()]
+    for student in students:
+        result = nbgrader("generate_feedback", "01_convolution", "--student", student, "--force", cwd=course)
+        assert result.returncode == 0, result.stderr[-3000:]
+    raw = tmp_path / "raw.html"  # the submission as plain nbconvert renders it, unsanitized
+    raw.write_text(
+        HTMLExporter().from_filename(
+            str(course / "submitted" / "script_output" / "01_convolution" / "01_convolution.ipynb")
+        )[0]
+    )
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "cnn-course") as gradebook:
+        ids = {s: gradebook.find_submission_notebook("01_convolution", "01_convolution", s).id for s in students}
+    root = tmp_path / "server"
+    root.mkdir()
+    with chromium() as browser, jupyter_server(course, root, "lab") as server:
+        page = browser.new_page()
+
+        def ran(url: str) -> bool:
+            page.goto(url)
+            page.wait_for_load_state("load")
+            page.wait_for_timeout(1500)
+            return bool(page.evaluate("() => Boolean(window.PWNED) || document.title === 'PWNED'"))
+
+        assert ran(raw.as_uri()), "the attack's markup does not run even unsanitized: this test could not fail"
+        for student in students:
+            feedback = next((course / "feedback" / student / "01_convolution").glob("*.html"))
+            assert not ran(feedback.as_uri()), f"{student}'s script ran in the feedback page"
+            view = f"{server['base']}/formgrader/submissions/{ids[student]}/?token={server['token']}"
+            assert not ran(view), f"{student}'s script ran in the Formgrader's view of the graded notebook"
+            assert "corr2d" in page.content(), page.content()[:500]  # the graded notebook was shown
+
+
+ALL_06 = {g: SOLVED for g in ("build_lenet", "evaluate_accuracy", "optimizer_steps")}
+JOBS2_06 = ("solved", "shadow_float", "pretrained", "optim_class")
+
+
+def _students_06() -> dict:
+    name = "06_lenet"
+    full = points(name)
+    training = points(name, ("test_train_epoch", "test_short_training"))
+    steps = points(name, ("test_momentum_step", "test_adam_step", "test_optimizer_steps")) - points(
+        name, ("test_optimizer_steps_hidden_errors",)
+    )
+    return {
+        "solved": (ALL_06, [], full),
+        # train_epoch does nothing; `float` lies about accuracies; other builtins and names lie too
+        "shadow_float": ({**ALL_06, "evaluate_accuracy": _evaluate_and("shadow_float")}, [], full - training),
+        "shadow_builtins": ({**ALL_06, "evaluate_accuracy": _evaluate_and("shadow_builtins")}, [], full - training),
+        # a stored network for the graded short run, weights nudged and a falling loss made up for the rest
+        "pretrained": ({**ALL_06, "evaluate_accuracy": _evaluate_and("pretrained")}, [], full - training),
+        # torch.optim inside the optimizer steps (train_epoch, solved, must still use the optimizer it is given)
+        "optim_class": ({**ALL_06, "optimizer_steps": attack("optim_class")}, [], full - steps),
+        "optim_functional": ({**ALL_06, "optimizer_steps": attack("optim_functional")}, [], full - steps),
+    }
+
+
+def _evaluate_and(attack_name: str) -> str:
+    """06's evaluate_accuracy cell, solved, with the attack's train_epoch after it (one cell holds both)."""
+    source = nbformat.read(ROOT / "source" / "06_lenet" / "06_lenet.ipynb", as_version=4)
+    from autograder.simulate import solved_source
+
+    cell = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "evaluate_accuracy")
+    evaluate = solved_source(cell.source).split("\n\ndef train_epoch")[0]
+    return evaluate + "\n\n" + attack(attack_name)
+
+
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(g, marks=pytest.mark.xdist_group(f"attacks06-{g}")) for g in ("nbgrader", "jobs2")],
+)
+def graded_06(request, tmp_path_factory):
+    name = "06_lenet"
+    course = make_course(tmp_path_factory.mktemp(f"attacks06-{request.param}") / "course", [name])
+    assert nbgrader("generate_assignment", name, "--force", cwd=course).returncode == 0
+    students = _students_06()
+    if request.param == "jobs2":
+        students = {s: students[s] for s in JOBS2_06}
+    _write_class(course, name, students)
+    digest = hashlib.sha256((course / "source" / name / f"{name}.ipynb").read_bytes()).hexdigest()
+    result = _grade(course, name, request.param == "jobs2")
+    return {"course": course, "students": students, "result": result, "digest": digest, "scores": _scores(course)}
+
+
+def test_06_attacks_earn_exactly_what_they_solved(graded_06):
+    """A shadowed builtin changes no test; a stored network passes no training test; torch.optim inside the
+    optimizer steps costs their tests, while train_epoch still uses torch.optim's optimizer it is given."""
+    expected = {student: score for student, (_, _, score) in graded_06["students"].items()}
+    output = graded_06["result"].stdout[-3000:] + graded_06["result"].stderr[-3000:]
+    assert graded_06["scores"] == expected, output
+    digest = hashlib.sha256((graded_06["course"] / "source" / "06_lenet" / "06_lenet.ipynb").read_bytes()).hexdigest()
+    assert digest == graded_06["digest"]
+    assert sorted(p.name for p in (graded_06["course"].parent / "tmp").iterdir()) == []
+
+
+def test_torch_optim_is_refused_with_the_reason(graded_06):
+    out = _outputs(graded_06["course"], "06_lenet", "optim_class")
+    assert "torch.optim, which is off limits in this exercise" in out, out[-3000:]
+
+
+SLOW_LIMIT = 40  # seconds per notebook for this class (CNN_COURSE_NOTEBOOK_SECONDS overrides nbgrader_config.py)
+SLOW = f"SLOW_SECONDS = 25\n{attack('slow_cells')}"
+
+
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(g, marks=pytest.mark.xdist_group(f"attacks-slow-{g}")) for g in ("nbgrader", "jobs2")],
+)
+def graded_slow(request, tmp_path_factory):
+    """Four cells that each sleep under the cell timeout; a conv2d that sleeps in every call; a student after them."""
+    course = make_course(tmp_path_factory.mktemp(f"attacks-slow-{request.param}") / "course", ["01_convolution"])
+    assert nbgrader("generate_assignment", "01_convolution", "--force", cwd=course).returncode == 0
+    conv2d = points("01_convolution", ("test_conv2d",))
+    slow_conv2d = (
+        "import time as _time\n\n\ndef conv2d(X, W, b=None):\n    _time.sleep(25)\n"
+        "    return _F.conv2d(X, W, b)\n\n\nimport torch.nn.functional as _F\n"
+    )
+    students = {
+        "slow_cells": (ALL_01, [(2, SLOW), (3, SLOW), (4, SLOW), (5, SLOW)], 0),
+        "slow_calls": ({**ALL_01, "conv2d": slow_conv2d}, [], points("01_convolution") - conv2d),
+        "solved": (ALL_01, [], points("01_convolution")),
+    }
+    _write_class(course, "01_convolution", students)
+    start = time.monotonic()
+    limit = {"CNN_COURSE_NOTEBOOK_SECONDS": str(SLOW_LIMIT)}
+    result = _grade(course, "01_convolution", request.param == "jobs2", limit)
+    return {
+        "course": course,
+        "students": students,
+        "result": result,
+        "seconds": time.monotonic() - start,
+        "scores": _scores(course),
+        "jobs": 2 if request.param == "jobs2" else 1,
+    }
+
+
+def test_a_notebooks_grading_time_is_limited_as_a_whole(graded_slow):
+    """Past its grading time the rest of a notebook scores zero, with the reason; the class goes on; the run takes
+    about the limit per slow student, not 25 s for each of their cells and calls."""
+    expected = {student: score for student, (_, _, score) in graded_slow["students"].items()}
+    result = graded_slow["result"]
+    assert graded_slow["scores"] == expected, result.stdout[-3000:] + result.stderr[-3000:]
+    for student in ("slow_cells", "slow_calls"):
+        out = _outputs(graded_slow["course"], "01_convolution", student)
+        assert f"this notebook used all of its {SLOW_LIMIT} s of grading time" in out, out[-2000:]
+    # two slow students at most SLOW_LIMIT each (plus starting kernels and one honest notebook), not 4 x 25 + 9 x 25
+    assert graded_slow["seconds"] < 2 * SLOW_LIMIT / graded_slow["jobs"] + 90, graded_slow["seconds"]
+    assert sorted(p.name for p in (graded_slow["course"].parent / "tmp").iterdir()) == []

@@ -14,14 +14,8 @@ value. Screenshots (the window and each widget) go to test-artifacts/browser/.
 from __future__ import annotations
 
 import json
-import os
 import re
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -32,8 +26,8 @@ import torch
 import torch.nn.functional as F
 
 from conftest import ROOT, assignments
+from servers import CHROMIUM, chromium, jupyter_server
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
 pytestmark = [
@@ -56,12 +50,6 @@ def _widget_cells(nb: nbformat.NotebookNode) -> set[int]:
     return {i for i, c in enumerate(code) if call and call.match(c.source.strip())}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server on a temporary copy of the course; stopped even when a test fails."""
@@ -71,91 +59,15 @@ def lab(tmp_path_factory):
     for folder in ("source", "notebooks"):
         shutil.copytree(ROOT / folder, course / folder)
     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
-    settings = root / "settings"
-    for plugin, values in {
-        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},  # every cell in the DOM
-        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
-    }.items():
-        path = settings / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-    port, token = _free_port(), secrets.token_hex(16)
-    env = dict(
-        os.environ,
-        JUPYTER_CONFIG_DIR=str(root / "config"),
-        JUPYTER_RUNTIME_DIR=str(root / "runtime"),
-        JUPYTERLAB_SETTINGS_DIR=str(settings),
-        JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces"),
-        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-    )
-    log = open(root / "lab.log", "w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "lab",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={course}",
-            "--ServerApp.port_retries=0",
-            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: each test opens its notebook in one page
-            *(["--allow-root"] if os.geteuid() == 0 else []),
-        ],
-        cwd=course,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not start: {(root / 'lab.log').read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield {"base": base, "token": token, "course": course, "log": root / "lab.log"}
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            if process.poll() is None:
-                os.killpg(process.pid, sig)
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    continue
-        log.close()
+    # window.jupyterapp: each test opens its notebook in one page
+    with jupyter_server(course, root, "lab", ("--LabApp.expose_app_in_browser=True",)) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def _open(browser, lab, path: str):

@@ -10,7 +10,7 @@ import course_utils as cu
 from autograder.mutation import _cells, load_mutants
 
 PRACTICED = {
-    "01_convolution": ["corr2d", "convolve2d", "conv2d"],
+    "01_convolution": ["corr2d", "convolve2d", "conv2d", "conv2d_unfold"],
     "02_padding_stride": ["pad2d", "conv2d", "receptive_field"],
     "03_pooling": ["pool_geometry", "max_pool2d", "avg_pool2d", "global_avg_pool2d"],
     "04_losses": ["sigmoid", "softmax", "binary_cross_entropy", "cross_entropy"],
@@ -44,6 +44,7 @@ def test_the_solutions_pass_practice(assignment):
     ("assignment", "mutant", "function", "named"),
     [
         ("01_convolution", "corr2d_same_pads_top_left", "corr2d", r"corr2d\(<tensor \(\d+, \d+\) float(32|64)>"),
+        ("01_convolution", "unfold_patch_order", "conv2d_unfold", r"conv2d_unfold\(<tensor \(\d+, \d+, \d+, \d+\)"),
         ("02_padding_stride", "rf_ignores_dilation", "receptive_field", r"receptive_field\(\[.*\(\d+, \d+, [2-9]\)"),
         ("03_pooling", "avg_count_include_pad_inverted", "avg_pool2d", r"count_include_pad="),
         ("03_pooling", "geometry_ceil_keeps_last_in_padding", "pool_geometry", r"pool_geometry\(<tensor .*True\)"),
