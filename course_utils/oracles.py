@@ -12,6 +12,8 @@ import warnings
 import torch
 import torch.nn.functional as F
 
+from course_utils.shapes import pair
+
 MODES = ("valid", "same", "full")
 
 
@@ -99,6 +101,38 @@ def global_avg_pool2d(X: torch.Tensor) -> torch.Tensor:
     return F.adaptive_avg_pool2d(X, 1)
 
 
+def pool_geometry(X: torch.Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False):
+    """PyTorch's pooling geometry for X (N, C, H, W): ((kh, kw), (sh, sw), (ph, pw), (out_h, out_w)).
+
+    The pairs by ``cu.pair``; the output size is the shape ``F.max_pool2d`` returns for zeros of X's size
+    (with ``ceil_mode``, its rule drops a last window that would start after the input). Raises ValueError
+    naming the arguments for a non-4-D X and wherever PyTorch refuses them (a kernel or stride below 1,
+    padding negative or over half the kernel, a window larger than the padded input).
+    """
+    if X.ndim != 4:
+        raise ValueError(f"pooling takes X of shape (N, C, H, W); got shape {tuple(X.shape)}")
+    kh, kw = pair(kernel_size, "kernel_size")
+    sh, sw = pair(kernel_size if stride is None else stride, "stride")
+    ph, pw = pair(padding, "padding")
+    H, W = X.shape[-2:]
+    zeros = torch.zeros(1, 1, H, W, dtype=torch.float64)
+    try:
+        if min(kh, kw, sh, sw) < 1:  # PyTorch reads a stride of 0 as "the kernel size"; refuse it as it refuses k=0
+            raise RuntimeError("kernel size and stride must be greater than zero")
+        out = F.max_pool2d(zeros, (kh, kw), (sh, sw), (ph, pw), ceil_mode=ceil_mode).shape[-2:]
+    except RuntimeError as exc:
+        raise ValueError(
+            f"PyTorch refuses kernel_size={kernel_size!r}, stride={stride!r}, padding={padding!r} "
+            f"for a {H}x{W} input: {str(exc).splitlines()[0]}"
+        ) from None
+    return (kh, kw), (sh, sw), (ph, pw), (int(out[0]), int(out[1]))
+
+
+#: 03's max_pool2d and avg_pool2d call the student's pool_geometry; their tests give them this one instead,
+#: so a mistake in pool_geometry costs points in its own exercise only.
+POOL_HELPERS = {"pool_geometry": pool_geometry}
+
+
 # --- 02_padding_stride ---------------------------------------------------------------------------
 
 
@@ -124,30 +158,30 @@ def pad2d(X: torch.Tensor, padding) -> torch.Tensor:
 
     F.pad lists the last dimension first, (left, right, top, bottom); X (..., H, W) -> (..., H + 2ph, W + 2pw).
     """
-    ph, pw = (padding, padding) if isinstance(padding, int) else tuple(padding)
+    ph, pw = pair(padding, "padding")
     return F.pad(X, (pw, pw, ph, ph))
 
 
-def stack_paths(layers: list[tuple[int, int]], size: int, unit: tuple[int, int]) -> list[torch.Tensor]:
+def stack_paths(layers: list[tuple[int, ...]], size: int, unit: tuple[int, int]) -> list[torch.Tensor]:
     """For a stack of layers, how many paths lead from each unit of each map to one `unit` of the last map.
 
-    The stack is ``F.conv2d`` with an all-ones (k, k) kernel and stride s for each (k, s) in `layers`,
-    no padding, on a (size, size) input. Autograd differentiates the chosen unit of the last map by
-    every map; with every weight 1 that derivative counts the paths, so a unit the chosen one does not
+    The stack is ``F.conv2d`` with an all-ones (k, k) kernel, stride s and dilation d for each (k, s) or
+    (k, s, d) in `layers`, no padding, on a (size, size) input. Autograd differentiates the chosen unit of
+    the last map by every map; with every weight 1 that derivative counts the paths, so a unit the chosen one does not
     depend on gets 0. Returns [input (size, size), map 1, ..., map L] in float64; the last is one-hot.
     Raises RuntimeError (PyTorch's) when a kernel is larger than the map it slides over.
     """
     maps = [torch.ones(1, 1, size, size, dtype=torch.float64, requires_grad=True)]
     with torch.enable_grad():
-        for k, s in layers:
-            nxt = F.conv2d(maps[-1], torch.ones(1, 1, k, k, dtype=torch.float64), stride=s)
+        for k, s, d in ((*layer, 1)[:3] for layer in layers):
+            nxt = F.conv2d(maps[-1], torch.ones(1, 1, k, k, dtype=torch.float64), stride=s, dilation=d)
             nxt.retain_grad()
             maps.append(nxt)
         maps[-1][0, 0, unit[0], unit[1]].backward()
     return [m.grad[0, 0].detach() for m in maps]
 
 
-def receptive_field(layers: list[tuple[int, int]]) -> int:
+def receptive_field(layers: list[tuple[int, ...]]) -> int:
     """Side of the input region one unit of the last layer sees, by brute force (no formula).
 
     Doubles a square input until the stack of `layers` (see ``stack_paths``) has an output, then

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from course_utils import checks, oracles
+from course_utils.shapes import pair
 
 FLOATS = (torch.float32, torch.float64)
 
@@ -50,10 +51,6 @@ class Report:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
-
-
-def _pair(value: Any) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else tuple(value)
 
 
 def _rand(rng: random.Random, shape: tuple[int, ...], dtype: torch.dtype, scale: float = 1.0) -> torch.Tensor:
@@ -86,8 +83,8 @@ def _conv2d_cases(rng, dtype, strided: bool, dilated: bool = True):
         s = (rng.randint(1, 3), rng.randint(1, 3)) if strided else 1
         p = (rng.randint(0, 2), rng.randint(0, 2)) if strided else 0
         d = (rng.randint(1, 2), rng.randint(1, 2)) if strided and dilated else 1
-        H = rng.randint(max(1, (_pair(d)[0] * (kh - 1) + 1) - 2 * _pair(p)[0]), 9)
-        W = rng.randint(max(1, (_pair(d)[1] * (kw - 1) + 1) - 2 * _pair(p)[1]), 9)
+        H = rng.randint(max(1, (pair(d, "dilation")[0] * (kh - 1) + 1) - 2 * pair(p, "padding")[0]), 9)
+        W = rng.randint(max(1, (pair(d, "dilation")[1] * (kw - 1) + 1) - 2 * pair(p, "padding")[1]), 9)
         X, Wt = _rand(rng, (N, C_in, H, W), dtype), _rand(rng, (C_out, C_in, kh, kw), dtype)
         b = _rand(rng, (C_out,), dtype) if rng.random() < 0.6 else None
         if strided and dilated:
@@ -259,12 +256,14 @@ EXERCISES: dict[str, Exercise] = {
             ((_ONES4, 3, 1, -1), {}, "-1"),
             ((_ONES4, 5), {}, "5"),
         ),
+        helpers=oracles.POOL_HELPERS,
     ),
     "avg_pool2d": Exercise(
         lambda rng, dt: _pool_cases(rng, dt, True),
         oracles.avg_pool2d,
         ("conv", "pool"),
         (((_ONES4, 3, 1, 2), {}, "2"), ((_ONES4, 6), {}, "6")),
+        helpers=oracles.POOL_HELPERS,
     ),
     "global_avg_pool2d": Exercise(
         _global_cases, oracles.global_avg_pool2d, ("conv", "pool"), (((torch.ones(3, 4, 4),), {}, r"3, 4, 4"),)
@@ -436,7 +435,64 @@ def _train(report: Report, fn: Callable, rng: random.Random) -> None:
     _check(report, fn, run)
 
 
+# --- 02 and 03: sizes, as plain numbers -------------------------------------------------------------
+
+
+def _same_value(report: Report, fn: Callable, call: str, run: Callable[[], Any], expected: Any) -> None:
+    def check() -> None:
+        got = run()
+        assert got == expected and type(got) is type(expected), f"{call} = {got!r}; PyTorch gives {expected!r}"
+
+    _check(report, fn, check)
+
+
+def _raises(report: Report, fn: Callable, args: tuple, match: str) -> None:
+    _check(report, fn, lambda: checks.assert_raises(ValueError, fn, *args, match=match))
+
+
+def _pool_geometry(report: Report, fn: Callable, rng: random.Random) -> None:
+    cases = 0
+    while cases < 24:
+        X = torch.zeros(rng.randint(1, 2), rng.randint(1, 3), rng.randint(1, 8), rng.randint(1, 8))
+        k = rng.randint(1, 4) if rng.random() < 0.5 else (rng.randint(1, 4), rng.randint(1, 4))
+        s = rng.choice([None, rng.randint(1, 3), (rng.randint(1, 3), rng.randint(1, 3))])
+        kh, kw = pair(k, "kernel_size")
+        p = (rng.randint(0, kh // 2), rng.randint(0, kw // 2))
+        ceil_mode = rng.random() < 0.6
+        try:
+            expected = oracles.pool_geometry(X, k, s, p, ceil_mode)
+        except ValueError:
+            continue
+        cases += 1
+        call = checks.describe_call(fn, (X, k, s, p, ceil_mode))
+        _same_value(report, fn, call, lambda a=(X, k, s, p, ceil_mode): fn(*a), expected)
+    ones = torch.ones(1, 1, 4, 4)
+    for args, match in (
+        ((torch.ones(4, 4), 2), "4, 4"),
+        ((ones, 0, 1), "0"),
+        ((ones, 2, 0), "0"),
+        ((ones, 2, 1, 2), "2"),
+        ((ones, 3, 1, -1), "-1"),
+        ((ones, (2, 5)), "5"),
+    ):
+        _raises(report, fn, args, match)
+
+
+def _receptive_field(report: Report, fn: Callable, rng: random.Random) -> None:
+    for _ in range(12):
+        layers = [
+            (rng.randint(1, 5), rng.randint(1, 3)) + ((rng.randint(1, 3),) if rng.random() < 0.5 else ())
+            for _ in range(rng.randint(0, 4))
+        ]
+        call = checks.describe_call(fn, (layers,))
+        _same_value(report, fn, call, lambda a=layers: fn(a), oracles.receptive_field(layers))
+    for layers, match in (([(3, 1), (0, 1)], "0"), ([(3, 0)], "0"), ([(3, 1, 0)], "0"), ([(3, 1, 2, 1)], "3, 1, 2, 1")):
+        _raises(report, fn, (layers,), match)
+
+
 _LOOPS: dict[str, Callable[[Report, Callable, random.Random], None]] = {
+    "pool_geometry": _pool_geometry,
+    "receptive_field": _receptive_field,
     "build_lenet": lambda r, f, g: _lenet(r, f, g, 61706),
     "build_lenet_relu": lambda r, f, g: _lenet(r, f, g, 170988),
     "evaluate_accuracy": _evaluate,

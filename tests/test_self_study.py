@@ -11,8 +11,8 @@ from autograder.mutation import _cells, load_mutants
 
 PRACTICED = {
     "01_convolution": ["corr2d", "convolve2d", "conv2d", "conv2d_unfold"],
-    "02_padding_stride": ["pad2d", "conv2d"],
-    "03_pooling": ["max_pool2d", "avg_pool2d", "global_avg_pool2d"],
+    "02_padding_stride": ["pad2d", "conv2d", "receptive_field"],
+    "03_pooling": ["pool_geometry", "max_pool2d", "avg_pool2d", "global_avg_pool2d"],
     "04_losses": ["sigmoid", "softmax", "binary_cross_entropy", "cross_entropy"],
     "05_backprop": ["conv2d_backward", "max_pool2d_backward", "avg_pool2d_backward"],
     "06_lenet": ["build_lenet", "build_lenet_relu", "evaluate_accuracy", "train_epoch"],
@@ -45,7 +45,9 @@ def test_the_solutions_pass_practice(assignment):
     [
         ("01_convolution", "corr2d_same_pads_top_left", "corr2d", r"corr2d\(<tensor \(\d+, \d+\) float(32|64)>"),
         ("01_convolution", "unfold_patch_order", "conv2d_unfold", r"conv2d_unfold\(<tensor \(\d+, \d+, \d+, \d+\)"),
+        ("02_padding_stride", "rf_ignores_dilation", "receptive_field", r"receptive_field\(\[.*\(\d+, \d+, [2-9]\)"),
         ("03_pooling", "avg_count_include_pad_inverted", "avg_pool2d", r"count_include_pad="),
+        ("03_pooling", "geometry_ceil_keeps_last_in_padding", "pool_geometry", r"pool_geometry\(<tensor .*True\)"),
         ("04_losses", "softmax_shift_in_place", "softmax", r"in place"),
         ("04_losses", "sigmoid_clamps_20", "sigmoid", r"sigmoid"),
         ("06_lenet", "eval_no_no_grad", "evaluate_accuracy", r"no_grad"),

@@ -79,9 +79,28 @@ def pooling_state(
         description = f"max of the window = {format_number(float(output[r, c]))}"
     else:
         description = f"average of the window = {format_number(float(output[r, c]))}"
-    out_size = "ceil" if ceil_mode else "floor"
-    description += f";  output {out_h}x{out_w} = {out_size}(({H} + 2·{padding} − {kernel}) / {stride}) + 1"
+    axes = [
+        _size_equation(n, size, kernel, stride, padding, ceil_mode, axis)
+        for n, size, axis in ((H, out_h, "row"), (W, out_w, "column"))
+    ]
+    equation = axes[0] if axes[0] == axes[1].replace("column", "row") else f"{axes[0]}; columns: {axes[1]}"
+    description += f";  output {out_h}x{out_w} = {equation}"
     return PoolingState(padded, output, kernel, stride, window, row, col, winner, description)
+
+
+def _size_equation(n: int, size: int, kernel: int, stride: int, padding: int, ceil_mode: bool, axis: str) -> str:
+    """PyTorch's output size `size` along one axis as an equation: where it is one less than the ceiling,
+    PyTorch dropped the last window (it would start after the input), and the equation says so and why."""
+    rounding = "ceil" if ceil_mode else "floor"
+    text = f"{rounding}(({n} + 2·{padding} − {kernel}) / {stride}) + 1"
+    ceiling = -(-(n + 2 * padding - kernel) // stride) + 1
+    if ceil_mode and size == ceiling - 1:
+        text += (
+            f" − 1  (ceil gives {ceiling}; its last window would start at {axis} {size * stride} of the padded"
+            f" input, after the input's last {axis}, {n + padding - 1}, and PyTorch drops a window that starts"
+            " after the input)"
+        )
+    return text
 
 
 class PoolingExplorer(CourseWidget[PoolingState]):

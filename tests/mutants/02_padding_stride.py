@@ -178,17 +178,58 @@ MUTANTS = [
         "bias added twice",
     ),
     # receptive_field
-    Mutant("rf_sum_of_kernels", "receptive_field", "field += (k - 1) * jump", "field += k - 1", "strides ignored"),
+    Mutant(
+        "rf_sum_of_kernels", "receptive_field", "field += d * (k - 1) * jump", "field += d * (k - 1)", "strides ignored"
+    ),
     Mutant(
         "rf_jump_before",
         "receptive_field",
-        "        field += (k - 1) * jump\n        jump *= s",
-        "        jump *= s\n        field += (k - 1) * jump",
+        "        field += d * (k - 1) * jump\n        jump *= s",
+        "        jump *= s\n        field += d * (k - 1) * jump",
         "the layer's own stride applied to it",
     ),
     Mutant("rf_start_zero", "receptive_field", "field, jump = 1, 1", "field, jump = 0, 1", "empty stack sees 0"),
     Mutant(
-        "rf_k_not_k_minus_one", "receptive_field", "field += (k - 1) * jump", "field += k * jump - 1", "k * jump - 1"
+        "rf_k_not_k_minus_one",
+        "receptive_field",
+        "field += d * (k - 1) * jump",
+        "field += d * k * jump - 1",
+        "d * k * jump - 1",
     ),
-    Mutant("rf_no_check", "receptive_field", "if k < 1 or s < 1:", "if k < 0 or s < 0:", "kernel 0 accepted"),
+    Mutant(
+        "rf_no_check",
+        "receptive_field",
+        "if k < 1 or s < 1 or d < 1:",
+        "if k < 0 or s < 0 or d < 0:",
+        "kernel 0 accepted",
+    ),
+    Mutant(
+        "rf_ignores_dilation",
+        "receptive_field",
+        "field += d * (k - 1) * jump",
+        "field += (k - 1) * jump",
+        "dilation ignored",
+    ),
+    Mutant(
+        "rf_dilation_span_dk",
+        "receptive_field",
+        "field += d * (k - 1) * jump",
+        "field += (d * k - 1) * jump",
+        "a dilated kernel spans d * k cells",
+    ),
+    Mutant("rf_dilation_as_stride", "receptive_field", "jump *= s", "jump *= s * d", "dilation multiplies the step"),
+    Mutant(
+        "rf_dilation_zero_accepted",
+        "receptive_field",
+        "if k < 1 or s < 1 or d < 1:",
+        "if k < 1 or s < 1:",
+        "dilation 0 accepted",
+    ),
+    Mutant(
+        "rf_any_length",
+        "receptive_field",
+        "if len(layer) not in (2, 3):",
+        "if len(layer) < 2:",
+        "a layer of four numbers read as its first three",
+    ),
 ]

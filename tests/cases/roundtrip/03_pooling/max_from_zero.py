@@ -1,16 +1,13 @@
 # pads with zeros and starts the max from 0: right on the worked examples, wrong on negative inputs (3 hidden
-# points); its _pool_geometry checks nothing, so both error tests fail too (1 + 1; avg_pool2d calls this
-# _pool_geometry, the student's own choice): 16 - 5 = 11
-# points: 11
-# solved: avg_pool2d global_avg_pool2d
-# %% cell max_pool2d
-def _pair(value, name):
-    return (value, value) if isinstance(value, int) else tuple(value)
-
-def _pool_geometry(X, kernel_size, stride, padding, ceil_mode=False):
-    kh, kw = _pair(kernel_size, 'k')
-    sh, sw = _pair(kernel_size if stride is None else stride, 's')
-    ph, pw = _pair(padding, 'p')
+# points); its pool_geometry checks nothing, so pool_geometry's error test fails (1); max_pool2d's own error
+# test hands it PyTorch's pool_geometry, so it keeps that point: 25 - 4 = 21
+# points: 21
+# solved: answers avg_pool2d global_avg_pool2d
+# %% cell pool_geometry
+def pool_geometry(X, kernel_size, stride=None, padding=0, ceil_mode=False):
+    kh, kw = cu.pair(kernel_size, 'k')
+    sh, sw = cu.pair(kernel_size if stride is None else stride, 's')
+    ph, pw = cu.pair(padding, 'p')
     H, W = X.shape[-2:]
     sizes = []
     for n, k, s, p in ((H, kh, sh, ph), (W, kw, sw, pw)):
@@ -20,8 +17,9 @@ def _pool_geometry(X, kernel_size, stride, padding, ceil_mode=False):
         sizes.append(out)
     return (kh, kw), (sh, sw), (ph, pw), tuple(sizes)
 
+# %% cell max_pool2d
 def max_pool2d(X, kernel_size, stride=None, padding=0):
-    (kh, kw), (sh, sw), (ph, pw), _ = _pool_geometry(X, kernel_size, stride, padding)
+    (kh, kw), (sh, sw), (ph, pw), _ = pool_geometry(X, kernel_size, stride, padding)
     N, C, H, W = X.shape
     Xp = X.new_zeros(N, C, H + 2 * ph, W + 2 * pw)
     Xp[:, :, ph:ph + H, pw:pw + W] = X

@@ -1,2 +1,2 @@
-# points: 16
-# solved: avg_pool2d global_avg_pool2d max_pool2d
+# points: 25
+# solved: answers avg_pool2d global_avg_pool2d max_pool2d pool_geometry
