@@ -43,3 +43,45 @@ def test_log_sigmoid_is_minus_inf_below_minus_89_in_float32_and_the_logit_form_i
     assert torch.isinf(torch.log(torch.sigmoid(torch.tensor(-200.0))))
     from_logit = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(-200.0), torch.tensor(1.0))
     assert math.isclose(float(from_logit), 200.0, rel_tol=1e-6)
+
+
+# --- 05: learning the Sobel kernel ---------------------------------------------------------------
+
+
+def _sobel_run(lr: float, steps: int) -> tuple[torch.Tensor, torch.Tensor, list[float]]:
+    """05's demo run (the seed-0 W0 of the notebook), by autograd and torch.optim.SGD: (K, W, losses)."""
+    import course_utils as cu
+
+    X, K, Y = cu.examples.kernel_learning_problem("right_sobel")
+    W0 = 0.1 * torch.randn(K.shape, generator=torch.Generator().manual_seed(0), dtype=X.dtype)
+    W, losses = cu.oracles.learn_kernel(X, Y, W0, lr, steps)
+    return K, W, losses
+
+
+def test_the_sobel_loss_falls_a_thousandfold_in_40_steps_then_3_to_7_times_per_40():
+    """05: 'a thousandfold in the first 40 steps (from 12 to 0.012), then by a factor of 3 to 7 every 40 steps;
+    after 300 steps the weights are within 0.002 of Sobel's'."""
+    K, W, losses = _sobel_run(0.1, 300)
+    assert round(losses[0]) == 12 and round(losses[40], 3) == 0.012, (losses[0], losses[40])
+    assert 700 < losses[0] / losses[40] < 1400, losses[0] / losses[40]
+    later = [losses[i] / losses[i + 40] for i in range(40, 300 - 40, 40)]
+    assert len(later) == 6 and all(3 < r < 7 for r in later), later
+    assert float((W - K).abs().max()) < 0.002
+
+
+def test_the_sobel_run_at_lr_0_2_falls_for_four_steps_then_grows_past_a_million():
+    """05: 'lr=0.2: the loss falls for four steps, then grows without bound (a million after 30 steps)'."""
+    _, _, losses = _sobel_run(0.2, 60)
+    assert all(losses[i + 1] < losses[i] for i in range(4)), losses[:6]
+    assert all(losses[i + 1] > losses[i] for i in range(4, 59)), losses[:10]
+    assert 1e6 <= losses[29] < 1e7, losses[29]
+
+
+def test_the_one_by_two_kernel_is_learned_too():
+    """05: 'Try the kernel "diff_x" with W0 of shape (1, 1, 1, 2)': 300 steps at lr 0.1 find it."""
+    import course_utils as cu
+
+    X, K, Y = cu.examples.kernel_learning_problem("diff_x")
+    W0 = 0.1 * torch.randn(1, 1, 1, 2, generator=torch.Generator().manual_seed(0), dtype=X.dtype)
+    W, _ = cu.oracles.learn_kernel(X, Y, W0, 0.1, 300)
+    assert float((W - K).abs().max()) < 1e-6
