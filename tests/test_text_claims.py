@@ -85,3 +85,66 @@ def test_the_one_by_two_kernel_is_learned_too():
     W0 = 0.1 * torch.randn(1, 1, 1, 2, generator=torch.Generator().manual_seed(0), dtype=X.dtype)
     W, _ = cu.oracles.learn_kernel(X, Y, W0, 0.1, 300)
     assert float((W - K).abs().max()) < 1e-6
+
+
+# --- 05: dX by hand, three ways ------------------------------------------------------------------
+
+#: (n, k, s, p) along one axis, with rows the floor drops (r > 0), r > p (an input row itself gets 0) and none
+AXES = [(6, 3, 2, 0), (8, 3, 2, 0), (8, 3, 2, 1), (9, 3, 3, 1), (7, 2, 3, 0), (5, 3, 1, 1), (10, 4, 3, 2), (6, 1, 2, 0)]
+
+
+def _conv_case(rows, cols, seed: int = 0):
+    (n, k, s, p), (m, kw, sw, pw) = rows, cols
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.randn(2, 3, n, m, generator=gen, dtype=torch.float64, requires_grad=True)
+    W = torch.randn(4, 3, k, kw, generator=gen, dtype=torch.float64)
+    Y = torch.nn.functional.conv2d(X, W, stride=(s, sw), padding=(p, pw))
+    dY = torch.randn(Y.shape, generator=gen, dtype=torch.float64)
+    (dX,) = torch.autograd.grad(Y, X, dY)
+    return X.detach(), W, dY, dX
+
+
+def test_dx_is_the_padded_dilated_dy_correlated_with_the_rotated_kernel_k_1_p_above_plus_the_dropped_rows_below():
+    """05: 'pad the dilated dY with k-1-p rows above, k-1-p plus the r = (n + 2p - k) - (o-1)s rows the floor
+    dropped below (columns likewise), and the full correlation gives exactly n rows'."""
+    F = torch.nn.functional
+    for rows, cols in zip(AXES, AXES[3:] + AXES[:3]):
+        X, W, dY, dX = _conv_case(rows, cols)
+        pads = []
+        for (n, k, s, p), axis in ((rows, 2), (cols, 3)):
+            o = dY.shape[axis]
+            r = (n + 2 * p - k) - (o - 1) * s
+            assert 0 <= r < s
+            pads.append((k - 1 - p, k - 1 - p + r))
+        dilated = torch.zeros(*dY.shape[:2], (dY.shape[2] - 1) * rows[2] + 1, (dY.shape[3] - 1) * cols[2] + 1)
+        dilated = dilated.to(dY.dtype)
+        dilated[:, :, :: rows[2], :: cols[2]] = dY
+        (top, bottom), (left, right) = pads
+        padded = F.pad(dilated, (left, right, top, bottom))
+        got = F.conv2d(padded, W.transpose(0, 1).flip(-2, -1))
+        assert got.shape == dX.shape, (rows, cols, got.shape, dX.shape)
+        torch.testing.assert_close(got, dX, msg=f"rows {rows}, columns {cols}")
+
+
+def test_fold_is_the_adjoint_of_unfold_and_folds_the_patch_gradients_into_dx():
+    """05: '<unfold(X), C> = <X, fold(C)>', and dX = fold(W_mat^T dY) for the im2col convolution."""
+    F = torch.nn.functional
+    for rows, cols in zip(AXES, AXES[3:] + AXES[:3]):
+        X, W, dY, dX = _conv_case(rows, cols, seed=1)
+        size, k, s, p = X.shape[-2:], (rows[1], cols[1]), (rows[2], cols[2]), (rows[3], cols[3])
+        patch_grads = W.reshape(W.shape[0], -1).T @ dY.flatten(2)
+        torch.testing.assert_close(F.fold(patch_grads, size, k, stride=s, padding=p), dX)
+        C = torch.randn(patch_grads.shape, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+        lhs = (F.unfold(X, k, stride=s, padding=p) * C).sum()
+        rhs = (X * F.fold(C, size, k, stride=s, padding=p)).sum()
+        torch.testing.assert_close(lhs, rhs)
+
+
+def test_the_floor_drops_an_input_row_in_some_axes_and_its_gradient_is_zero():
+    """The cases above include rows the floor drops that belong to X itself (r > p), whose dX is exactly 0."""
+    dropped = [(n, k, s, p) for n, k, s, p in AXES if (n + 2 * p - k) % s > p]
+    assert dropped
+    for n, k, s, p in dropped:
+        _, _, _, dX = _conv_case((n, k, s, p), (5, 1, 1, 0))
+        r = (n + 2 * p - k) % s
+        assert torch.equal(dX[:, :, n - (r - p) :], torch.zeros_like(dX[:, :, n - (r - p) :]))
