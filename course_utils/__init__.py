@@ -5,7 +5,8 @@ Modules: ``data`` (images and Fashion-MNIST), ``examples`` (the source posts' wo
 (matrices with their numbers, windows, feature-map grids), ``gradcheck`` (numerical gradient
 checks), ``training`` (device, threads, seeds, Fashion-MNIST tensors, recipes and
 the ``fit`` driver for 06), ``checks`` (assertions and the
-forbidden-op guard used by the graded tests), ``figures`` (pictures without controls, and the static
+forbidden-op guard used by the graded tests), ``shapes`` (``pair``: an int or an ``(h, w)`` pair, as
+topic 02 has students write it), ``figures`` (pictures without controls, and the static
 PNGs of each topic: ``python -m course_utils.figures``), ``widgets.<topic>`` (each topic's widgets).
 Importing the package has no side effects: no seeds are set and nothing is downloaded. ``plotting``
 and ``figures`` (and so matplotlib) are imported on first use: the grader and the tests that draw
@@ -15,8 +16,9 @@ nothing start faster.
 import importlib
 from importlib.metadata import version
 
-from course_utils import checks, data, examples, gradcheck, kernels, oracles, self_study, training
+from course_utils import checks, data, examples, gradcheck, kernels, oracles, self_study, shapes, training
 from course_utils.self_study import practice
+from course_utils.shapes import pair
 
 
 def __getattr__(name: str):
@@ -33,9 +35,11 @@ __all__ = [
     "gradcheck",
     "kernels",
     "oracles",
+    "pair",
     "plotting",
     "practice",
     "self_study",
+    "shapes",
     "training",
 ]
 __version__ = version("cnn-course")  # the one version string is pyproject.toml's
