@@ -16,8 +16,7 @@ def pair(value: Any, name: str) -> tuple[int, int]:
     a pair of the wrong length raises ``ValueError("stride must be an int or a pair of ints; got ...")``.
     The values themselves are not range-checked: each caller says what it needs (kernel sizes >= 1, ...).
     """
-    if isinstance(value, int):
-        return (value, value)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, int) for v in value):
-        return (value[0], value[1])
+    both = (value, value) if isinstance(value, int) else value
+    if isinstance(both, (tuple, list)) and len(both) == 2 and all(isinstance(v, int) for v in both):
+        return tuple(both)
     raise ValueError(f"{name} must be an int or a pair of ints; got {value!r}")
