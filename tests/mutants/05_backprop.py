@@ -56,8 +56,8 @@ MUTANTS = [
     Mutant(
         "cb_swapped_padding",
         "conv2d_backward",
-        '(sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(padding, "padding")',
-        '(sh, sw), (pw, ph) = _pair(stride, "stride"), _pair(padding, "padding")',
+        '(sh, sw), (ph, pw) = cu.pair(stride, "stride"), cu.pair(padding, "padding")',
+        '(sh, sw), (pw, ph) = cu.pair(stride, "stride"), cu.pair(padding, "padding")',
         "padding pair swapped",
     ),
     Mutant(
@@ -113,8 +113,8 @@ MUTANTS = [
     Mutant(
         "mpb_default_stride_one",
         "max_pool2d_backward",
-        '(sh, sw) = _pair(kernel_size if stride is None else stride, "stride")',
-        '(sh, sw) = _pair(1 if stride is None else stride, "stride")',
+        '(sh, sw) = cu.pair(kernel_size if stride is None else stride, "stride")',
+        '(sh, sw) = cu.pair(1 if stride is None else stride, "stride")',
         "stride defaults to 1",
     ),
     Mutant(
@@ -166,8 +166,8 @@ MUTANTS = [
     Mutant(
         "apb_default_stride_one",
         "avg_pool2d_backward",
-        '(sh, sw) = _pair(kernel_size if stride is None else stride, "stride")',
-        '(sh, sw) = _pair(1 if stride is None else stride, "stride")',
+        '(sh, sw) = cu.pair(kernel_size if stride is None else stride, "stride")',
+        '(sh, sw) = cu.pair(1 if stride is None else stride, "stride")',
         "stride defaults to 1",
     ),
     Mutant(

@@ -4,8 +4,8 @@
 # solved: avg_pool2d_backward conv2d_backward learn_kernel
 # %% cell max_pool2d_backward
 def max_pool2d_backward(dY, X, kernel_size, stride=None):
-    kh, kw = _pair(kernel_size, 'kernel_size')
-    sh, sw = _pair(kernel_size if stride is None else stride, 'stride')
+    kh, kw = cu.pair(kernel_size, 'kernel_size')
+    sh, sw = cu.pair(kernel_size if stride is None else stride, 'stride')
     windows = X.unfold(2, kh, sh).unfold(3, kw, sw)
     N, C, out_h, out_w = windows.shape[:4]
     best = windows.reshape(N, C, out_h, out_w, kh * kw).argmax(dim=-1)
