@@ -184,4 +184,102 @@ MUTANTS = [
         "sh, sw = sw, sh\n    out_h, out_w = (H - kh) // sh + 1, (W - kw) // sw + 1",
         "stride pair read as (w, h)",
     ),
+    # learn_kernel
+    Mutant(
+        "lk_step_sign", "learn_kernel", "W = W - lr * dW", "W = W + lr * dW", "steps up the gradient: the loss grows"
+    ),
+    Mutant(
+        "lk_no_mean",
+        "learn_kernel",
+        "2 * residual / residual.numel()",
+        "2 * residual",
+        "the gradient of the sum, not of the mean: steps M times too large",
+    ),
+    Mutant(
+        "lk_mean_over_batch",
+        "learn_kernel",
+        "2 * residual / residual.numel()",
+        "2 * residual / residual.shape[0]",
+        "divided by the batch size, not by the number of output cells",
+    ),
+    Mutant(
+        "lk_no_factor_two",
+        "learn_kernel",
+        "2 * residual / residual.numel()",
+        "residual / residual.numel()",
+        "the 2 of the square's derivative forgotten: half steps",
+    ),
+    Mutant("lk_lr_twice", "learn_kernel", "W = W - lr * dW", "W = W - lr * lr * dW", "the learning rate applied twice"),
+    Mutant(
+        "lk_one_step_short", "learn_kernel", "for _ in range(steps):", "for _ in range(steps - 1):", "one step short"
+    ),
+    Mutant(
+        "lk_one_step_long", "learn_kernel", "for _ in range(steps):", "for _ in range(steps + 1):", "one step too many"
+    ),
+    Mutant(
+        "lk_loss_after_step",
+        "learn_kernel",
+        "losses.append(float((residual ** 2).mean()))\n"
+        "        _, dW, _ = conv2d_backward(2 * residual / residual.numel(), X, W)\n"
+        "        W = W - lr * dW",
+        "_, dW, _ = conv2d_backward(2 * residual / residual.numel(), X, W)\n"
+        "        W = W - lr * dW\n"
+        "        losses.append(float(((conv2d(X, W) - Y) ** 2).mean()))",
+        "the loss after each step instead of before",
+    ),
+    Mutant(
+        "lk_losses_are_tensors",
+        "learn_kernel",
+        "losses.append(float((residual ** 2).mean()))",
+        "losses.append((residual ** 2).mean())",
+        "losses as tensors, not Python floats",
+    ),
+    Mutant(
+        "lk_sum_loss",
+        "learn_kernel",
+        "losses.append(float((residual ** 2).mean()))",
+        "losses.append(float((residual ** 2).sum()))",
+        "records the sum of squares, not the mean",
+    ),
+    Mutant(
+        "lk_updates_w0_in_place",
+        "learn_kernel",
+        "W = W0.detach().to(X.dtype).clone()\n"
+        "    out_shape = tuple(conv2d(X, W).shape)\n"
+        "    if tuple(Y.shape) != out_shape:\n"
+        '        raise ValueError(f"Y must have the shape of conv2d(X, W0), {out_shape}; got {tuple(Y.shape)}")\n'
+        "    Y = Y.to(X.dtype)\n"
+        "    losses = []\n"
+        "    for _ in range(steps):\n"
+        "        residual = conv2d(X, W) - Y\n"
+        "        losses.append(float((residual ** 2).mean()))\n"
+        "        _, dW, _ = conv2d_backward(2 * residual / residual.numel(), X, W)\n"
+        "        W = W - lr * dW",
+        "W = W0.detach().to(X.dtype)\n"
+        "    out_shape = tuple(conv2d(X, W).shape)\n"
+        "    if tuple(Y.shape) != out_shape:\n"
+        '        raise ValueError(f"Y must have the shape of conv2d(X, W0), {out_shape}; got {tuple(Y.shape)}")\n'
+        "    Y = Y.to(X.dtype)\n"
+        "    losses = []\n"
+        "    for _ in range(steps):\n"
+        "        residual = conv2d(X, W) - Y\n"
+        "        losses.append(float((residual ** 2).mean()))\n"
+        "        _, dW, _ = conv2d_backward(2 * residual / residual.numel(), X, W)\n"
+        "        W -= lr * dW",
+        "no copy, steps in place: the caller's W0 changes",
+    ),
+    Mutant(
+        "lk_no_shape_check",
+        "learn_kernel",
+        "if tuple(Y.shape) != out_shape:",
+        "if Y.dim() != 4:",
+        "a Y of the wrong shape accepted (broadcast)",
+    ),
+    Mutant(
+        "lk_negative_steps_accepted",
+        "learn_kernel",
+        '    if steps < 0:\n        raise ValueError(f"steps must be 0 or more; got {steps}")\n',
+        "",
+        "negative steps give no steps instead of an error",
+    ),
 ]
