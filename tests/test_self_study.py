@@ -14,7 +14,7 @@ PRACTICED = {
     "02_padding_stride": ["pad2d", "conv2d"],
     "03_pooling": ["max_pool2d", "avg_pool2d", "global_avg_pool2d"],
     "04_losses": ["sigmoid", "softmax", "binary_cross_entropy", "cross_entropy"],
-    "05_backprop": ["conv2d_backward", "max_pool2d_backward", "avg_pool2d_backward"],
+    "05_backprop": ["conv2d_backward", "max_pool2d_backward", "avg_pool2d_backward", "learn_kernel"],
     "06_lenet": ["build_lenet", "build_lenet_relu", "evaluate_accuracy", "train_epoch"],
 }
 
@@ -47,6 +47,10 @@ def test_the_solutions_pass_practice(assignment):
         ("03_pooling", "avg_count_include_pad_inverted", "avg_pool2d", r"count_include_pad="),
         ("04_losses", "softmax_shift_in_place", "softmax", r"in place"),
         ("04_losses", "sigmoid_clamps_20", "sigmoid", r"sigmoid"),
+        ("05_backprop", "lk_no_mean", "learn_kernel", r"learn_kernel\(<tensor \(\d+, \d+, \d+, \d+\) float(32|64)>"),
+        ("05_backprop", "lk_losses_are_tensors", "learn_kernel", r"Python floats"),
+        ("05_backprop", "lk_updates_w0_in_place", "learn_kernel", r"in place"),
+        ("05_backprop", "lk_negative_steps_accepted", "learn_kernel", r"should raise ValueError"),
         ("06_lenet", "eval_no_no_grad", "evaluate_accuracy", r"no_grad"),
         ("06_lenet", "train_no_train_mode", "train_epoch", r"net\.train"),
     ],
