@@ -148,3 +148,31 @@ def test_the_floor_drops_an_input_row_in_some_axes_and_its_gradient_is_zero():
         _, _, _, dX = _conv_case((n, k, s, p), (5, 1, 1, 0))
         r = (n + 2 * p - k) % s
         assert torch.equal(dX[:, :, n - (r - p) :], torch.zeros_like(dX[:, :, n - (r - p) :]))
+
+
+# --- 05: the questions' numbers ------------------------------------------------------------------
+
+
+def test_a_conv_layers_backward_pass_costs_twice_its_forward_pass():
+    """05, question 2: dX and dW take one multiply-add per (output cell, weight) pair each, as the forward pass does
+    (torch's own FLOP counter, over strides and paddings)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    for stride, padding in ((1, 0), (2, 1), (3, 2)):
+        X = torch.randn(2, 3, 11, 9, requires_grad=True)
+        W = torch.randn(4, 3, 3, 2, requires_grad=True)
+        with FlopCounterMode(display=False) as forward:
+            Y = torch.nn.functional.conv2d(X, W, stride=stride, padding=padding)
+        with FlopCounterMode(display=False) as backward:
+            Y.backward(torch.randn_like(Y))
+        pairs = Y.numel() * W[0].numel()  # (output cell, weight) pairs: N * C_out * out_h * out_w * C_in * kh * kw
+        assert forward.get_total_flops() == 2 * pairs  # a multiply-add is 2 FLOPs
+        assert backward.get_total_flops() == 2 * forward.get_total_flops()
+
+
+def test_the_sobel_problems_mean_runs_over_750_output_cells():
+    """05, question 4: the photo is 32x27, the kernel 3x3, so M = 30 * 25 = 750."""
+    import course_utils as cu
+
+    X, K, Y = cu.examples.kernel_learning_problem("right_sobel")
+    assert tuple(X.shape) == (1, 1, 32, 27) and tuple(K.shape) == (1, 1, 3, 3) and Y.numel() == 750
