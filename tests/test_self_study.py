@@ -22,7 +22,9 @@ PRACTICED = {
 def solutions(assignment: str, mutant: str | None = None) -> dict:
     """The namespace of `assignment`'s solution cells (markers stay: they are comments), one mutant applied."""
     namespace: dict = {}
-    exec("import torch\nimport torch.nn.functional as F\nfrom torch import nn\nimport course_utils as cu", namespace)
+    imports = "import math\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
+    imports += "import course_utils as cu"
+    exec(imports, namespace)
     change = next((m for m in load_mutants(assignment) if m.name == mutant), None)
     for _, source in _cells(assignment)[1]:
         if change is not None and f"def {change.function}(" in source:
