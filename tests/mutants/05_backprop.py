@@ -196,13 +196,6 @@ MUTANTS = [
         "the gradient of the sum, not of the mean: steps M times too large",
     ),
     Mutant(
-        "lk_mean_over_batch",
-        "learn_kernel",
-        "2 * residual / residual.numel()",
-        "2 * residual / residual.shape[0]",
-        "divided by the batch size, not by the number of output cells",
-    ),
-    Mutant(
         "lk_no_factor_two",
         "learn_kernel",
         "2 * residual / residual.numel()",
@@ -212,9 +205,6 @@ MUTANTS = [
     Mutant("lk_lr_twice", "learn_kernel", "W = W - lr * dW", "W = W - lr * lr * dW", "the learning rate applied twice"),
     Mutant(
         "lk_one_step_short", "learn_kernel", "for _ in range(steps):", "for _ in range(steps - 1):", "one step short"
-    ),
-    Mutant(
-        "lk_one_step_long", "learn_kernel", "for _ in range(steps):", "for _ in range(steps + 1):", "one step too many"
     ),
     Mutant(
         "lk_loss_after_step",
@@ -233,13 +223,6 @@ MUTANTS = [
         "losses.append(float((residual ** 2).mean()))",
         "losses.append((residual ** 2).mean())",
         "losses as tensors, not Python floats",
-    ),
-    Mutant(
-        "lk_sum_loss",
-        "learn_kernel",
-        "losses.append(float((residual ** 2).mean()))",
-        "losses.append(float((residual ** 2).sum()))",
-        "records the sum of squares, not the mean",
     ),
     Mutant(
         "lk_updates_w0_in_place",
