@@ -55,10 +55,23 @@ _NBGRADER = _os.path.basename(_sys.argv[0]) == "nbgrader" or _sys.argv[0].endswi
 # network, no course files, memory/CPU/process/output limits), reached through plain data. The banned
 # ops are switched off for good inside the sandbox (autograder/bans.py). CNN_COURSE_NO_SANDBOX=1 grades
 # in one ordinary kernel instead (a machine without bubblewrap; trusted code only: say so to students).
+# Each notebook's grading time as a whole (seconds), about four times what an honest submission takes on 2 cores
+# (README, "Grading"): past it the grader stops the sandbox and the rest of the notebook scores zero, with the reason
+# in each test's output; the class goes on. "default" is for an assignment not listed.
+NOTEBOOK_SECONDS = {
+    "01_convolution": 120,
+    "02_padding_stride": 120,
+    "03_pooling": 120,
+    "04_losses": 120,
+    "05_backprop": 180,
+    "06_lenet": 300,
+    "default": 300,
+}
+
 if _NBGRADER and _sys.argv[1:2] == ["autograde"] and _os.environ.get("CNN_COURSE_NO_SANDBOX", "") in ("", "0"):
     from autograder.sandbox import configure as _sandbox
 
-    _sandbox(c)
+    _sandbox(c, NOTEBOOK_SECONDS)
 
 # A submission holding a symbolic link is never opened (nbgrader would read and write through it): it
 # scores zero with the reason printed; `collect` copies links as links, and its copies are read-only for
@@ -78,6 +91,21 @@ c.Autograde.sanitize_preprocessors = [
     "autograder.nbgrader_hooks.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# No student markup is ever live: after grading, every Markdown or raw cell the course did not write and every output
+# is text, a checked image, or HTML cleaned by nh3 (autograder/markup.py); the grader already cleans what the sandbox
+# shows. The feedback page is rendered with nbconvert's sanitizer on too.
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "autograder.markup.SanitizeMarkup",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.HTMLExporter.sanitize_html = True
 
 # Feedback shows test names, points and messages, never hidden test code (autograder/feedback.py).
 c.GenerateFeedback.preprocessors = [

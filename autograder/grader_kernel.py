@@ -23,8 +23,10 @@ student's cells that ran before are run again in it, so one runaway call costs o
 
 from __future__ import annotations
 
+import ast
 import atexit
 import builtins
+import json
 import math
 import os
 import re
@@ -34,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from queue import Empty, SimpleQueue
@@ -41,7 +44,7 @@ from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
 
-from autograder import wire
+from autograder import markup, wire
 from autograder.worker import MIME, LazyWidgets
 
 SANDBOX_KERNEL = "cnn-course-sandbox"
@@ -51,6 +54,13 @@ NOTEBOOK_OUTPUT = 8 * 2**20
 #: How long a sandbox may take to stop after an interrupt before it is killed and started again.
 INTERRUPT_GRACE = 5.0
 START_TIMEOUT = 120.0
+WORKER_BOOT = "import autograder.worker as _w; __cnn_worker__ = _w.Worker(globals(), '/rpc'); del _w"
+#: Ban groups that some exercises of a notebook need and others forbid (06's train_epoch passes an optimizer
+#: of torch.optim; its momentum_step and adam_step must not use one): a call whose test bans one runs in a
+#: sandbox of its own, where the group is off for good (the student's cells run there too, unseen).
+CALL_SCOPED = ("optim",)
+#: A notebook's grading time, as a whole, unless nbgrader_config.py sets CNN_COURSE_NOTEBOOK_SECONDS.
+NOTEBOOK_SECONDS = 600.0
 FORBID = re.compile(r"forbid\s*=\s*\(([^)]*)\)")
 
 
@@ -64,10 +74,12 @@ def _norm(code: str) -> str:
 
 
 class CourseCells:
-    """The assignment's own code cells, from the gradebook: which are tests, which is setup, which others."""
+    """The assignment's own code cells, from the gradebook: which are tests, which is setup, which others, and
+    the names a test cell may take from the student's notebook."""
 
-    def __init__(self, tests: set[str], setup: set[str], instructor: set[str]):
+    def __init__(self, tests: set[str], setup: set[str], instructor: set[str], solutions: set[str] = frozenset()):
         self.tests, self.setup, self.instructor = tests, setup, instructor
+        self.student_names = student_names(tests, setup, solutions)
 
     @classmethod
     def from_gradebook(cls, db_url: str, course_id: str, assignment: str) -> CourseCells:
@@ -76,12 +88,12 @@ class CourseCells:
             rows = cls._sqlite_rows(db_url.removeprefix("sqlite:///"), assignment)
         else:
             rows = cls._api_rows(db_url, course_id, assignment)
-        tests, setup, instructor = set(), set(), set()
+        tests, setup, instructor, solutions = set(), set(), set(), set()
         for name, source, locked, graded, solution in rows:
-            if solution:
-                continue
             code = _norm(source or "")
-            if graded:
+            if solution:
+                solutions.add(code)
+            elif graded:
                 tests.add(code)
             elif name == "setup":
                 setup.add(code)
@@ -89,7 +101,7 @@ class CourseCells:
                 instructor.add(code)
         if not tests:
             raise RuntimeError(f"the gradebook has no test cells for {assignment!r}")
-        return cls(tests, setup, instructor)
+        return cls(tests, setup, instructor, solutions)
 
     @staticmethod
     def _sqlite_rows(path: str, assignment: str) -> list[tuple]:
@@ -135,11 +147,93 @@ class CourseCells:
         return "student"
 
     def banned_groups(self) -> list[str]:
+        """The groups the tests ban that are off in the student's sandbox for the whole notebook (a call-scoped
+        group, ``CALL_SCOPED``, is off only in the sandbox of the calls whose test names it)."""
         groups = set()
         for code in self.tests:
             for match in FORBID.finditer(code):
                 groups.update(re.findall(r"[\"'](\w+)[\"']", match.group(1)))
-        return sorted(groups)
+        return sorted(groups - set(CALL_SCOPED))
+
+
+def _run_dir() -> str | None:
+    """The folder of this grading run (``autograder.sandbox.configure``: removed when nbgrader ends), if any."""
+    folder = os.environ.get("CNN_COURSE_RUN_DIR")
+    return folder if folder and os.path.isdir(folder) else None
+
+
+def notebook_limit(assignment: str) -> float | None:
+    """The grading time of one notebook of `assignment`, as a whole (seconds; None: no limit): from
+    CNN_COURSE_NOTEBOOK_SECONDS, a number or a JSON object {assignment: seconds, "default": seconds}, which
+    nbgrader_config.py sets; NOTEBOOK_SECONDS without it."""
+    raw = os.environ.get("CNN_COURSE_NOTEBOOK_SECONDS", "").strip()
+    if not raw:
+        return NOTEBOOK_SECONDS
+    try:
+        value = json.loads(raw)
+        if isinstance(value, dict):
+            value = value.get(assignment, value.get("default", NOTEBOOK_SECONDS))
+        value = float(value)
+    except (ValueError, TypeError):
+        return NOTEBOOK_SECONDS
+    return value if value > 0 else None
+
+
+def _parse(code: str) -> ast.Module | None:
+    try:
+        return ast.parse(code)
+    except SyntaxError:  # IPython syntax (a magic, a shell escape): no names from it
+        return None
+
+
+def _bound(tree: ast.AST) -> set[str]:
+    """Every name `tree` binds anywhere: assignments, loop and with targets, imports, definitions, parameters."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+    return names
+
+
+def _top_level(tree: ast.Module) -> set[str]:
+    """The names a cell defines for later cells: its top-level functions, classes and assignments."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
+
+
+def student_names(tests: set[str], setup: set[str], solutions: set[str]) -> frozenset[str]:
+    """The names a test cell takes from the student's notebook: those the test cells read but neither they nor the
+    setup cell bind, and that are not builtins (the exercise's functions, an answer cell's variables), plus what the
+    released solution cells define at top level. Any other name the student defines (``float``, ``assert_close``,
+    ``torch`` ...) never reaches a test cell: there it is the builtin, or the test's own."""
+    trees = [t for t in map(_parse, tests) if t is not None]
+    bound = set().union(*(_bound(t) for t in trees), *(_bound(t) for t in map(_parse, setup) if t is not None))
+    read = {
+        node.id
+        for tree in trees
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
+    defined = set().union(*(_top_level(t) for t in map(_parse, solutions) if t is not None))
+    names = (read - bound - set(dir(builtins))) | (defined - set(dir(builtins)))
+    return frozenset(n for n in names if not n.startswith("_") or n in defined)
 
 
 class StudentCodeError(Exception):
@@ -192,8 +286,19 @@ class StudentFunction:
         (``course_utils.checks.call_guarded(..., helpers=...)``): each helper call is answered here."""
         return self._kernel.call_student(self.__name__, args, kwargs, helpers=helpers)
 
+    def call_with(self, helpers: dict | None, forbid: tuple, args: tuple, kwargs: dict) -> Any:
+        """The call as ``course_utils.checks.call_guarded`` makes it: with the course's references for `helpers`,
+        and in a sandbox where each group of `forbid` is off for good (a group that only some exercises of the
+        notebook ban, such as ``optim``, in a sandbox of its own)."""
+        return self._kernel.call_student(self.__name__, args, kwargs, helpers=helpers, forbid=tuple(forbid))
+
     def __repr__(self) -> str:
         return f"<the student's {self.__name__}>"
+
+
+class OverTime(BaseException):
+    """The notebook used all of its grading time: the rest of it scores zero. Not an Exception: no check that
+    expects the student's error (``assert_raises``) can take it for one."""
 
 
 class Cancelled(Exception):
@@ -207,8 +312,10 @@ class SandboxDied(RuntimeError):
 class Sandbox:
     """One student's sandbox kernel (``cnn-course-sandbox``), driven as a Jupyter client."""
 
-    def __init__(self, files: Path):
-        self.private = Path(tempfile.mkdtemp(prefix="cnn-course-grading-"))
+    def __init__(self, files: Path, scoped: tuple[str, ...] = ()):
+        # in the grading run's own folder (removed when nbgrader ends, whatever happened here), mode 0700
+        self.private = Path(tempfile.mkdtemp(prefix="cnn-course-grading-", dir=_run_dir()))
+        self.scoped = scoped
         self.inbox = self.private / "inbox"
         self.inbox.mkdir(mode=0o755)
         self.files = self.private / "files"
@@ -226,15 +333,46 @@ class Sandbox:
         context = zmq.Context()
         # an answer larger than this is dropped by ZeroMQ before it is read: printing 500 MB costs nothing here
         context.setsockopt(zmq.MAXMSGSIZE, wire.MAX_MESSAGE + 2**20)
-        ipc = self.private / "ipc"
-        ipc.mkdir(exist_ok=True)
-        self.km = KernelManager(kernel_name=SANDBOX_KERNEL, transport="ipc", ip=str(ipc / "kernel"), context=context)
+        # a placeholder socket path (ports are chosen against it; nothing binds there): the real one is known once
+        # the sandbox runs (_reach_sockets)
+        self.km = KernelManager(
+            kernel_name=SANDBOX_KERNEL,
+            transport="ipc",
+            ip=f"/nonexistent/cnn-course-{uuid.uuid4().hex[:12]}/kernel",
+            context=context,
+            connection_file=str(self.private / "connection.json"),
+        )
         env = {k: v for k, v in os.environ.items()}
         env.update({"CNN_SANDBOX_INBOX": str(self.inbox), "CNN_SANDBOX_FILES": str(self.files)})
+        env["CNN_SANDBOX_SCOPED"] = ",".join(self.scoped)
         self.km.start_kernel(cwd=str(self.private), env=env)
+        self._reach_sockets()
         self.kc = self.km.client(context=context)
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=START_TIMEOUT)
+
+    def _reach_sockets(self) -> None:
+        """The kernel binds its sockets in the sandbox's own /tmp (``autograder.sandbox.IPC_DIR``): this client
+        connects to them through the kernel's ``/proc/<pid>/root`` (a short path, whatever the host's temporary
+        folder). The sandbox sees no folder of the host's, and its sockets vanish with it."""
+        from autograder.sandbox import IPC_DIR
+
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            chain = self._find_chain()
+            root = Path(f"/proc/{chain[-1]}/root") if chain else None
+            if root is not None and (root / IPC_DIR.lstrip("/")).is_dir():
+                break
+            if time.monotonic() > deadline or not self.km.is_alive():
+                raise RuntimeError("the sandbox's kernel did not start (bwrap failed, or it died at once)")
+            time.sleep(0.01)
+        self._chain = chain
+        self.km.ip = f"{root}{IPC_DIR}/kernel"
+        control = getattr(self.km, "_control_socket", None)  # jupyter_client connected it to the placeholder
+        if control is not None:
+            control.close(linger=0)
+            self.km._control_socket = None
+        self.km._connect_control_socket()
 
     def execute(
         self, code: str, on_message=None, deadline: float | None = None, cancel: threading.Event | None = None
@@ -520,7 +658,11 @@ class GraderKernel(IPythonKernel):
         except Exception as exc:  # grading without knowing the tests would run them in the sandbox: refuse
             self.load_error = f"the grading kernel could not read the course's test cells: {type(exc).__name__}: {exc}"
         self.sandbox: Sandbox | None = None
+        self.scoped: dict[frozenset, Sandbox] = {}  # call-scoped ban groups -> their sandbox
         self.banned: dict | None = None
+        self._in_test = False
+        self.limit = notebook_limit(self.assignment)
+        self.started: float | None = None
         self.protected: set[str] = set()
         self.history: list[str | None] = []  # the sandbox cells that ran, to replay after a restart
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="sandbox")  # jupyter_client stays off the kernel's loop
@@ -541,10 +683,7 @@ class GraderKernel(IPythonKernel):
     def _start_sandbox(self) -> None:
         """In the sandbox thread: start the kernel, load the worker and warm the course's imports."""
         self.sandbox.start()
-        self.sandbox.execute(
-            "import autograder.worker as _w; __cnn_worker__ = _w.Worker(globals(), '/rpc'); del _w\n"
-            "import torch, course_utils, course_utils.training"
-        )
+        self.sandbox.execute(WORKER_BOOT + "\nimport torch, course_utils, course_utils.training")
 
     # ---------------------------------------------------------------------------------------
     # the sandbox
@@ -556,8 +695,11 @@ class GraderKernel(IPythonKernel):
         cancel = threading.Event()
         if relay:
             kwargs["on_message"] = lambda kind, content: queue.put((kind, content))
-        if fn == self.sandbox.execute:
+        if getattr(fn, "__name__", "") == "execute" and isinstance(getattr(fn, "__self__", None), Sandbox):
             kwargs["cancel"] = cancel
+            deadline = self._deadline()
+            if deadline is not None:
+                kwargs["deadline"] = min(kwargs.get("deadline") or deadline, deadline)
         future = self.pool.submit(fn, *args, **kwargs)
         return self._wait(future, queue, cancel)
 
@@ -595,25 +737,44 @@ class GraderKernel(IPythonKernel):
         if self.sandbox.km is None:
             self._in_thread(self.sandbox.start)
             self.banned = None
-            self._in_thread(
-                self.sandbox.execute,
-                "import autograder.worker as _w; __cnn_worker__ = _w.Worker(globals(), '/rpc'); del _w",
-            )
+            self._in_thread(self.sandbox.execute, WORKER_BOOT)
         return self.sandbox
 
     def _ensure_bans(self) -> None:
         if self.banned is None:
-            groups = self.cells.banned_groups() if self.cells else []
-            reply, answers = self._in_thread(
-                self.sandbox.execute,
-                (
-                    f"import autograder.bans as _b; __import__('IPython').display.publish_display_data("
-                    f"{{{MIME!r}: __import__('json').dumps(_b.install({groups!r}))}}); del _b"
-                ),
-            )
-            if reply.get("status") != "ok" or not answers:
-                raise RuntimeError(f"could not switch off the banned operations in the sandbox: {reply.get('evalue')}")
-            self.banned = wire.loads(answers[-1])
+            self.banned = self._install_bans(self.sandbox, self.cells.banned_groups() if self.cells else [])
+
+    def _install_bans(self, box: Sandbox, groups: list[str]) -> dict:
+        """Switch `groups` off for good in `box`, before any of the student's code runs there."""
+        reply, answers = self._in_thread(
+            box.execute,
+            (
+                f"import autograder.bans as _b; __import__('IPython').display.publish_display_data("
+                f"{{{MIME!r}: __import__('json').dumps(_b.install({groups!r}))}}); del _b"
+            ),
+        )
+        if reply.get("status") != "ok" or not answers:
+            raise RuntimeError(f"could not switch off the banned operations in the sandbox: {reply.get('evalue')}")
+        return wire.loads(answers[-1])
+
+    def _scoped_sandbox(self, groups: frozenset) -> Sandbox:
+        """The sandbox for calls whose test bans the call-scoped `groups`: started with those groups off as well
+        as the notebook's, and with the student's cells run again in it (their output not shown)."""
+        box = self.scoped.get(groups)
+        if box is not None and box.km is not None:
+            return box
+        box = self.scoped[groups] = Sandbox(self.workdir, scoped=tuple(sorted(groups)))
+        self._in_thread(box.start)
+        self._in_thread(box.execute, WORKER_BOOT)
+        self._install_bans(box, (self.cells.banned_groups() if self.cells else []) + sorted(groups))
+        for code in self.history:
+            if code is not None and code != "<bans>":
+                try:
+                    self._in_thread(box.execute, code, deadline=time.monotonic() + 30)
+                except TimeoutError:
+                    self._in_thread(box.interrupt)
+        self._in_thread(box.kill_strays)
+        return box
 
     def _recover(self) -> None:
         """After an interrupt: a sandbox that does not stop within the grace period is started again."""
@@ -638,58 +799,116 @@ class GraderKernel(IPythonKernel):
         self._in_thread(self.sandbox.kill_strays)
 
     def _relay(self, kind: str, content: dict) -> None:
-        """Show what the student's code printed or displayed, within the output budget."""
-        left = min(self._cell_output_left, self.output_left)
-        if kind == "stream":
-            text = str(content.get("text", ""))
-            if len(text) > left:
-                text = text[: max(left, 0)]
-            self._cell_output_left -= len(text)
-            self.output_left -= len(text)
-            (sys.stderr if content.get("name") == "stderr" else sys.stdout).write(text)
-            if len(text) < len(str(content.get("text", ""))):
+        """Show what the student's code printed or displayed, within the output budget, as nothing that decides a
+        score or runs in a page: inside a test cell all of it is plain text on stdout (no result, no error, no
+        stderr: nbgrader reads those); elsewhere text, errors as text fields, and displays cleaned
+        (``autograder.markup``), never as a result, never with a display id to update later."""
+        if kind == "update_display_data" or (kind == "clear_output" and self._in_test):
+            return
+        if kind == "clear_output":
+            self.session.send(
+                self.iopub_socket,
+                kind,
+                {"wait": bool(content.get("wait"))},
+                self.get_parent("shell"),
+                ident=self._topic(kind),
+            )
+            return
+        if self._in_test or kind == "stream":
+            text = markup.as_text(kind, content)
+            to_stderr = kind == "stream" and content.get("name") == "stderr" and not self._in_test
+            stream = sys.stderr if to_stderr else sys.stdout
+            left = min(self._cell_output_left, self.output_left)
+            shown = text[: max(left, 0)]
+            self._cell_output_left -= len(shown)
+            self.output_left -= len(shown)
+            stream.write(shown)
+            if len(shown) < len(text):
                 self._note_truncated()
             return
-        size = sum(len(str(v)) for v in content.get("data", {}).values()) + len(str(content.get("traceback", "")))
-        if size > left:
+        if kind == "error":
+            message = {
+                "ename": str(content.get("ename", "Error"))[:200],
+                "evalue": str(content.get("evalue", ""))[:4000],
+                "traceback": [str(line)[:4000] for line in list(content.get("traceback") or [])[:200]],
+            }
+        else:  # display_data, execute_result
+            data, metadata = markup.display_bundle(content.get("data"), content.get("metadata"))
+            message, kind = {"data": data, "metadata": metadata}, "display_data"
+        size = len(json.dumps(message))
+        if size > min(self._cell_output_left, self.output_left):
             self._note_truncated()
             return
         self._cell_output_left -= size
         self.output_left -= size
         sys.stdout.flush()
         sys.stderr.flush()
-        if kind == "execute_result":
-            content = dict(content, execution_count=self.shell.execution_count)
-        self.session.send(self.iopub_socket, kind, content, self.get_parent("shell"), ident=self._topic(kind))
+        self.session.send(self.iopub_socket, kind, message, self.get_parent("shell"), ident=self._topic(kind))
 
     def _note_truncated(self) -> None:
         if not self._truncated:
             self._truncated = True
             sys.stdout.write("\n[the grader dropped the rest of this cell's output: over the output limit]\n")
 
-    def _execute_student(self, code: str) -> tuple[dict, list]:
-        """Run the student's `code` in the sandbox with its output relayed; recover from an interrupt."""
-        self._cell_output_left, self._truncated = CELL_OUTPUT, False
+    def _execute_student(self, code: str, box: Sandbox | None = None) -> tuple[dict, list]:
+        """Run the student's `code` in the sandbox (or the call-scoped `box`) with its output relayed; recover from
+        an interrupt; past the notebook's grading time, stop the sandbox for good (OverTime)."""
+        box = box or self.sandbox
+        if not self._in_test:
+            self._cell_output_left, self._truncated = CELL_OUTPUT, False
         try:
-            return self._in_thread(self.sandbox.execute, code, relay=True)
+            return self._in_thread(box.execute, code, relay=True)
+        except TimeoutError:
+            if self._over_time():
+                self._in_thread(box.shutdown)
+                raise OverTime(self._time_message()) from None
+            raise
         except KeyboardInterrupt:
-            self._recover()
+            if box is self.sandbox:
+                self._recover()
+            elif not self._in_thread(box.interrupt):
+                self._in_thread(box.shutdown)  # started again on its next call
             raise
         except SandboxDied:
-            self._restart()
+            if box is self.sandbox:
+                self._restart()
             raise
         finally:
-            self._in_thread(self.sandbox.kill_strays)
+            if box.km is not None:
+                self._in_thread(box.kill_strays)
+
+    # ---------------------------------------------------------------------------------------
+    # the notebook's grading time
+
+    def _deadline(self) -> float | None:
+        return None if self.limit is None or self.started is None else self.started + self.limit
+
+    def _over_time(self) -> bool:
+        deadline = self._deadline()
+        return deadline is not None and time.monotonic() >= deadline
+
+    def _time_message(self) -> str:
+        return (
+            f"grading stopped: this notebook used all of its {self.limit:g} s of grading time "
+            "(CNN_COURSE_NOTEBOOK_SECONDS, set in nbgrader_config.py); this test and every later one score zero"
+        )
 
     # ---------------------------------------------------------------------------------------
     # calls from test cells
 
-    def call_student(self, name: str, args: tuple, kwargs: dict, helpers: dict | None = None) -> Any:
+    def call_student(
+        self, name: str, args: tuple, kwargs: dict, helpers: dict | None = None, forbid: tuple = ()
+    ) -> Any:
         import torch
 
         from course_utils.training import TensorLoader
 
+        if self._over_time():
+            raise OverTime(self._time_message())
         sandbox = self._ensure_sandbox()
+        scoped = frozenset(forbid) & frozenset(CALL_SCOPED)
+        if scoped:
+            sandbox = self._scoped_sandbox(scoped)
         message = wire.encode_call(args, kwargs)
         message["name"] = name
         message["rng"] = wire.encode_tensor(torch.get_rng_state())
@@ -697,7 +916,7 @@ class GraderKernel(IPythonKernel):
         request = sandbox.request(message)
         sandbox.helpers = dict(helpers or {})
         try:
-            reply, answers = self._execute_student(f"__cnn_worker__.call({request!r})")
+            reply, answers = self._execute_student(f"__cnn_worker__.call({request!r})", sandbox)
         except SandboxDied:
             raise RuntimeError(f"{name} was stopped: over the memory limit, or it killed its own kernel") from None
         finally:
@@ -732,18 +951,32 @@ class GraderKernel(IPythonKernel):
         return result
 
     def _sync_names(self) -> None:
+        """Before a test cell: the names it may take from the student's notebook (``CourseCells.student_names``),
+        as they are in the sandbox now: a function as a proxy, any other value as plain data. No other name the
+        student defines, a builtin's included, reaches the test cell."""
         self._ensure_sandbox()
-        reply, answers = self._in_thread(self.sandbox.execute, "__cnn_worker__.names()")
-        names = []
+        wanted = sorted(n for n in self.cells.student_names if n.isidentifier() and n not in self.protected)
+        reply, answers = self._in_thread(self.sandbox.execute, f"__cnn_worker__.names({wanted!r})")
+        functions, values = set(), {}
         if answers:
             try:
-                names = [n for n in wire.loads(answers[-1]).get("names", []) if isinstance(n, str)]
-            except (wire.WireError, ValueError):
-                names = []
+                message = wire.loads(answers[-1])
+                functions = {n for n in message.get("names", []) if isinstance(n, str)}
+                for name, encoded in dict(message.get("values", {})).items():
+                    try:
+                        values[name] = wire.Decoder().decode(encoded)
+                    except (wire.WireError, KeyError, TypeError, ValueError, RuntimeError):
+                        continue
+            except (wire.WireError, ValueError, TypeError, AttributeError):
+                functions, values = set(), {}
         ns = self.shell.user_ns
-        for name in names:
-            if name.isidentifier() and name not in self.protected:
+        for name in wanted:
+            if name in functions:
                 ns[name] = StudentFunction(self, name)
+            elif name in values:
+                ns[name] = values[name]
+            else:
+                ns.pop(name, None)  # not (or no longer) defined: the test cell's NameError says so
 
     # ---------------------------------------------------------------------------------------
     # the kernel protocol
@@ -788,23 +1021,48 @@ class GraderKernel(IPythonKernel):
         return await self._do_execute(kind, code, silent, store_history, user_expressions, cell_meta, cell_id)
 
     async def _do_execute(self, kind, code, silent, store_history, user_expressions, cell_meta, cell_id):
+        if self.started is None:
+            self.started = time.monotonic()
+        if kind == "instructor":
+            return self._reply()
+        if self._over_time() and kind != "setup":
+            if kind == "student" and store_history:
+                self.shell.execution_count += 1
+            return self._error("GradingTimeLimit", self._time_message())
         if kind == "test":
-            try:
-                if not self.protected:  # a notebook without its setup cell: the checks still need their imports
-                    for setup in sorted(self.cells.setup):
-                        await super().do_execute(setup, True, False, None, False)
-                    self.protected = {n for n in self.shell.user_ns if not n.startswith("_")}
-                self._ensure_sandbox()
-                self._sync_names()
-            except Exception as exc:
-                return self._error("GradingError", f"the sandbox is not available: {exc}")
+            return await self._run_test(code, silent, store_history, user_expressions, cell_meta, cell_id)
+        if store_history:
+            self.shell.execution_count += 1
+        return await self._run_student(kind, code)
+
+    async def _run_test(self, code, silent, store_history, user_expressions, cell_meta, cell_id):
+        """A test cell, here, on plain data. What decides its score is only what this process does: the
+        student's output in it is plain text on stdout, its own stderr (a warning) goes to stdout too, and the
+        value of its last line is not shown (nbgrader would read a number there as partial credit)."""
+        try:
+            if not self.protected:  # a notebook without its setup cell: the checks still need their imports
+                for setup in sorted(self.cells.setup):
+                    await super().do_execute(setup, True, False, None, False)
+                self.protected = {n for n in self.shell.user_ns if not n.startswith("_")}
+            self._ensure_sandbox()
+            self._sync_names()
+        except OverTime as exc:
+            return self._error("GradingTimeLimit", str(exc))
+        except Exception as exc:
+            return self._error("GradingError", f"the sandbox is not available: {exc}")
+        self._in_test, self._cell_output_left, self._truncated = True, CELL_OUTPUT, False
+        stderr, interactivity = sys.stderr, self.shell.ast_node_interactivity
+        sys.stderr, self.shell.ast_node_interactivity = sys.stdout, "none"
+        try:
             return await super().do_execute(
                 code, silent, store_history, user_expressions, False, cell_meta=cell_meta, cell_id=cell_id
             )
-        if kind == "instructor":
-            return self._reply()
-        if store_history:
-            self.shell.execution_count += 1
+        finally:
+            self._in_test = False
+            sys.stderr, self.shell.ast_node_interactivity = stderr, interactivity
+
+    async def _run_student(self, kind: str, code: str) -> dict:
+        """The setup cell (here and in the sandbox) or one of the student's cells (in the sandbox only)."""
         try:
             if kind == "setup":
                 self._ensure_sandbox()
@@ -827,6 +1085,8 @@ class GraderKernel(IPythonKernel):
                 self.history[-1] = code
         except KeyboardInterrupt:
             return self._error("KeyboardInterrupt", "the cell was interrupted (it ran past the time limit)")
+        except OverTime as exc:
+            return self._error("GradingTimeLimit", str(exc))
         except SandboxDied:
             return self._error(
                 "SandboxDied",
@@ -850,12 +1110,15 @@ class GraderKernel(IPythonKernel):
         return (await result) if hasattr(result, "__await__") else result
 
     def _cleanup(self) -> None:
-        if self.sandbox is not None:
-            sandbox, self.sandbox = self.sandbox, None
+        boxes = [self.sandbox, *self.scoped.values()]
+        self.sandbox, self.scoped = None, {}
+        for box in boxes:
+            if box is None:
+                continue
             try:
-                self.pool.submit(sandbox.cleanup).result(timeout=30)
+                self.pool.submit(box.cleanup).result(timeout=30)
             except Exception:
-                shutil.rmtree(sandbox.private, ignore_errors=True)
+                shutil.rmtree(box.private, ignore_errors=True)
 
 
 def main() -> None:

@@ -42,6 +42,7 @@ SANDBOX_MEMORY = 6 * 2**30
 SANDBOX_CPU_SECONDS = 900
 SANDBOX_PROCESSES = 256
 SANDBOX_TMP = 512 * 2**20  # each of /tmp and the working folder (RAM-backed, inside the memory limit)
+SANDBOX_SHM = 64 * 2**20  # /dev/shm (multiprocessing's semaphores; RAM-backed too)
 KERNEL_NAME = "cnn-course-sandbox"
 GRADER_KERNEL = "cnn-course-grader"
 JUPYTER_DIR = Path(__file__).resolve().parent / "jupyter"  # holds kernels/cnn-course-sandbox/
@@ -121,17 +122,31 @@ PASSED_ENV = (
 WORKDIR = "/submission"
 
 
+#: Inside the sandbox: where the kernel binds its sockets (its own /tmp: RAM-backed, capped, gone with it).
+IPC_DIR = "/tmp/ipc"
+#: Stand-ins for torch packages that a call-scoped ban removes from a sandbox (``--scoped optim``).
+STUBS = Path(__file__).resolve().parent / "stubs"
+
+
+def _matplotlib_cache() -> list[Path]:
+    """matplotlib's font lists of the grader, shown read-only in the sandbox so its kernel need not rebuild them."""
+    cache = Path(os.environ.get("MPLCONFIGDIR") or Path.home() / ".cache" / "matplotlib")
+    return sorted(p for p in cache.glob("fontlist-*.json") if p.is_file() and not p.is_symlink())
+
+
 def bwrap_command(
-    connection: dict,
-    connection_path: str,
-    private: Path,
+    connection_fd: int,
     files: Path | None,
     inbox: Path | None,
     kernel_args: tuple[str, ...] = (),
+    scoped: tuple[str, ...] = (),
 ) -> list[str]:
-    """The bwrap command line that runs the IPython kernel with `connection` in a fresh working folder holding
-    `files` (read-only) and the grader's `inbox` at /rpc (read-only), with `kernel_args` (the
-    `Execute.extra_arguments` of nbgrader_config.py)."""
+    """The bwrap command line that runs the IPython kernel in a fresh working folder holding `files` (read-only)
+    and the grader's `inbox` at /rpc (read-only), with `kernel_args` (the `Execute.extra_arguments` of
+    nbgrader_config.py). Its connection file comes from `connection_fd` (bwrap copies it into the sandbox); it
+    binds its sockets in its own /tmp. Nothing the sandbox can write lives outside it: /tmp, the working folder
+    and /dev/shm are RAM-backed, capped, and gone when it ends. `scoped`: call-scoped ban groups whose torch
+    package is replaced by a stand-in that refuses (``autograder/stubs``)."""
     import importlib.util
 
     bwrap = shutil.which("bwrap")
@@ -155,6 +170,12 @@ def bwrap_command(
         "/",
         "--dev",
         "/dev",
+        "--size",
+        str(SANDBOX_SHM),
+        "--tmpfs",
+        "/dev/shm",
+        "--remount-ro",  # bwrap's /dev is an uncapped tmpfs: its device nodes work read-only as well
+        "/dev",
         "--proc",
         "/proc",
         "--size",
@@ -172,14 +193,20 @@ def bwrap_command(
     for path in dict.fromkeys(ro):
         if Path(path).exists():
             command += ["--ro-bind", path, path]
+    for group in scoped:
+        spec = importlib.util.find_spec(f"torch.{group}")
+        if spec is None or not (STUBS / group).is_dir():
+            raise SystemExit(f"cnn-course-sandbox: no stand-in for torch.{group}")
+        command += ["--ro-bind", str(STUBS / group), spec.submodule_search_locations[0]]
     if files is not None and files.is_dir():
         for item in sorted(files.rglob("*")):
             if item.is_file() and not item.is_symlink():
                 command += ["--ro-bind", str(item), f"{WORKDIR}/{item.relative_to(files)}"]
     if inbox is not None:
         command += ["--ro-bind", str(inbox), "/rpc"]
-    command += ["--bind", str(private / "matplotlib"), "/tmp/matplotlib"]
-    ipc_dir = str(Path(connection["ip"]).parent)
+    command += ["--dir", "/tmp/matplotlib", "--dir", IPC_DIR]
+    for font_list in _matplotlib_cache():
+        command += ["--ro-bind", str(font_list), f"/tmp/matplotlib/{font_list.name}"]
     env = {
         "HOME": "/tmp",
         "MPLCONFIGDIR": "/tmp/matplotlib",
@@ -193,16 +220,7 @@ def bwrap_command(
     # when it believes no Jupyter client started it (no JPY_PARENT_PID). Its parent is bwrap, not the client;
     # 1 says "no parent to watch" (ipykernel then starts no parent poller, as without the variable).
     env["JPY_PARENT_PID"] = "1"
-    command += [
-        "--bind",
-        str(private / "ipc"),
-        ipc_dir,
-        "--ro-bind",
-        connection_path,
-        "/tmp/connection.json",
-        "--chdir",
-        WORKDIR,
-    ]
+    command += ["--perms", "0400", "--ro-bind-data", str(connection_fd), "/tmp/connection.json", "--chdir", WORKDIR]
     for key, value in env.items():
         command += ["--setenv", key, value]
     # -P: the working folder (the student's files) is not searched before the course's modules (a student's
@@ -222,37 +240,27 @@ def bwrap_command(
 
 
 def launch(connection_file: str, kernel_args: tuple[str, ...] = ()) -> None:
-    """Exec the kernel for `connection_file` inside the sandbox (never returns)."""
+    """Exec the kernel for `connection_file` inside the sandbox (never returns).
+
+    The kernel binds its sockets in the sandbox's own /tmp (``IPC_DIR``); the grader reaches them through
+    ``/proc/<pid>/root`` (``autograder.grader_kernel.Sandbox.start`` links its socket paths there). The
+    connection file goes in through a pipe: this leaves no file on the host.
+    """
     connection = json.loads(Path(connection_file).read_text())
     if connection.get("transport") != "ipc":
         raise SystemExit(
             "cnn-course-sandbox: the kernel must be started with KernelManager.transport = 'ipc' "
             "(nbgrader_config.py sets it for autograde); refusing to open TCP ports"
         )
-    if not os.path.isabs(connection["ip"]):
-        raise SystemExit(
-            f"cnn-course-sandbox: the kernel's socket path {connection['ip']!r} must be absolute "
-            "(set KernelManager.ip, as nbgrader_config.py does)"
-        )
     files = Path(os.environ["CNN_SANDBOX_FILES"]) if os.environ.get("CNN_SANDBOX_FILES") else None
     inbox = Path(os.environ["CNN_SANDBOX_INBOX"]) if os.environ.get("CNN_SANDBOX_INBOX") else None
-    private = Path(tempfile.mkdtemp(prefix="cnn-course-sandbox-"))
-    (private / "ipc").mkdir()
-    # the kernel binds its sockets in the private folder; its client finds them where it expects them
-    for port in PORTS:
-        expected = Path(f"{connection['ip']}-{connection[port]}")
-        if expected.is_symlink() or expected.exists():
-            expected.unlink()
-        expected.symlink_to(private / "ipc" / expected.name)
-    # matplotlib's font cache, copied so the kernel need not rebuild it (a writable copy: no warnings)
-    mpl_cache = Path(os.environ.get("MPLCONFIGDIR") or Path.home() / ".cache" / "matplotlib")
-    if mpl_cache.is_dir():
-        shutil.copytree(mpl_cache, private / "matplotlib", ignore=shutil.ignore_patterns("tex.cache"))
-    else:
-        (private / "matplotlib").mkdir()
-    copy = private / "connection.json"
-    copy.write_text(json.dumps(connection))
-    command = bwrap_command(connection, str(copy), private, files, inbox, kernel_args)
+    scoped = tuple(g for g in os.environ.get("CNN_SANDBOX_SCOPED", "").split(",") if g)
+    inside = dict(connection, ip=f"{IPC_DIR}/kernel")
+    read, write = os.pipe()
+    os.write(write, json.dumps(inside).encode())  # a few hundred bytes: fits in the pipe's buffer
+    os.close(write)
+    os.set_inheritable(read, True)
+    command = bwrap_command(read, files, inbox, kernel_args, scoped)
     _memory_cgroup(SANDBOX_MEMORY)  # all its processes together (as root)
     _limit(resource.RLIMIT_AS, SANDBOX_MEMORY)  # and each one: a huge allocation is a MemoryError
     _limit(resource.RLIMIT_CPU, SANDBOX_CPU_SECONDS)
@@ -263,7 +271,7 @@ def launch(connection_file: str, kernel_args: tuple[str, ...] = ()) -> None:
     os.execv(command[0], command)
 
 
-def configure(c) -> None:
+def configure(c, notebook_seconds: dict[str, float] | float | None = None) -> None:
     """Make `nbgrader autograde` (whose config `c` this is) grade with the split kernels.
 
     nbgrader talks to ``cnn-course-grader`` (``autograder.grader_kernel``: the checks run there), which
@@ -271,22 +279,54 @@ def configure(c) -> None:
     package (``jupyter/kernels/``) and are put on the kernel search path of this nbgrader process only:
     JupyterLab's launcher never offers them to students. Their commands start with ``python``, which
     jupyter_client replaces with the Python running nbgrader: the course's own environment.
+
+    `notebook_seconds`: each notebook's grading time as a whole, per assignment (``{"01_convolution": 120,
+    "default": 300}``) or one number; past it the rest of the notebook scores zero. CNN_COURSE_NOTEBOOK_SECONDS
+    in the environment (a number, or the same JSON) takes its place.
     """
     import atexit
 
     os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(JUPYTER_DIR), os.environ.get("JUPYTER_PATH")]))
     c.Execute.kernel_name = GRADER_KERNEL
     c.KernelManager.transport = "ipc"
-    # the kernels' Unix sockets: an absolute path of this process's own (parallel graders never share one)
-    ipc = tempfile.mkdtemp(prefix="cnn-course-ipc-")
-    atexit.register(shutil.rmtree, ipc, True)
-    c.KernelManager.ip = os.path.join(ipc, "kernel")
+    # this run's folder (mode 0700): the kernels' Unix sockets and each sandbox's inbox, files and socket links;
+    # removed when nbgrader ends, and by the next run if this one was killed
+    remove_stale_runs()
+    run = tempfile.mkdtemp(prefix=RUN_PREFIX)
+    Path(run, "pid").write_text(str(os.getpid()))
+    atexit.register(shutil.rmtree, run, True)
+    os.environ["CNN_COURSE_RUN_DIR"] = run
+    # torch's compiler keeps a cache folder in the temporary folder (the checks' optimizers load it): this run's
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(run, "inductor"))
+    c.KernelManager.ip = os.path.join(run, "k")
+    if notebook_seconds is not None and not os.environ.get("CNN_COURSE_NOTEBOOK_SECONDS"):  # the environment wins
+        os.environ["CNN_COURSE_NOTEBOOK_SECONDS"] = json.dumps(notebook_seconds)
     # where the grading kernel reads the test cells (the gradebook nbgrader restores them from)
     root = Path(c.CourseDirectory.root) if "root" in c.CourseDirectory else Path.cwd()
     default_db = f"sqlite:///{root.resolve() / 'gradebook.db'}"
     db_url = c.CourseDirectory.db_url if "db_url" in c.CourseDirectory else default_db
     os.environ["CNN_COURSE_DB_URL"] = db_url
     os.environ["CNN_COURSE_ID"] = c.CourseDirectory.course_id if "course_id" in c.CourseDirectory else "cnn-course"
+
+
+RUN_PREFIX = "cnn-course-run-"
+
+
+def remove_stale_runs(tmp: str | None = None) -> list[str]:
+    """Remove the folders of grading runs (this user's) whose nbgrader process is gone; the names removed."""
+    removed = []
+    for folder in Path(tmp or tempfile.gettempdir()).glob(f"{RUN_PREFIX}*"):
+        try:
+            if folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            pid = int((folder / "pid").read_text())
+            os.kill(pid, 0)  # alive (or not ours to signal): kept
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+        except (OSError, ValueError):
+            continue
+    return removed
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ MIME = "application/x-cnn-course-rpc+json"
 #: What one cell may print before the rest is dropped here (the grader drops more than this anyway, and a
 #: message over its size limit is lost with the rest of the connection's traffic: the student's loss).
 CELL_OUTPUT = 1 * 2**20
+#: The largest answer value (JSON) passed to the test cells.
+VALUE_LIMIT = 2**20
 
 
 class LazyWidgets:
@@ -102,14 +104,26 @@ class Worker:
 
         publish_display_data({MIME: wire.dumps(message)})
 
-    def names(self) -> None:
-        """The callables the notebook defines (what a test cell may call)."""
-        names = sorted(
-            name
-            for name, value in list(self.namespace.items())
-            if not name.startswith("_") and callable(value) and not isinstance(value, types.ModuleType)
-        )
-        self._publish({"names": names})
+    def names(self, wanted: list[str] | None = None) -> None:
+        """Of the names the test cells read from the notebook (`wanted`), the callables, and the other values as
+        plain data (an answer cell's numbers, shapes, choices); a value the wire cannot carry is left out."""
+        functions, values = [], {}
+        for name in sorted(wanted if wanted is not None else self.namespace):
+            if name.startswith("_") or name not in self.namespace:
+                continue
+            value = self.namespace[name]
+            if isinstance(value, types.ModuleType):
+                continue
+            if callable(value):
+                functions.append(name)
+                continue
+            try:
+                encoded = wire.Encoder().encode(value)
+                if len(wire.dumps({"v": encoded})) <= VALUE_LIMIT:
+                    values[name] = encoded
+            except (wire.WireError, ValueError, TypeError, RecursionError):
+                continue
+        self._publish({"names": functions, "values": values})
 
     def call(self, request: str) -> None:
         """Run the function the request names on its decoded arguments; publish the answer."""

@@ -487,11 +487,18 @@ GROUPS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
         frozenset({"binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"}),
     ),
     "autograd": ("autograd", frozenset(), frozenset()),  # matched by identity below
+    # torch.optim's optimizers (caught as they are created), and its fused kernels
+    "optim": (
+        "torch.optim",
+        frozenset({f"_fused_{name}{tail}" for name in ("adam", "adamw", "sgd", "adagrad") for tail in ("", "_")}),
+        frozenset(),
+    ),
 }
 
 _AUTOGRAD_FUNCTIONS = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
 ADVICE = {  # also what the grading sandbox says (autograder.bans)
     "default": "Use indexing, slicing, sum, einsum, unfold or matmul instead.",
+    "optim": "Update the weights with tensor arithmetic (+, *, sqrt ...), as the exercise's formula says.",
     "pool": "Use indexing, slicing, max/mean, unfold or as_strided instead.",
     "autograd": "Derive the gradient and compute it with tensor arithmetic.",
     "pad": "Make a tensor of zeros and copy the input into its middle.",
@@ -570,7 +577,7 @@ class _EngineWatch:
 def forbid(*groups: str) -> Iterator[_Guard]:
     """While active, any op of the named groups raises ForbiddenOperationError.
 
-    Groups: "conv", "pool", "pad", "activations", "losses", "autograd". A violation the
+    Groups: "conv", "pool", "pad", "activations", "losses", "autograd", "optim". A violation the
     student's code catches and hides is still reported when the block ends. Only the current
     thread is watched; everything is restored on exit, even after an error.
     """
@@ -579,6 +586,15 @@ def forbid(*groups: str) -> Iterator[_Guard]:
     engine = variable._execution_engine
     if "autograd" in guard.groups:
         variable._execution_engine = _EngineWatch(engine, guard)
+    optimizer_init = torch.optim.Optimizer.__init__
+    if "optim" in guard.groups:
+
+        def refuse(self: Any, *args: Any, **kwargs: Any) -> None:
+            if not guard.paused:
+                raise guard.violation("optim", f"torch.optim.{type(self).__name__}")
+            optimizer_init(self, *args, **kwargs)
+
+        torch.optim.Optimizer.__init__ = refuse
     try:
         with _FunctionWatch(guard), _DispatchWatch(guard):
             yield guard
@@ -590,6 +606,7 @@ def forbid(*groups: str) -> Iterator[_Guard]:
         raise
     finally:
         variable._execution_engine = engine
+        torch.optim.Optimizer.__init__ = optimizer_init
     if guard.violations:
         raise ForbiddenOperationError(
             guard.violations[0] + " (the error was caught inside the function, but the op is still off limits)"
@@ -699,6 +716,7 @@ def call_guarded(
     *args: Any,
     forbid: Iterable[str] = ("conv", "pool"),
     helpers: dict[str, Callable] | None = None,
+    in_place: bool = False,
     **kwargs: Any,
 ) -> Any:
     """Call a student's `fn(*args, **kwargs)` with the banned ops watched; return its result.
@@ -711,7 +729,7 @@ def call_guarded(
     `helpers` maps names of the student's other exercise functions that `fn` calls (``pad2d``,
     ``corr2d`` ...) to the course's reference for them (``cu.oracles``): during this call `fn` sees the
     reference, so a mistake in a helper costs points in the helper's own exercise only. The references
-    may use the banned ops.
+    may use the banned ops. `in_place=True`: the function may update its tensor arguments (an optimizer step).
 
     Under the grader (``autograder.grader_kernel``) `fn` is a proxy for the student's function, which
     runs in a sandbox where the banned ops are switched off for good: there is nothing to watch here,
@@ -719,11 +737,10 @@ def call_guarded(
     """
     __tracebackhide__ = True
     call = describe_call(fn, args, kwargs)
-    snapshot = _snapshot(args, kwargs)
+    snapshot = [] if in_place else _snapshot(args, kwargs)
     try:
         if getattr(fn, "__cnn_course_remote__", False):
-            with_helpers = getattr(fn, "call_with_helpers", None)
-            result = with_helpers(helpers, *args, **kwargs) if helpers and with_helpers else fn(*args, **kwargs)
+            result = fn.call_with(helpers, tuple(forbid), args, kwargs)
         else:
             findings = scan_source(fn)
             if findings:
