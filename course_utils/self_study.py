@@ -490,6 +490,59 @@ def _receptive_field(report: Report, fn: Callable, rng: random.Random) -> None:
         _raises(report, fn, (layers,), match)
 
 
+# --- 05: learning a kernel ----------------------------------------------------------------------
+
+_LEARN_FORBID = ("autograd", "conv", "pool")
+_LEARN_HELPERS = {
+    "conv2d_backward": oracles.conv2d_backward
+}  # as the graded tests: your conv2d_backward is graded apart
+
+
+def _learn_once(fn: Callable, X: torch.Tensor, Y: torch.Tensor, W0: torch.Tensor, lr: float, steps: int) -> None:
+    args = (X, Y, W0, lr, steps)
+    call = checks.describe_call(fn, args)
+    got = checks.call_guarded(fn, *args, forbid=_LEARN_FORBID, helpers=_LEARN_HELPERS)
+    if not (isinstance(got, tuple) and len(got) == 2):
+        raise checks.CheckFailure(f"{call} should return (W, losses); got {checks._describe(got)}")
+    W, losses = got
+    expected_W, expected_losses = oracles.learn_kernel(*args)
+    if not (isinstance(losses, list) and len(losses) == steps and all(type(v) is float for v in losses)):
+        raise checks.CheckFailure(
+            f"{call}: losses should be a list of {steps} Python floats, the loss before each step; "
+            f"got {checks._describe(losses)}"
+        )
+    checks.assert_close(W, expected_W, name=f"W of {call}", check_dtype=False)
+    checks.assert_dtype(W, X.dtype, name=f"W of {call}")
+    if steps:
+        rtol = 1e-4 if X.dtype == torch.float32 else None
+        as_tensor = [torch.tensor(v, dtype=torch.float64) for v in (losses, expected_losses)]
+        checks.assert_close(*as_tensor, rtol=rtol, name=f"losses of {call} (before each step)")
+
+
+def _learn(report: Report, fn: Callable, rng: random.Random) -> None:
+    """learn_kernel against autograd and torch.optim.SGD (oracles.learn_kernel), on small random problems."""
+    for dtype in FLOATS:
+        for _ in range(3):
+            N, C_in, C_out = rng.randint(1, 2), rng.randint(1, 3), rng.randint(1, 2)
+            kh, kw = rng.randint(1, 3), rng.randint(1, 3)
+            X = _rand(rng, (N, C_in, rng.randint(kh, 7), rng.randint(kw, 7)), dtype)
+            Y = oracles.conv2d(X, _rand(rng, (C_out, C_in, kh, kw), dtype))
+            W0 = _rand(rng, (C_out, C_in, kh, kw), dtype)
+            lr, steps = rng.choice((0.005, 0.01, 0.02)), rng.randint(0, 12)
+            _check(report, fn, lambda a=(X, Y, W0, lr, steps): _learn_once(fn, *a))
+    X, W0 = torch.ones(1, 2, 6, 6), torch.zeros(1, 2, 3, 3)
+    for args, match in (
+        ((X, torch.ones(1, 1, 5, 5), W0), r"5, 5"),
+        ((X, torch.ones(1, 1, 4, 4), torch.zeros(1, 1, 3, 3)), r"1, 1, 3, 3|2, 6, 6"),
+        ((X, torch.ones(1, 1, 4, 4), W0, 0.1, -2), "-2"),
+    ):
+        _check(
+            report,
+            fn,
+            lambda a=args, m=match: checks.assert_raises(ValueError, fn, *a, match=m, helpers=_LEARN_HELPERS),
+        )
+
+
 _LOOPS: dict[str, Callable[[Report, Callable, random.Random], None]] = {
     "pool_geometry": _pool_geometry,
     "receptive_field": _receptive_field,
@@ -497,4 +550,5 @@ _LOOPS: dict[str, Callable[[Report, Callable, random.Random], None]] = {
     "build_lenet_relu": lambda r, f, g: _lenet(r, f, g, 170988),
     "evaluate_accuracy": _evaluate,
     "train_epoch": _train,
+    "learn_kernel": _learn,
 }

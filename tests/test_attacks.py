@@ -409,9 +409,10 @@ def test_autograds_engine_is_off_limits_on_every_route(tmp_path):
     assert nbgrader("generate_assignment", name, "--force", cwd=course).returncode == 0
     solved = {g: SOLVED for g in ("conv2d_backward", "max_pool2d_backward", "avg_pool2d_backward", "learn_kernel")}
     backward_values = points(name, ("test_conv_backward",)) - points(name, ("test_conv_backward_hidden_errors",))
+    exercises = points(name) - points(name, ("test_answers_form", "test_q_"))  # the questions left unanswered
     students = {
-        "solved": (solved, [], points(name)),
-        "engine": ({**solved, "conv2d_backward": attack("engine")}, [], points(name) - backward_values),
+        "solved": (solved, [], exercises),
+        "engine": ({**solved, "conv2d_backward": attack("engine")}, [], exercises - backward_values),
     }
     _write_class(course, name, students)
     result = _grade(course, name, parallel=False)

@@ -14,7 +14,7 @@ PRACTICED = {
     "02_padding_stride": ["pad2d", "conv2d", "receptive_field"],
     "03_pooling": ["pool_geometry", "max_pool2d", "avg_pool2d", "global_avg_pool2d"],
     "04_losses": ["sigmoid", "softmax", "binary_cross_entropy", "cross_entropy"],
-    "05_backprop": ["conv2d_backward", "max_pool2d_backward", "avg_pool2d_backward"],
+    "05_backprop": ["conv2d_backward", "max_pool2d_backward", "avg_pool2d_backward", "learn_kernel"],
     "06_lenet": ["build_lenet", "build_lenet_relu", "evaluate_accuracy", "train_epoch"],
 }
 
@@ -22,7 +22,9 @@ PRACTICED = {
 def solutions(assignment: str, mutant: str | None = None) -> dict:
     """The namespace of `assignment`'s solution cells (markers stay: they are comments), one mutant applied."""
     namespace: dict = {}
-    exec("import torch\nimport torch.nn.functional as F\nfrom torch import nn\nimport course_utils as cu", namespace)
+    imports = "import math\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
+    imports += "import course_utils as cu"
+    exec(imports, namespace)
     change = next((m for m in load_mutants(assignment) if m.name == mutant), None)
     for _, source in _cells(assignment)[1]:
         if change is not None and f"def {change.function}(" in source:
@@ -50,6 +52,10 @@ def test_the_solutions_pass_practice(assignment):
         ("03_pooling", "geometry_ceil_keeps_last_in_padding", "pool_geometry", r"pool_geometry\(<tensor .*True\)"),
         ("04_losses", "softmax_shift_in_place", "softmax", r"in place"),
         ("04_losses", "sigmoid_clamps_20", "sigmoid", r"sigmoid"),
+        ("05_backprop", "lk_no_mean", "learn_kernel", r"learn_kernel\(<tensor \(\d+, \d+, \d+, \d+\) float(32|64)>"),
+        ("05_backprop", "lk_losses_are_tensors", "learn_kernel", r"Python floats"),
+        ("05_backprop", "lk_updates_w0_in_place", "learn_kernel", r"in place"),
+        ("05_backprop", "lk_negative_steps_accepted", "learn_kernel", r"should raise ValueError"),
         ("06_lenet", "eval_no_no_grad", "evaluate_accuracy", r"no_grad"),
         ("06_lenet", "train_no_train_mode", "train_epoch", r"net\.train"),
     ],

@@ -56,8 +56,8 @@ MUTANTS = [
     Mutant(
         "cb_swapped_padding",
         "conv2d_backward",
-        '(sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(padding, "padding")',
-        '(sh, sw), (pw, ph) = _pair(stride, "stride"), _pair(padding, "padding")',
+        '(sh, sw), (ph, pw) = cu.pair(stride, "stride"), cu.pair(padding, "padding")',
+        '(sh, sw), (pw, ph) = cu.pair(stride, "stride"), cu.pair(padding, "padding")',
         "padding pair swapped",
     ),
     Mutant(
@@ -113,8 +113,8 @@ MUTANTS = [
     Mutant(
         "mpb_default_stride_one",
         "max_pool2d_backward",
-        '(sh, sw) = _pair(kernel_size if stride is None else stride, "stride")',
-        '(sh, sw) = _pair(1 if stride is None else stride, "stride")',
+        '(sh, sw) = cu.pair(kernel_size if stride is None else stride, "stride")',
+        '(sh, sw) = cu.pair(1 if stride is None else stride, "stride")',
         "stride defaults to 1",
     ),
     Mutant(
@@ -166,8 +166,8 @@ MUTANTS = [
     Mutant(
         "apb_default_stride_one",
         "avg_pool2d_backward",
-        '(sh, sw) = _pair(kernel_size if stride is None else stride, "stride")',
-        '(sh, sw) = _pair(1 if stride is None else stride, "stride")',
+        '(sh, sw) = cu.pair(kernel_size if stride is None else stride, "stride")',
+        '(sh, sw) = cu.pair(1 if stride is None else stride, "stride")',
         "stride defaults to 1",
     ),
     Mutant(
@@ -183,5 +183,66 @@ MUTANTS = [
         "out_h, out_w = (H - kh) // sh + 1, (W - kw) // sw + 1",
         "sh, sw = sw, sh\n    out_h, out_w = (H - kh) // sh + 1, (W - kw) // sw + 1",
         "stride pair read as (w, h)",
+    ),
+    # learn_kernel
+    Mutant(
+        "lk_step_sign", "learn_kernel", "W = W - lr * dW", "W = W + lr * dW", "steps up the gradient: the loss grows"
+    ),
+    Mutant(
+        "lk_no_mean",
+        "learn_kernel",
+        "2 * residual / residual.numel()",
+        "2 * residual",
+        "the gradient of the sum, not of the mean: steps M times too large",
+    ),
+    Mutant(
+        "lk_no_factor_two",
+        "learn_kernel",
+        "2 * residual / residual.numel()",
+        "residual / residual.numel()",
+        "the 2 of the square's derivative forgotten: half steps",
+    ),
+    Mutant("lk_lr_twice", "learn_kernel", "W = W - lr * dW", "W = W - lr * lr * dW", "the learning rate applied twice"),
+    Mutant(
+        "lk_one_step_short", "learn_kernel", "for _ in range(steps):", "for _ in range(steps - 1):", "one step short"
+    ),
+    Mutant(
+        "lk_loss_after_step",
+        "learn_kernel",
+        "losses.append(float((residual ** 2).mean()))\n"
+        "        _, dW, _ = conv2d_backward(2 * residual / residual.numel(), X, W)\n"
+        "        W = W - lr * dW",
+        "_, dW, _ = conv2d_backward(2 * residual / residual.numel(), X, W)\n"
+        "        W = W - lr * dW\n"
+        "        losses.append(float(((conv2d(X, W) - Y) ** 2).mean()))",
+        "the loss after each step instead of before",
+    ),
+    Mutant(
+        "lk_losses_are_tensors",
+        "learn_kernel",
+        "losses.append(float((residual ** 2).mean()))",
+        "losses.append((residual ** 2).mean())",
+        "losses as tensors, not Python floats",
+    ),
+    Mutant(
+        "lk_updates_w0_in_place",
+        "learn_kernel",
+        "W = W - lr * dW",
+        "W0.sub_(lr * dW)\n        W = W0.to(X.dtype)",
+        "steps the caller's W0 in place",
+    ),
+    Mutant(
+        "lk_no_shape_check",
+        "learn_kernel",
+        "if tuple(Y.shape) != out_shape:",
+        "if Y.dim() != 4:",
+        "a Y of the wrong shape accepted (broadcast)",
+    ),
+    Mutant(
+        "lk_negative_steps_accepted",
+        "learn_kernel",
+        '    if steps < 0:\n        raise ValueError(f"steps must be 0 or more; got {steps}")\n',
+        "",
+        "negative steps give no steps instead of an error",
     ),
 ]

@@ -1,4 +1,5 @@
 # softmax without subtracting the max: right on small logits, nan at 1000 (loses the 2 hidden points)
+# (the questions left as released, unanswered: none of their 5 points, so the sum is over the exercises)
 # points: 14
 # solved: binary_cross_entropy cross_entropy sigmoid
 # %% cell softmax

@@ -1,2 +1,2 @@
-# points: 16
-# solved: binary_cross_entropy cross_entropy sigmoid softmax
+# points: 21
+# solved: answers binary_cross_entropy cross_entropy sigmoid softmax

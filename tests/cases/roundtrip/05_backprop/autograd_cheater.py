@@ -1,12 +1,10 @@
 # lets autograd do the work: every guarded conv2d_backward test fails (2 + 1 + 4), and the error test too
 # (autograd rejects a dY of the wrong shape with a RuntimeError, not a ValueError): 21 - 8 = 13; learn_kernel,
 # which calls it, is graded with the course's conv2d_backward and keeps its 6 points
+# (the questions left as released, unanswered: none of their 5 points, so the sum is over the exercises)
 # points: 13
 # solved: avg_pool2d_backward learn_kernel max_pool2d_backward
 # %% cell conv2d_backward
-def _pair(value, name):
-    return (value, value) if isinstance(value, int) else tuple(value)
-
 def conv2d_backward(dY, X, W, stride=1, padding=0):
     X = X.detach().requires_grad_()
     W = W.detach().requires_grad_()

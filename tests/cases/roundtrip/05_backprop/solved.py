@@ -1,2 +1,2 @@
-# points: 21
-# solved: avg_pool2d_backward conv2d_backward learn_kernel max_pool2d_backward
+# points: 26
+# solved: answers avg_pool2d_backward conv2d_backward learn_kernel max_pool2d_backward
