@@ -5,7 +5,7 @@ A widget hands its controls (name -> ipywidgets control) to ``CourseWidget.__ini
 ``build()`` (creates the figure and every artist the drawing touches, once, and returns both) and
 ``draw(state)`` (updates those artists from the state alone). Where a control follows the state (a
 slider's range, a menu naming the current example), ``follow(state)`` sets it. Any control change runs
-compute -> follow -> draw -> PNG refresh once; errors show in an Output instead of vanishing;
+compute -> follow -> draw -> PNG refresh once, PyTorch on one thread; errors show in an Output instead of vanishing;
 ``set(**values)`` changes several controls with one update.
 
 Also here: ``PresetMenu`` (a menu of named examples that follows the controls) and ``single_thread``.
@@ -101,17 +101,18 @@ class CourseWidget(Generic[StateT]):
     def _update(self, values: dict[str, Any]) -> StateT:
         self.errors.outputs = ()
         try:
-            state = self.compute(**values)
-            self._holding = True
-            try:
-                self.follow(state)  # ranges first, so the values below fit them
-                for name, value in values.items():
-                    if self.controls[name].value != value:
-                        self.controls[name].value = value
-            finally:
-                self._holding = False
-            self.state = state
-            self.draw(state)
+            with single_thread():  # compute and draw: tensors of a few dozen cells
+                state = self.compute(**values)
+                self._holding = True
+                try:
+                    self.follow(state)  # ranges first, so the values below fit them
+                    for name, value in values.items():
+                        if self.controls[name].value != value:
+                            self.controls[name].value = value
+                finally:
+                    self._holding = False
+                self.state = state
+                self.draw(state)
             self.figure_image.refresh()
         except Exception as exc:  # shown to the student in the widget, not swallowed
             self.errors.append_stdout(f"{type(exc).__name__}: {exc}\n")
@@ -158,7 +159,8 @@ class PresetMenu(widgets.Dropdown):
 @contextlib.contextmanager
 def single_thread() -> Iterator[None]:
     """Run PyTorch on one thread inside the block (restored after). The widgets' tensors are tiny, and a
-    second thread only adds waiting: milliseconds per op whenever the other core is busy."""
+    second thread only adds waiting: milliseconds per op whenever the other core is busy, and CPU time
+    its threads spend spinning. Every widget update runs inside it."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

@@ -37,7 +37,7 @@ from course_utils.plotting import (
     square_cells,
     steady_axes,
 )
-from course_utils.widgets.base import CourseWidget, PresetMenu, single_thread
+from course_utils.widgets.base import CourseWidget, PresetMenu
 
 __all__ = [
     "AxisArithmetic",
@@ -182,18 +182,17 @@ def _geometry_state(H: int, W: int, kh: int, kw: int, ph: int, pw: int, sh: int,
     X = torch.arange(H * W, dtype=torch.float64).reshape(H, W)
     K = torch.arange(kh * kw, dtype=torch.float64).reshape(kh, kw)
     message, output = "", None
-    with single_thread():
-        padded = oracles.pad2d(X, (ph, pw))
-        try:
-            output = oracles.conv2d(X[None, None], K[None, None], stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw))[
-                0, 0
-            ]
-        except RuntimeError as exc:
-            message = "PyTorch refuses:\n" + textwrap.fill(str(exc).splitlines()[0], 34)
-        if output is None:
-            times_read = torch.zeros_like(padded)
-        else:
-            times_read = _times_read(tuple(padded.shape), (kh, kw), (sh, sw), (dh, dw))
+    padded = oracles.pad2d(X, (ph, pw))
+    try:
+        output = oracles.conv2d(X[None, None], K[None, None], stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw))[
+            0, 0
+        ]
+    except RuntimeError as exc:
+        message = "PyTorch refuses:\n" + textwrap.fill(str(exc).splitlines()[0], 34)
+    if output is None:
+        times_read = torch.zeros_like(padded)
+    else:
+        times_read = _times_read(tuple(padded.shape), (kh, kw), (sh, sw), (dh, dw))
     category = _categories(times_read, (slice(ph, ph + H), slice(pw, pw + W)), output is None)
     rows = _axis(H, kh, ph, sh, dh, None if output is None else output.shape[0], times_read.sum(dim=1) > 0)
     cols = _axis(W, kw, pw, sw, dw, None if output is None else output.shape[1], times_read.sum(dim=0) > 0)
@@ -554,14 +553,13 @@ def receptive_field_state(layers: list[tuple[int, int]], unit: int = 4) -> Recep
     """For a stack of (kernel_size, stride) layers, the units of every map that the `unit`-th (row-major) unit
     of the 3×3 last map depends on, by autograd through F.conv2d (``oracles.stack_paths``); the region one
     unit of each map sees by brute force (``oracles.receptive_field``)."""
-    with single_thread():
-        fields = list(_fields(tuple(layers)))
-        jumps = [1]
-        for _, stride in layers:
-            jumps.append(jumps[-1] * stride)
-        size = fields[-1] + (LAST_MAP_SIDE - 1) * jumps[-1]
-        row, col = divmod(unit, LAST_MAP_SIDE)
-        paths = oracles.stack_paths(layers, size, (row, col))
+    fields = list(_fields(tuple(layers)))
+    jumps = [1]
+    for _, stride in layers:
+        jumps.append(jumps[-1] * stride)
+    size = fields[-1] + (LAST_MAP_SIDE - 1) * jumps[-1]
+    row, col = divmod(unit, LAST_MAP_SIDE)
+    paths = oracles.stack_paths(layers, size, (row, col))
     return ReceptiveFieldState(list(layers), (row, col), paths, [_bounding_box(p) for p in paths], fields, jumps)
 
 
