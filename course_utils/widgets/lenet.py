@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import ipywidgets as widgets
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 from torch import nn
@@ -418,9 +419,11 @@ class FeatureMapViewer(CourseWidget[FeatureMapsState]):
 
     def draw(self, state: FeatureMapsState) -> None:
         a = self.artists
-        a["input"].set_data(state.image.numpy())
-        a["input"].set_clim(float(state.image.min()), float(state.image.max()))
-        a["ax_in"].set_title(f"input: {state.label}", fontsize=10)
+        if not np.array_equal(a["input"].get_array(), state.image.numpy()):  # another layer of the same image
+            a["input"].set_data(state.image.numpy())
+            a["input"].set_clim(float(state.image.min()), float(state.image.max()))
+        if a["ax_in"].get_title() != f"input: {state.label}":
+            a["ax_in"].set_title(f"input: {state.label}", fontsize=10)
         if a["title"].get_text() != state.title:
             a["title"].set_text(state.title)
         a["maps"].update(state.maps)
@@ -513,7 +516,7 @@ class MistakesView(CourseWidget[MistakesState]):
             ax.set_yticks([])
             axes.append(ax)
             ims.append(ax.imshow(torch.zeros(28, 28).numpy(), cmap="gray", interpolation="nearest"))
-        return fig, {"confusion": confusion, "row": row, "axes": axes, "images": ims}
+        return fig, {"confusion": confusion, "row": row, "axes": axes, "images": ims, "shown": [None] * WORST}
 
     def draw(self, state: MistakesState) -> None:
         a = self.artists
@@ -526,10 +529,12 @@ class MistakesView(CourseWidget[MistakesState]):
             visible = i < len(state.worst)
             if ax.get_visible() != visible:
                 ax.set_visible(visible)
-            if visible:
+            if visible and a["shown"][i] != state.worst[i]:  # touch only the mistakes that changed
+                a["shown"][i] = state.worst[i]
                 picture = self.images[state.worst[i]][0]
                 im.set_data(picture.numpy())
                 im.set_clim(float(picture.min()), float(picture.max()))
+            if visible and ax.get_title() != state.titles[i]:
                 ax.set_title(state.titles[i], fontsize=10)
 
     def displayed_confusion(self) -> torch.Tensor:
