@@ -267,6 +267,7 @@ class SlidingWindowExplorer(CourseWidget[WindowState]):
                 "relu": widgets.Checkbox(False, description="ReLU"),
             },
             captions=[self.equation],
+            play="step",
         )
 
     def follow(self, state: WindowState) -> None:

@@ -328,7 +328,7 @@ class ConvArithmeticExplorer(CourseWidget[ConvArithmeticState]):
             0, min=0, max=8, description="placement", layout=widgets.Layout(width="420px")
         )
         controls["numbers"] = widgets.ToggleButtons(options=["input values", "times read"], description="numbers")
-        super().__init__(controls)
+        super().__init__(controls, play="placement")
 
     def layout(self) -> widgets.Widget:
         """One row per parameter, its rows and columns sliders side by side, under the example menu."""
@@ -341,7 +341,7 @@ class ConvArithmeticExplorer(CourseWidget[ConvArithmeticState]):
             [
                 self.preset,
                 grid,
-                widgets.HBox([c["placement"], c["numbers"]]),
+                self.controls_row(["placement", "numbers"]),
                 self.formula,
                 self.equation,
                 self.figure_image.image,
@@ -591,7 +591,7 @@ class ReceptiveFieldExplorer(CourseWidget[ReceptiveFieldState]):
     def __init__(self) -> None:
         self.preset = PresetMenu(RF_PRESETS, lambda layers: self.set(**self.preset_values(layers)), description="stack")
         self.table = widgets.HTML()
-        super().__init__(self._controls())
+        super().__init__(self._controls(), play="unit")
 
     @staticmethod
     def preset_values(layers: list[tuple[int, int]]) -> dict[str, int]:
@@ -605,24 +605,28 @@ class ReceptiveFieldExplorer(CourseWidget[ReceptiveFieldState]):
     @classmethod
     def _controls(cls) -> dict[str, widgets.Widget]:
         start = cls.preset_values(next(iter(RF_PRESETS.values())))
-        small = {"layout": widgets.Layout(width="200px"), "style": {"description_width": "70px"}}
+        wide = {"layout": widgets.Layout(width="300px"), "style": {"description_width": "50px"}}
         controls: dict[str, widgets.Widget] = {
-            "layers": widgets.IntSlider(start["layers"], min=1, max=MAX_LAYERS, description="layers", **small),
-            "unit": widgets.IntSlider(4, min=0, max=LAST_MAP_SIDE**2 - 1, description="unit", **small),
+            "layers": widgets.IntSlider(start["layers"], min=1, max=MAX_LAYERS, description="layers", **wide),
+            "unit": widgets.IntSlider(4, min=0, max=LAST_MAP_SIDE**2 - 1, description="unit", **wide),
         }
         for i in range(1, MAX_LAYERS + 1):
-            controls[f"k{i}"] = widgets.IntSlider(start[f"k{i}"], min=1, max=5, description=f"kernel {i}", **small)
+            controls[f"k{i}"] = widgets.IntSlider(start[f"k{i}"], min=1, max=5, description=f"k{i}", **wide)
         for i in range(1, MAX_LAYERS + 1):
-            controls[f"s{i}"] = widgets.IntSlider(start[f"s{i}"], min=1, max=3, description=f"stride {i}", **small)
+            controls[f"s{i}"] = widgets.IntSlider(start[f"s{i}"], min=1, max=3, description=f"s{i}", **wide)
         return controls
 
     def layout(self) -> widgets.Widget:
+        """The stack menu and depth, the unit with its Play button, then one row per layer: kernel, stride."""
         c = self.controls
+        cells: list[widgets.Widget] = [widgets.Label(""), widgets.Label("kernel size"), widgets.Label("stride")]
+        for i in range(1, MAX_LAYERS + 1):
+            cells += [widgets.Label(f"layer {i}"), c[f"k{i}"], c[f"s{i}"]]
+        grid = widgets.GridBox(cells, layout=widgets.Layout(grid_template_columns="70px 310px 310px"))
         return widgets.VBox(
             [
-                widgets.HBox([self.preset, c["layers"], c["unit"]]),
-                widgets.HBox([c[f"k{i}"] for i in range(1, MAX_LAYERS + 1)]),
-                widgets.HBox([c[f"s{i}"] for i in range(1, MAX_LAYERS + 1)]),
+                widgets.HBox([self.preset, self.controls_row(["layers", "unit"])]),
+                grid,
                 self.table,
                 self.figure_image.image,
                 self.errors,
