@@ -252,18 +252,36 @@ class OptimizerCurves(CourseWidget[CurvesState]):
 
     def __init__(self, runs: list[Run]) -> None:
         self.runs = runs
-        names = [run.optimizer for run in runs]
-        super().__init__(
-            {
-                "smoothing": widgets.IntSlider(10, min=1, max=50, description="smoothing"),
-                "shown": widgets.SelectMultiple(options=names, value=tuple(names), description="optimizers", rows=5),
-            }
+        controls: dict[str, widgets.Widget] = {
+            "smoothing": widgets.IntSlider(10, min=1, max=50, description="smoothing"),
+        }
+        for run in runs:  # one toggle per curve: a click shows or hides it (no Ctrl-click in a list)
+            controls[run.optimizer] = widgets.ToggleButton(
+                True, description=run.optimizer, icon="check", tooltip=f"show the {run.optimizer} curve"
+            )
+        super().__init__(controls)
+
+    def layout(self) -> widgets.Widget:
+        toggles = [self.controls[run.optimizer] for run in self.runs]
+        return widgets.VBox(
+            [
+                widgets.HBox([self.controls["smoothing"], widgets.Label("show:"), *toggles]),
+                self.figure_image.image,
+                self.errors,
+            ]
         )
 
-    def compute(self, smoothing: int, shown: tuple[str, ...]) -> CurvesState:
+    def follow(self, state: CurvesState) -> None:
+        """A shown curve's toggle is ticked."""
+        for run in self.runs:
+            icon = "check" if run.optimizer in state.curves else ""
+            if self.controls[run.optimizer].icon != icon:
+                self.controls[run.optimizer].icon = icon
+
+    def compute(self, smoothing: int, **shown: bool) -> CurvesState:
         curves = {}
         for run in self.runs:
-            if run.optimizer in shown:
+            if shown[run.optimizer]:
                 losses = torch.tensor(run.losses, dtype=torch.float64)
                 width = min(smoothing, len(losses))
                 kernel = torch.ones(1, 1, width, dtype=torch.float64) / width
