@@ -359,13 +359,13 @@ class KernelGallery(CourseWidget[GalleryState]):
             "kernel": widgets.Dropdown(options=[*kernels.kernel_names(), CUSTOM], value="diff_x", description="kernel"),
         }
         for cell in GRID_CELLS:  # the values of the kernel shown; set by settle() from the menu
-            controls[cell] = widgets.FloatText(0.0, layout=widgets.Layout(width="60px"))
+            controls[cell] = widgets.FloatText(0.0, layout=widgets.Layout(width="76px"))  # room for 0.0625
         super().__init__(controls)
 
     def layout(self) -> widgets.Widget:
         grid = widgets.GridBox(
             [self.controls[cell] for cell in GRID_CELLS],
-            layout=widgets.Layout(grid_template_columns="repeat(3, 64px)"),
+            layout=widgets.Layout(grid_template_columns="repeat(3, 80px)"),
         )
         top = widgets.HBox(
             [

@@ -262,10 +262,11 @@ class OptimizerCurves(CourseWidget[CurvesState]):
         super().__init__(controls)
 
     def layout(self) -> widgets.Widget:
-        toggles = [self.controls[run.optimizer] for run in self.runs]
+        toggles = self.controls_row([run.optimizer for run in self.runs])
         return widgets.VBox(
             [
-                widgets.HBox([self.controls["smoothing"], widgets.Label("show:"), *toggles]),
+                self.controls_row(["smoothing"]),
+                widgets.HBox([widgets.Label("show:"), toggles]),
                 self.figure_image.image,
                 self.errors,
             ]

@@ -625,7 +625,8 @@ class ReceptiveFieldExplorer(CourseWidget[ReceptiveFieldState]):
         grid = widgets.GridBox(cells, layout=widgets.Layout(grid_template_columns="70px 310px 310px"))
         return widgets.VBox(
             [
-                widgets.HBox([self.preset, self.controls_row(["layers", "unit"])]),
+                widgets.HBox([self.preset, self.controls_row(["layers"])]),
+                self.controls_row(["unit"]),
                 grid,
                 self.table,
                 self.figure_image.image,
