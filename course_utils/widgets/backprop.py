@@ -275,7 +275,9 @@ class FlippedKernelView(CourseWidget[FlippedKernelState]):
             {
                 "stride": widgets.IntSlider(1, min=1, max=2, description="stride"),
                 "padding": widgets.IntSlider(0, min=0, max=2, description="padding"),
-                "step": widgets.IntSlider(0, min=0, max=35, description="dX cell"),
+                "step": widgets.IntSlider(
+                    0, min=0, max=35, description="dX cell", layout=widgets.Layout(width="420px")
+                ),
             },
             captions=[self.equation],
             play="step",

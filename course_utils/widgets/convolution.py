@@ -263,7 +263,9 @@ class SlidingWindowExplorer(CourseWidget[WindowState]):
             {
                 "example": widgets.Dropdown(options=list(EXAMPLES), description="example"),
                 "mode": widgets.Dropdown(options=list(oracles.MODES), description="mode"),
-                "step": widgets.IntSlider(0, min=0, max=3, description="step", continuous_update=True),
+                "step": widgets.IntSlider(
+                    0, min=0, max=3, description="step", continuous_update=True, layout=widgets.Layout(width="420px")
+                ),  # wide: up to 64 positions
                 "relu": widgets.Checkbox(False, description="ReLU"),
             },
             captions=[self.equation],
