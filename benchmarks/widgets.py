@@ -4,9 +4,11 @@
     python benchmarks/widgets.py             # a readable table
 
 ``CASES`` lists, per widget, the control changes a student makes. For each change,
-``widget.set(**values)`` (compute + redraw of what changed + PNG) is timed, then ``render_naive``
+``widget.set(**values)`` (compute + redraw of what changed + PNG) is timed, then at once ``render_naive``
 (a brand-new figure drawn and rendered) for the same values.
-Output: {"widgets": {name: {"median_ms", "naive_median_ms", "updates"}}}.
+Output: {"widgets": {name: {"median_ms", "naive_median_ms", "ratio", "cpu_median_ms",
+"naive_cpu_median_ms", "updates"}}}, and "load": the 1-minute load average before and after the run
+(the machine may be shared: compare ratios within one run).
 tests/test_widgets_redraw.py drives the same cases and checks every redraw against a full one.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -25,18 +28,20 @@ from torch import nn
 from course_utils import data
 from course_utils.plotting import figure_to_png
 from course_utils.widgets import backprop, convolution, lenet, losses, padding_stride, pooling
-from course_utils.widgets.base import CourseWidget
+from course_utils.widgets.base import CourseWidget, single_thread
 
 Case = tuple[str, Callable[[], CourseWidget], list[dict]]
 
 
 def render_naive(widget: CourseWidget, **values) -> bytes:
-    """The slow path: a brand-new figure for the state of `values`, drawn, rendered to PNG and dropped."""
-    state = widget.compute(**{**widget.values(), **values})
+    """The slow path: a brand-new figure for the state of `values`, drawn, rendered to PNG and dropped
+    (computed and drawn on one PyTorch thread, as the widget's own update)."""
     keep = widget.artists
-    figure, widget.artists = widget.build()
     try:
-        widget.draw(state)
+        with single_thread():
+            state = widget.compute(**{**widget.values(), **values})
+            figure, widget.artists = widget.build()
+            widget.draw(state)
         return figure_to_png(figure)
     finally:
         widget.artists = keep
@@ -173,21 +178,31 @@ def cases() -> list[Case]:
 
 
 def measure(factory: Callable[[], CourseWidget], changes: list[dict], updates: int | None) -> dict:
+    """Median wall and CPU milliseconds of each change's update and of its naive rebuild.
+
+    The two are timed change by change, one right after the other, so a load that comes and goes on a
+    shared machine weighs on both alike and their ratio holds; CPU time (of the whole process) leaves
+    out the waits for a busy core.
+    """
     widget = factory()
     changes = changes[:updates] if updates else changes
-    fast, naive = [], []
+    timings: dict[str, list[float]] = {"fast": [], "naive": [], "fast_cpu": [], "naive_cpu": []}
     for values in changes:
-        start = time.perf_counter()
-        widget.set(**values)
-        fast.append((time.perf_counter() - start) * 1000)
-    widget.set(**changes[0])
-    for values in changes:
-        start = time.perf_counter()
-        render_naive(widget, **values)
-        naive.append((time.perf_counter() - start) * 1000)
+        for path in ("fast", "naive"):
+            wall, cpu = time.perf_counter(), time.process_time()
+            if path == "fast":
+                widget.set(**values)
+            else:
+                render_naive(widget)  # the state `set` just made, drawn on a brand-new figure
+            timings[f"{path}_cpu"].append((time.process_time() - cpu) * 1000)
+            timings[path].append((time.perf_counter() - wall) * 1000)
+    median = {name: round(statistics.median(values), 2) for name, values in timings.items()}
     return {
-        "median_ms": round(statistics.median(fast), 2),
-        "naive_median_ms": round(statistics.median(naive), 2),
+        "median_ms": median["fast"],
+        "naive_median_ms": median["naive"],
+        "ratio": round(median["fast"] / median["naive"], 3),
+        "cpu_median_ms": median["fast_cpu"],
+        "naive_cpu_median_ms": median["naive_cpu"],
         "updates": len(changes),
     }
 
@@ -198,20 +213,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--updates", type=int, default=None, help="time only the first N changes per widget")
     parser.add_argument("--only", nargs="*", help="widget names to run")
     args = parser.parse_args(argv)
-    results = {}
+    results, load_before = {}, os.getloadavg()[0]
     for name, factory, changes in cases():
         if args.only and name not in args.only:
             continue
         results[name] = measure(factory, changes, args.updates)
     if args.json:
-        print(json.dumps({"widgets": results}))
+        print(json.dumps({"widgets": results, "load": [load_before, os.getloadavg()[0]]}))
     else:
-        print(f"{'widget':<26}{'median ms':>12}{'naive ms':>12}{'ratio':>8}{'updates':>9}")
+        print(
+            f"{'widget':<26}{'median ms':>12}{'naive ms':>12}{'ratio':>8}{'cpu ms':>9}{'naive cpu':>11}{'updates':>9}"
+        )
         for name, r in results.items():
             print(
-                f"{name:<26}{r['median_ms']:>12.1f}{r['naive_median_ms']:>12.1f}"
-                f"{r['median_ms'] / r['naive_median_ms']:>8.2f}{r['updates']:>9}"
+                f"{name:<26}{r['median_ms']:>12.1f}{r['naive_median_ms']:>12.1f}{r['ratio']:>8.2f}"
+                f"{r['cpu_median_ms']:>9.1f}{r['naive_cpu_median_ms']:>11.1f}{r['updates']:>9}"
             )
+        print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     return 0
 
 

@@ -119,6 +119,7 @@ class MatrixView:
         values = self._as_2d(values)
         self.image = ax.imshow(values.numpy(), cmap=cmap, interpolation="nearest")
         self._texts: list = []
+        self._spare: list = []  # Text objects of a larger earlier shape, emptied, for the next one
         self._values = values
         self._build_texts(values)
         self.update(values)
@@ -131,21 +132,26 @@ class MatrixView:
         return values
 
     def _build_texts(self, values: torch.Tensor) -> None:
-        for text in self._texts:
-            text.remove()
-        self._texts = []
+        """One number per cell for the new shape. The Text objects of earlier shapes are moved and reused,
+        new ones made only for cells beyond them, and the rest emptied: making a Text costs more than
+        drawing it, and a widget changes shape on every other slider move."""
         rows, cols = values.shape
-        if not self.numbers or rows * cols > MAX_NUMBERED_CELLS:
-            return
         size = min(11, 120 / max(rows, cols))
-        if size < MIN_TEXT:
-            return
+        numbered = self.numbers and rows * cols <= MAX_NUMBERED_CELLS and size >= MIN_TEXT
+        cells = [(r, c) for r in range(rows) for c in range(cols)] if numbered else []
+        pool = self._texts + self._spare
+        for text, (r, c) in zip(pool, cells):
+            text.set_position((c, r))
+            text.set_fontsize(size)
+            text.set_visible(True)
         # clipped to the axes: a number never spills out, and layout checks can skip the texts
-        self._texts = [
-            self.ax.text(c, r, "", ha="center", va="center", fontsize=size, clip_on=True)
-            for r in range(rows)
-            for c in range(cols)
+        made = [
+            self.ax.text(c, r, "", ha="center", va="center", fontsize=size, clip_on=True) for r, c in cells[len(pool) :]
         ]
+        self._texts, self._spare = pool[: len(cells)] + made, pool[len(cells) :]
+        for text in self._spare:
+            if text.get_text():
+                text.set_text("")
 
     def update(self, values: torch.Tensor, title: str | None = None) -> None:
         """Show `values` (same or new shape) without recreating the image."""

@@ -422,6 +422,135 @@ INTERACTIONS = {
 }
 
 
+# --- the widgets' controls: Play buttons, the gallery's grid, rows that fit ---------------------------------
+
+WIDGET_CONTROLS = ROOT / "tests" / "cases" / "browser" / "widget_controls.ipynb"  # one widget per code cell
+# the code cell (0: the imports) of each stepping widget in that notebook, of the gallery and of the curves
+STEPPING_CELLS = {"sliding window": 1, "conv arithmetic": 3, "receptive field": 4, "pooling": 5, "reach": 6, "dX": 7}
+GALLERY_CELL, CURVES_CELL = 2, 8
+MIN_SLIDER_TRACK = 120  # px: room to drag a slider to any of its values
+
+
+def _widget_in(page, cell: int):
+    return page.locator(f"{PANEL} .jp-Cell.jp-CodeCell").nth(cell).locator(".jupyter-widgets.widget-vbox").first
+
+
+def _readout(widget) -> int:
+    """The value of the slider right after the Play button (its readout)."""
+    return int(widget.locator(".widget-play + .widget-slider .widget-readout").first.inner_text())
+
+
+def _play_until(page, widget, value: int) -> None:
+    """Press Play (the first of its buttons: play/pause, stop) and wait until its slider reads `value`."""
+    widget.locator(".widget-play button").first.click()
+    page.wait_for_function(
+        "([el, want]) => parseInt(el.innerText) >= want",
+        arg=[widget.locator(".widget-play + .widget-slider .widget-readout").first.element_handle(), value],
+        timeout=30000,
+    )
+
+
+def _controls_report(page) -> dict:
+    """Toggles and menus whose text does not fit them, sliders' track widths, and multi-selects, on screen."""
+    return page.evaluate(
+        """(panel) => {
+        const root = document.querySelector(panel);
+        const cut = [...root.querySelectorAll('.jupyter-widgets button, .jupyter-widgets select')]
+            .filter(el => el.clientWidth > 0 && el.scrollWidth > el.clientWidth)
+            .map(el => `${el.tagName} "${(el.innerText || '').slice(0, 30)}" ${el.scrollWidth} > ${el.clientWidth}`);
+        const tracks = [...root.querySelectorAll('.jupyter-widgets .widget-slider .slider-container')]
+            .map(el => ({width: el.getBoundingClientRect().width,
+                         label: el.closest('.widget-slider').innerText.slice(0, 20)}));
+        return {cut, tracks, multiple: root.querySelectorAll('.jupyter-widgets select[multiple]').length};
+    }""",
+        PANEL,
+    )
+
+
+def test_widget_controls_play_edit_and_fit(browser, lab):
+    """Each stepping widget's Play button walks its steps; the gallery's grid shows the chosen kernel and an edit
+    makes it custom; no toggle or menu cuts its text, sliders are wide enough, no Ctrl-click list."""
+    shutil.copy(WIDGET_CONTROLS, lab["course"] / WIDGET_CONTROLS.name)
+    page = _open(browser, lab, WIDGET_CONTROLS.name)
+    try:
+        _run_all(page, lab)
+        cells = _cell_report(page)
+        assert not any(c["errors"] for c in cells), [c["errors"] for c in cells if c["errors"]]
+        # the sliding window on the 3x3 input and 2x2 kernel: Play walks to the last of the 4 positions, and stops
+        window = _widget_in(page, STEPPING_CELLS["sliding window"])
+        assert _readout(window) == 0 and "= 19" in window.locator(".widget-html").first.inner_text()
+        _play_until(page, window, 3)
+        X, K = torch.arange(9.0).reshape(1, 1, 3, 3), torch.arange(4.0).reshape(1, 1, 2, 2)
+        last = int(F.conv2d(X, K)[0, 0, 1, 1])
+        page.wait_for_function(
+            "([el, want]) => el.innerText.includes(want)",
+            arg=[window.locator(".widget-html").first.element_handle(), f"= {last}"],
+            timeout=20000,
+        )
+        pooling = _widget_in(page, STEPPING_CELLS["pooling"])
+        pooling.locator("select").nth(1).select_option("1")  # stride 1: four windows on the 3x3 input
+        page.wait_for_function(
+            "(el) => el.innerText.includes('output 2x2')",
+            arg=pooling.locator(".widget-html").first.element_handle(),
+            timeout=20000,
+        )
+        for name, cell in STEPPING_CELLS.items():
+            if name == "sliding window":
+                continue
+            widget = _widget_in(page, cell)
+            start, image = _readout(widget), widget.locator("img").first.get_attribute("src")
+            _play_until(page, widget, start + 1)
+            page.wait_for_function(
+                "([img, old]) => img.getAttribute('src') !== old",
+                arg=[widget.locator("img").first.element_handle(), image],
+                timeout=20000,
+            )
+            widget.locator(".widget-play button").nth(1).click()  # stop: back to the first step, no more ticks
+        # the gallery: the grid holds the chosen kernel; typing into it switches the menu to custom
+        gallery = _widget_in(page, GALLERY_CELL)
+        kernel_menu = gallery.locator("select").nth(1)
+        kernel_menu.select_option("blur")
+        grid = gallery.locator(".widget-gridbox input")
+        blur = [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
+        want = [v / 16 for row in blur for v in row]
+        page.wait_for_function(
+            "([inputs, want]) => inputs.every((el, i) => parseFloat(el.value) === want[i])",
+            arg=[grid.element_handles(), want],
+            timeout=20000,
+        )
+        image = gallery.locator("img").first.get_attribute("src")
+        grid.nth(4).fill("2")
+        grid.nth(4).press("Tab")  # leaving the box sends the value (JupyterLab keeps Enter for itself)
+        page.wait_for_function(
+            "(select) => select.value === 'custom 3x3'",  # (its text has a no-break space)
+            arg=kernel_menu.element_handle(),
+            timeout=20000,
+        )
+        page.wait_for_function(
+            "([img, old]) => img.getAttribute('src') !== old",
+            arg=[gallery.locator("img").first.element_handle(), image],
+            timeout=20000,
+        )
+        assert [float(v) for v in grid.evaluate_all("els => els.map(el => el.value)")] == [*want[:4], 2.0, *want[5:]]
+        # the optimizer curves: one toggle per optimizer, no list to Ctrl-click
+        curves = _widget_in(page, CURVES_CELL)
+        assert curves.locator(".widget-toggle-button").count() == 5
+        _wait_kernel_idle(page)
+        report = _controls_report(page)
+        shot = _screenshot(page, "widget_controls")
+        assert not report["cut"], f"controls that cut their text: {report['cut'][:5]} ({shot})"
+        narrow = [t for t in report["tracks"] if t["width"] < MIN_SLIDER_TRACK]
+        assert report["tracks"] and not narrow, f"sliders narrower than {MIN_SLIDER_TRACK} px: {narrow[:5]} ({shot})"
+        assert report["multiple"] == 0, f"a multi-select needs Ctrl-click ({shot})"
+        for view in _layout_report(page):
+            assert not view["cut"], f"a widget clips its content ({view['label']!r}): {view['cut'][:4]} ({shot})"
+    except BaseException:
+        _screenshot(page, "failed/widget_controls")
+        _close(page, lab, failed=True)
+        raise
+    _close(page, lab, failed=False)
+
+
 def test_nbgrader_validate_button_reports_on_a_student_copy(browser, lab):
     name = assignments()[0]
     page = _open(browser, lab, f"notebooks/{name}/{name}.ipynb")

@@ -178,13 +178,34 @@ def test_gallery_edge_image_with_diff_x_finds_the_single_edge():
     assert shown.abs().sum() == 255 * 7
 
 
-def test_gallery_custom_kernel_edits_flow_through():
+def _grid(gallery) -> list[list[float]]:
+    return [[gallery.controls[f"k{r}{c}"].value for c in range(3)] for r in range(3)]
+
+
+@pytest.mark.parametrize("kernel", ["outline", "blur", "left_sobel", "diff_x", "diag"])
+def test_gallery_grid_shows_the_chosen_kernel(kernel):
     gallery = cw.KernelGallery()
-    gallery.set(image="X 9x9", kernel=cw.CUSTOM)
-    gallery.controls["k11"].value = 2.0  # typing into the centre box
-    K = kernels.get_kernel("outline").clone()
-    K[1, 1] = 2.0
+    gallery.controls["kernel"].value = kernel  # as a student picks it from the menu
+    expected = torch.zeros(3, 3)
+    named = kernels.get_kernel(kernel)
+    expected[: named.shape[0], : named.shape[1]] = named  # a smaller kernel at the top left, zeros around
+    assert _grid(gallery) == expected.tolist()
+
+
+def test_gallery_edit_of_a_named_kernel_switches_to_custom_and_flows_through():
+    gallery = cw.KernelGallery()
+    gallery.set(image="X 9x9", kernel="outline")
+    gallery.controls["k11"].value = 2.0  # typing into the centre box while "outline" is chosen
+    assert gallery.controls["kernel"].value == cw.CUSTOM
+    K = torch.tensor([[-1.0, -1.0, -1.0], [-1.0, 2.0, -1.0], [-1.0, -1.0, -1.0]])
+    assert _grid(gallery) == K.tolist()
     assert torch.allclose(gallery.displayed_output(), _torch_corr(data.x_image(), K, "valid"))
+    gallery.controls["k00"].value = 0.0  # a second edit stays custom, on top of the first
+    K[0, 0] = 0.0
+    assert torch.allclose(gallery.displayed_output(), _torch_corr(data.x_image(), K, "valid"))
+    gallery.controls["kernel"].value = "blur"  # back to a named kernel: its values, whatever was typed
+    assert _grid(gallery) == [[0.0625, 0.125, 0.0625], [0.125, 0.25, 0.125], [0.0625, 0.125, 0.0625]]
+    assert torch.allclose(gallery.displayed_output(), _torch_corr(data.x_image(), kernels.get_kernel("blur"), "valid"))
 
 
 def test_gallery_shows_a_message_when_fashion_mnist_is_missing(monkeypatch, tmp_path):

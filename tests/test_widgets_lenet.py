@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipywidgets
 import pytest
 import torch
 from torch import nn
@@ -81,8 +82,19 @@ def test_optimizer_curves_smooth_with_a_moving_average():
     widget.set(smoothing=2)
     curves = widget.displayed_curves()
     assert curves["SGD"] == pytest.approx([2.0, 1.5, 1.0, 0.5]) and curves["Adam"] == pytest.approx([1.0] * 4)
-    widget.set(shown=("Adam",))
+    widget.set(SGD=False)
     assert list(widget.displayed_curves()) == ["Adam"]
+    assert [widget.controls[name].icon for name in ("SGD", "Adam")] == ["", "check"]
+    widget.controls["SGD"].value = True  # a click on its toggle brings the curve back
+    assert list(widget.displayed_curves()) == ["SGD", "Adam"]
+
+
+def test_optimizer_curves_are_chosen_with_toggles_not_a_ctrl_click_list():
+    runs = [lw.Run(name, 0.1, [1.0, 0.5], 0.5, 1.0) for name in lw.COMPARISON_LRS]
+    widget = lw.OptimizerCurves(runs)
+    assert not any(isinstance(c, ipywidgets.SelectMultiple) for c in widget.controls.values())
+    toggles = [c for c in widget.controls.values() if isinstance(c, ipywidgets.ToggleButton)]
+    assert [t.description for t in toggles] == list(lw.COMPARISON_LRS) and all(t.value for t in toggles)
 
 
 def test_training_monitor_plots_what_fit_reports():

@@ -119,15 +119,15 @@ class GradientReach(CourseWidget[ReachState]):
                 "stride": widgets.IntSlider(1, min=1, max=3, description="stride"),
                 "padding": widgets.IntSlider(0, min=0, max=1, description="padding"),
                 "cell": widgets.IntSlider(0, min=0, max=15, description="dY cell"),
-            }
+            },
+            play="cell",
         )
 
     def layout(self) -> widgets.Widget:
-        c = self.controls
         return widgets.VBox(
             [
-                widgets.HBox([c["layer"], c["cell"]]),
-                widgets.HBox([c["kernel"], c["stride"], c["padding"]]),
+                self.controls_row(["layer", "cell"]),
+                self.controls_row(["kernel", "stride", "padding"]),
                 self.readout,
                 self.figure_image.image,
                 self.errors,
@@ -275,9 +275,12 @@ class FlippedKernelView(CourseWidget[FlippedKernelState]):
             {
                 "stride": widgets.IntSlider(1, min=1, max=2, description="stride"),
                 "padding": widgets.IntSlider(0, min=0, max=2, description="padding"),
-                "step": widgets.IntSlider(0, min=0, max=35, description="dX cell"),
+                "step": widgets.IntSlider(
+                    0, min=0, max=35, description="dX cell", layout=widgets.Layout(width="420px")
+                ),
             },
             captions=[self.equation],
+            play="step",
         )
 
     def compute(self, **values) -> FlippedKernelState:

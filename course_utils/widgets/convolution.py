@@ -263,10 +263,13 @@ class SlidingWindowExplorer(CourseWidget[WindowState]):
             {
                 "example": widgets.Dropdown(options=list(EXAMPLES), description="example"),
                 "mode": widgets.Dropdown(options=list(oracles.MODES), description="mode"),
-                "step": widgets.IntSlider(0, min=0, max=3, description="step", continuous_update=True),
+                "step": widgets.IntSlider(
+                    0, min=0, max=3, description="step", continuous_update=True, layout=widgets.Layout(width="420px")
+                ),  # wide: up to 64 positions
                 "relu": widgets.Checkbox(False, description="ReLU"),
             },
             captions=[self.equation],
+            play="step",
         )
 
     def follow(self, state: WindowState) -> None:
@@ -309,6 +312,7 @@ class SlidingWindowExplorer(CourseWidget[WindowState]):
 # 2. the kernel gallery
 
 CUSTOM = "custom 3x3"
+GRID_CELLS = [f"k{r}{c}" for r in range(3) for c in range(3)]  # the custom kernel's controls, row by row
 PHOTO = "photo (grayscale)"
 FASHION = "Fashion-MNIST item"
 GALLERY_IMAGES = [*data.SYNTHETIC_IMAGES, PHOTO, FASHION]
@@ -356,28 +360,41 @@ class KernelGallery(CourseWidget[GalleryState]):
             "image": widgets.Dropdown(options=GALLERY_IMAGES, description="image"),
             "kernel": widgets.Dropdown(options=[*kernels.kernel_names(), CUSTOM], value="diff_x", description="kernel"),
         }
-        default = kernels.get_kernel("outline").tolist()
-        for r in range(3):
-            for c in range(3):
-                controls[f"k{r}{c}"] = widgets.FloatText(default[r][c], layout=widgets.Layout(width="60px"))
+        for cell in GRID_CELLS:  # the values of the kernel shown; set by settle() from the menu
+            controls[cell] = widgets.FloatText(0.0, layout=widgets.Layout(width="76px"))  # room for 0.0625
         super().__init__(controls)
 
     def layout(self) -> widgets.Widget:
         grid = widgets.GridBox(
-            [self.controls[f"k{r}{c}"] for r in range(3) for c in range(3)],
-            layout=widgets.Layout(grid_template_columns="repeat(3, 64px)"),
+            [self.controls[cell] for cell in GRID_CELLS],
+            layout=widgets.Layout(grid_template_columns="repeat(3, 80px)"),
         )
         top = widgets.HBox(
             [
                 widgets.VBox([self.controls["image"], self.controls["kernel"], self.description]),
-                widgets.VBox([widgets.HTML(f"<b>{CUSTOM}</b>"), grid]),
+                widgets.VBox([widgets.HTML(f"<b>kernel values</b> (edit one: {CUSTOM})"), grid]),
             ]
         )
         return widgets.VBox([top, self.figure_image.image, self.errors])
 
+    @staticmethod
+    def grid_values(kernel: str) -> dict[str, float]:
+        """The grid's values for a named kernel (up to 3x3): its values at the top left, zeros around."""
+        K = kernels.get_kernel(kernel)
+        kh, kw = K.shape
+        return {f"k{r}{c}": float(K[r, c]) if r < kh and c < kw else 0.0 for r in range(3) for c in range(3)}
+
+    def settle(self, values: dict, changed: set[str]) -> dict:
+        """The grid shows the chosen kernel's values; editing one of them makes the kernel the custom one."""
+        if values["kernel"] == CUSTOM:
+            return values
+        if changed & set(GRID_CELLS) and "kernel" not in changed:
+            return {**values, "kernel": CUSTOM}
+        return {**values, **self.grid_values(values["kernel"])}
+
     def kernel_from(self, values: dict) -> torch.Tensor:
         if values["kernel"] == CUSTOM:
-            return torch.tensor([[float(values[f"k{r}{c}"]) for c in range(3)] for r in range(3)])
+            return torch.tensor([float(values[cell]) for cell in GRID_CELLS]).reshape(3, 3)
         return kernels.get_kernel(values["kernel"])
 
     def compute(self, image: str, kernel: str, **custom: float) -> GalleryState:

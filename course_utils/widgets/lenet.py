@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import ipywidgets as widgets
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 from torch import nn
@@ -251,18 +252,37 @@ class OptimizerCurves(CourseWidget[CurvesState]):
 
     def __init__(self, runs: list[Run]) -> None:
         self.runs = runs
-        names = [run.optimizer for run in runs]
-        super().__init__(
-            {
-                "smoothing": widgets.IntSlider(10, min=1, max=50, description="smoothing"),
-                "shown": widgets.SelectMultiple(options=names, value=tuple(names), description="optimizers", rows=5),
-            }
+        controls: dict[str, widgets.Widget] = {
+            "smoothing": widgets.IntSlider(10, min=1, max=50, description="smoothing"),
+        }
+        for run in runs:  # one toggle per curve: a click shows or hides it (no Ctrl-click in a list)
+            controls[run.optimizer] = widgets.ToggleButton(
+                True, description=run.optimizer, icon="check", tooltip=f"show the {run.optimizer} curve"
+            )
+        super().__init__(controls)
+
+    def layout(self) -> widgets.Widget:
+        toggles = self.controls_row([run.optimizer for run in self.runs])
+        return widgets.VBox(
+            [
+                self.controls_row(["smoothing"]),
+                widgets.HBox([widgets.Label("show:"), toggles]),
+                self.figure_image.image,
+                self.errors,
+            ]
         )
 
-    def compute(self, smoothing: int, shown: tuple[str, ...]) -> CurvesState:
+    def follow(self, state: CurvesState) -> None:
+        """A shown curve's toggle is ticked."""
+        for run in self.runs:
+            icon = "check" if run.optimizer in state.curves else ""
+            if self.controls[run.optimizer].icon != icon:
+                self.controls[run.optimizer].icon = icon
+
+    def compute(self, smoothing: int, **shown: bool) -> CurvesState:
         curves = {}
         for run in self.runs:
-            if run.optimizer in shown:
+            if shown[run.optimizer]:
                 losses = torch.tensor(run.losses, dtype=torch.float64)
                 width = min(smoothing, len(losses))
                 kernel = torch.ones(1, 1, width, dtype=torch.float64) / width
@@ -418,9 +438,11 @@ class FeatureMapViewer(CourseWidget[FeatureMapsState]):
 
     def draw(self, state: FeatureMapsState) -> None:
         a = self.artists
-        a["input"].set_data(state.image.numpy())
-        a["input"].set_clim(float(state.image.min()), float(state.image.max()))
-        a["ax_in"].set_title(f"input: {state.label}", fontsize=10)
+        if not np.array_equal(a["input"].get_array(), state.image.numpy()):  # another layer of the same image
+            a["input"].set_data(state.image.numpy())
+            a["input"].set_clim(float(state.image.min()), float(state.image.max()))
+        if a["ax_in"].get_title() != f"input: {state.label}":
+            a["ax_in"].set_title(f"input: {state.label}", fontsize=10)
         if a["title"].get_text() != state.title:
             a["title"].set_text(state.title)
         a["maps"].update(state.maps)
@@ -513,7 +535,7 @@ class MistakesView(CourseWidget[MistakesState]):
             ax.set_yticks([])
             axes.append(ax)
             ims.append(ax.imshow(torch.zeros(28, 28).numpy(), cmap="gray", interpolation="nearest"))
-        return fig, {"confusion": confusion, "row": row, "axes": axes, "images": ims}
+        return fig, {"confusion": confusion, "row": row, "axes": axes, "images": ims, "shown": [None] * WORST}
 
     def draw(self, state: MistakesState) -> None:
         a = self.artists
@@ -526,10 +548,12 @@ class MistakesView(CourseWidget[MistakesState]):
             visible = i < len(state.worst)
             if ax.get_visible() != visible:
                 ax.set_visible(visible)
-            if visible:
+            if visible and a["shown"][i] != state.worst[i]:  # touch only the mistakes that changed
+                a["shown"][i] = state.worst[i]
                 picture = self.images[state.worst[i]][0]
                 im.set_data(picture.numpy())
                 im.set_clim(float(picture.min()), float(picture.max()))
+            if visible and ax.get_title() != state.titles[i]:
                 ax.set_title(state.titles[i], fontsize=10)
 
     def displayed_confusion(self) -> torch.Tensor:

@@ -37,7 +37,7 @@ from course_utils.plotting import (
     square_cells,
     steady_axes,
 )
-from course_utils.widgets.base import CourseWidget, PresetMenu, single_thread
+from course_utils.widgets.base import CourseWidget, PresetMenu
 
 __all__ = [
     "AxisArithmetic",
@@ -182,18 +182,17 @@ def _geometry_state(H: int, W: int, kh: int, kw: int, ph: int, pw: int, sh: int,
     X = torch.arange(H * W, dtype=torch.float64).reshape(H, W)
     K = torch.arange(kh * kw, dtype=torch.float64).reshape(kh, kw)
     message, output = "", None
-    with single_thread():
-        padded = oracles.pad2d(X, (ph, pw))
-        try:
-            output = oracles.conv2d(X[None, None], K[None, None], stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw))[
-                0, 0
-            ]
-        except RuntimeError as exc:
-            message = "PyTorch refuses:\n" + textwrap.fill(str(exc).splitlines()[0], 34)
-        if output is None:
-            times_read = torch.zeros_like(padded)
-        else:
-            times_read = _times_read(tuple(padded.shape), (kh, kw), (sh, sw), (dh, dw))
+    padded = oracles.pad2d(X, (ph, pw))
+    try:
+        output = oracles.conv2d(X[None, None], K[None, None], stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw))[
+            0, 0
+        ]
+    except RuntimeError as exc:
+        message = "PyTorch refuses:\n" + textwrap.fill(str(exc).splitlines()[0], 34)
+    if output is None:
+        times_read = torch.zeros_like(padded)
+    else:
+        times_read = _times_read(tuple(padded.shape), (kh, kw), (sh, sw), (dh, dw))
     category = _categories(times_read, (slice(ph, ph + H), slice(pw, pw + W)), output is None)
     rows = _axis(H, kh, ph, sh, dh, None if output is None else output.shape[0], times_read.sum(dim=1) > 0)
     cols = _axis(W, kw, pw, sw, dw, None if output is None else output.shape[1], times_read.sum(dim=0) > 0)
@@ -329,7 +328,7 @@ class ConvArithmeticExplorer(CourseWidget[ConvArithmeticState]):
             0, min=0, max=8, description="placement", layout=widgets.Layout(width="420px")
         )
         controls["numbers"] = widgets.ToggleButtons(options=["input values", "times read"], description="numbers")
-        super().__init__(controls)
+        super().__init__(controls, play="placement")
 
     def layout(self) -> widgets.Widget:
         """One row per parameter, its rows and columns sliders side by side, under the example menu."""
@@ -342,7 +341,7 @@ class ConvArithmeticExplorer(CourseWidget[ConvArithmeticState]):
             [
                 self.preset,
                 grid,
-                widgets.HBox([c["placement"], c["numbers"]]),
+                self.controls_row(["placement", "numbers"]),
                 self.formula,
                 self.equation,
                 self.figure_image.image,
@@ -554,14 +553,13 @@ def receptive_field_state(layers: list[tuple[int, int]], unit: int = 4) -> Recep
     """For a stack of (kernel_size, stride) layers, the units of every map that the `unit`-th (row-major) unit
     of the 3×3 last map depends on, by autograd through F.conv2d (``oracles.stack_paths``); the region one
     unit of each map sees by brute force (``oracles.receptive_field``)."""
-    with single_thread():
-        fields = list(_fields(tuple(layers)))
-        jumps = [1]
-        for _, stride in layers:
-            jumps.append(jumps[-1] * stride)
-        size = fields[-1] + (LAST_MAP_SIDE - 1) * jumps[-1]
-        row, col = divmod(unit, LAST_MAP_SIDE)
-        paths = oracles.stack_paths(layers, size, (row, col))
+    fields = list(_fields(tuple(layers)))
+    jumps = [1]
+    for _, stride in layers:
+        jumps.append(jumps[-1] * stride)
+    size = fields[-1] + (LAST_MAP_SIDE - 1) * jumps[-1]
+    row, col = divmod(unit, LAST_MAP_SIDE)
+    paths = oracles.stack_paths(layers, size, (row, col))
     return ReceptiveFieldState(list(layers), (row, col), paths, [_bounding_box(p) for p in paths], fields, jumps)
 
 
@@ -593,7 +591,7 @@ class ReceptiveFieldExplorer(CourseWidget[ReceptiveFieldState]):
     def __init__(self) -> None:
         self.preset = PresetMenu(RF_PRESETS, lambda layers: self.set(**self.preset_values(layers)), description="stack")
         self.table = widgets.HTML()
-        super().__init__(self._controls())
+        super().__init__(self._controls(), play="unit")
 
     @staticmethod
     def preset_values(layers: list[tuple[int, int]]) -> dict[str, int]:
@@ -607,24 +605,29 @@ class ReceptiveFieldExplorer(CourseWidget[ReceptiveFieldState]):
     @classmethod
     def _controls(cls) -> dict[str, widgets.Widget]:
         start = cls.preset_values(next(iter(RF_PRESETS.values())))
-        small = {"layout": widgets.Layout(width="200px"), "style": {"description_width": "70px"}}
+        wide = {"layout": widgets.Layout(width="300px"), "style": {"description_width": "50px"}}
         controls: dict[str, widgets.Widget] = {
-            "layers": widgets.IntSlider(start["layers"], min=1, max=MAX_LAYERS, description="layers", **small),
-            "unit": widgets.IntSlider(4, min=0, max=LAST_MAP_SIDE**2 - 1, description="unit", **small),
+            "layers": widgets.IntSlider(start["layers"], min=1, max=MAX_LAYERS, description="layers", **wide),
+            "unit": widgets.IntSlider(4, min=0, max=LAST_MAP_SIDE**2 - 1, description="unit", **wide),
         }
         for i in range(1, MAX_LAYERS + 1):
-            controls[f"k{i}"] = widgets.IntSlider(start[f"k{i}"], min=1, max=5, description=f"kernel {i}", **small)
+            controls[f"k{i}"] = widgets.IntSlider(start[f"k{i}"], min=1, max=5, description=f"k{i}", **wide)
         for i in range(1, MAX_LAYERS + 1):
-            controls[f"s{i}"] = widgets.IntSlider(start[f"s{i}"], min=1, max=3, description=f"stride {i}", **small)
+            controls[f"s{i}"] = widgets.IntSlider(start[f"s{i}"], min=1, max=3, description=f"s{i}", **wide)
         return controls
 
     def layout(self) -> widgets.Widget:
+        """The stack menu and depth, the unit with its Play button, then one row per layer: kernel, stride."""
         c = self.controls
+        cells: list[widgets.Widget] = [widgets.Label(""), widgets.Label("kernel size"), widgets.Label("stride")]
+        for i in range(1, MAX_LAYERS + 1):
+            cells += [widgets.Label(f"layer {i}"), c[f"k{i}"], c[f"s{i}"]]
+        grid = widgets.GridBox(cells, layout=widgets.Layout(grid_template_columns="70px 310px 310px"))
         return widgets.VBox(
             [
-                widgets.HBox([self.preset, c["layers"], c["unit"]]),
-                widgets.HBox([c[f"k{i}"] for i in range(1, MAX_LAYERS + 1)]),
-                widgets.HBox([c[f"s{i}"] for i in range(1, MAX_LAYERS + 1)]),
+                widgets.HBox([self.preset, self.controls_row(["layers"])]),
+                self.controls_row(["unit"]),
+                grid,
                 self.table,
                 self.figure_image.image,
                 self.errors,

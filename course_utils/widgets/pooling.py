@@ -118,13 +118,14 @@ class PoolingExplorer(CourseWidget[PoolingState]):
                 "ceil_mode": widgets.Checkbox(False, description="ceil_mode"),
                 "count_include_pad": widgets.Checkbox(True, description="count_include_pad"),
                 "window": widgets.IntSlider(0, min=0, max=3, description="window"),
-            }
+            },
+            play="window",
         )
 
     def layout(self) -> widgets.Widget:
-        rows = [list(self.controls.values())[i : i + 4] for i in (0, 4)]
+        rows = [["input", "kind"], ["kernel", "stride", "padding"], ["ceil_mode", "count_include_pad"], ["window"]]
         return widgets.VBox(
-            [widgets.HBox(rows[0]), widgets.HBox(rows[1]), self.readout, self.figure_image.image, self.errors]
+            [*(self.controls_row(row) for row in rows), self.readout, self.figure_image.image, self.errors]
         )
 
     def _arguments(self, values: dict) -> dict:
