@@ -322,6 +322,7 @@ class Sandbox:
         _copy_regular_files(files, self.files)
         self.km = None
         self.kc = None
+        self.context = None
         self.requests = 0
         self._chain: list[int] | None = None
         self.helpers: dict = {}  # name -> reference, while a call with helpers runs (answer_helper)
@@ -330,7 +331,7 @@ class Sandbox:
         import zmq
         from jupyter_client import KernelManager
 
-        context = zmq.Context()
+        context = self.context = zmq.Context()
         # an answer larger than this is dropped by ZeroMQ before it is read: printing 500 MB costs nothing here
         context.setsockopt(zmq.MAXMSGSIZE, wire.MAX_MESSAGE + 2**20)
         # a placeholder socket path (ports are chosen against it; nothing binds there): the real one is known once
@@ -392,7 +393,7 @@ class Sandbox:
             if time.monotonic() > next_check:
                 next_check = time.monotonic() + 0.5
                 if not self.km.is_alive():
-                    self.km = None
+                    self._drop(shutdown=False)
                     raise SandboxDied("the sandbox stopped (out of memory, or killed)")
             if not idle:
                 try:
@@ -573,14 +574,26 @@ class Sandbox:
         return None
 
     def shutdown(self) -> None:
+        self._drop(shutdown=True)
+
+    def _drop(self, shutdown: bool) -> None:
+        """Forget this kernel (stopping it first when `shutdown`): its channels and sockets closed at once, and
+        its ZeroMQ context destroyed here. Left to the garbage collector, a context whose sockets still wait
+        for a dead kernel blocks forever in whichever thread collects it (seen: the grader's main thread)."""
         try:
             if self.kc is not None:
                 self.kc.stop_channels()
-            if self.km is not None:
+            if self.km is not None and shutdown:
                 self.km.shutdown_kernel(now=True)
+            control = getattr(self.km, "_control_socket", None)
+            if control is not None:
+                control.close(linger=0)
+                self.km._control_socket = None
         except Exception:
             pass
-        self.km = self.kc = None
+        if self.context is not None:
+            self.context.destroy(linger=0)
+        self.km = self.kc = self.context = None
         self._chain = None
 
     def cleanup(self) -> None:

@@ -35,12 +35,12 @@ import nbformat
 import pytest
 
 from conftest import ROOT
+from servers import CHROMIUM, CHROMIUM_ARGS
 
 sys.path.insert(0, str(ROOT / "deploy" / "jupyterhub"))
 
 HUB_DIR = ROOT / "deploy" / "jupyterhub"
 PROXY = HUB_DIR / "node_modules" / ".bin" / "configurable-http-proxy"
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "hub"
 NAME = "01_convolution"
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
@@ -122,14 +122,7 @@ def _chromium(playwright):
     return playwright.chromium.launch(
         executable_path=str(CHROMIUM),
         headless=True,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
+        args=CHROMIUM_ARGS,
     )
 
 
