@@ -26,9 +26,12 @@ def test_lenet_benchmark_prints_one_json_line_for_both_recipes():
     assert len(lines) == 1, result.stdout
     figures = json.loads(lines[0])
     for name in ("baseline_recipe", "course_recipe"):
-        assert set(figures[name]) >= {"test_accuracy", "seconds", "epochs"}
-        assert 0.0 <= figures[name]["test_accuracy"] <= 1.0 and figures[name]["seconds"] > 0
-        assert figures[name]["epochs"] == 1
+        run = figures[name]
+        assert set(run) >= {"test_accuracy", "validation_accuracy", "seconds", "seconds_per_epoch", "epochs"}
+        assert 0.0 <= run["test_accuracy"] <= 1.0 and run["seconds"] > 0 and run["epochs"] == 1
+        assert run["validation_per_epoch"] == [run["validation_accuracy"]] and 0.0 <= run["validation_accuracy"] <= 1
+        assert run["seconds_per_epoch"] == pytest.approx(run["seconds"], abs=0.06)
+    assert len(figures["load"]) == 2 and isinstance(figures["bf16_native"], bool)
     assert figures["course_recipe"]["test_accuracy"] > 0.3  # one epoch of Adam on 1,000 images already learns
 
 
