@@ -42,3 +42,18 @@ def test_reference_comes_from_the_source_notebooks_solution_cells():
     namespace = lenet.reference()
     assert {"build_lenet", "build_lenet_relu", "evaluate_accuracy", "train_epoch"} <= set(namespace)
     assert sum(p.numel() for p in namespace["build_lenet_relu"]().parameters()) == 170988
+
+
+@pytest.mark.slow  # eight one-epoch runs on 500 images in a subprocess
+def test_lenet_ablation_times_each_speed_switch():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/lenet.py", "--json", "--ablation", "500"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert list(figures["seconds_per_epoch"]) == ["none", "+channels_last", "+bf16", "+fused"]
+    assert all(seconds > 0 for seconds in figures["seconds_per_epoch"].values())
