@@ -362,10 +362,10 @@ def bf16_native(device: torch.device | str = "cpu") -> bool:
 
 #: Source post 003's recipe: the ReLU LeNet, SGD lr 0.5, batch 256, 10 epochs, raw inputs (test accuracy 0.887 there).
 BASELINE_RECIPE = Recipe("baseline", "SGD", 0.5, 256, 10)
-#: The course's recipe: the same network, standardised inputs, Adam with a one-cycle schedule, 6 epochs, and the
+#: The course's recipe: the same network, standardised inputs, Adam with a one-cycle schedule, 5 epochs, and the
 #: three switches that speed each batch up (chosen on the validation split: benchmarks/lenet.py).
 COURSE_RECIPE = Recipe(
-    "course", "Adam", 3e-3, 128, 6, schedule="one-cycle", normalize=True, channels_last=True, bf16=True, fused=True
+    "course", "Adam", 3e-3, 128, 5, schedule="one-cycle", normalize=True, channels_last=True, bf16=True, fused=True
 )
 
 #: The optimizers of source post 004, by name: params, lr -> optimizer.
@@ -583,12 +583,12 @@ def watch_training(
     "train-without-validation") with the student's
     `train_epoch` (one epoch over ``batches * batch_size`` training images) and record every batch's loss and
     each layer's gradient norm; then `evaluate_accuracy` on `test_subset` test images.
-    COURSE_QUICK: 20 batches, 500 test images.
+    COURSE_QUICK: 10 batches, 500 test images.
     Seeded: the same images, order and result on the same machine. Reports to the active ``Progress`` as
     run `name`.
     """
     if quick():
-        batches, test_subset = min(batches, 20), min(test_subset, 500)
+        batches, test_subset = min(batches, 10), min(test_subset, 500)
     seed_everything(seed)
     net = build()
     X, y = fashion_mnist("train-without-validation", True, batches * batch_size, seed)
@@ -734,9 +734,9 @@ def overfit(
     """Seed, then train a new `build()` with the student's `train_epoch` on only `images` training images
     (Adam, `lr`), `epochs` times over: a network and loop that work drive the loss to almost 0 and the accuracy
     to 1.0 (CS231n's second sanity check: if it can't overfit a hundred images, something is broken).
-    COURSE_QUICK: 15 epochs. Reports to the active ``Progress``."""
+    COURSE_QUICK: 5 epochs. Reports to the active ``Progress``."""
     if quick():
-        epochs = min(epochs, 15)
+        epochs = min(epochs, 5)
     seed_everything(seed)
     net = build()
     X, y = fashion_mnist("train-without-validation", True, images, seed)

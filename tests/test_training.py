@@ -358,8 +358,9 @@ def test_the_two_sanity_checks_initial_loss_ln_10_and_overfitting_100_images(len
 
 @pytest.mark.slow  # five runs of 200 batches of the sigmoid LeNet (about 40 s on one core)
 def test_xavier_kaiming_and_batch_norm_rescue_the_sigmoid_lenet(lenets, monkeypatch):
-    """06's numbers for 200 batches of SGD at lr 0.5: PyTorch's default initialisation stays at chance; Xavier
-    and Kaiming get above 0.5 test accuracy; batch normalisation above 0.75."""
+    """06's numbers for 200 batches of SGD at lr 0.5 (0.10, 0.50, 0.58 and 0.80 there): PyTorch's default
+    initialisation stays at chance, Xavier and Kaiming get to about half right, batch normalisation to 0.8;
+    Xavier's and Kaiming's first layers start with about 20 and 30 times the default's gradient."""
     monkeypatch.delenv("COURSE_QUICK", raising=False)
     build, args = lenets["build_lenet"], (lenets["train_epoch"], lenets["evaluate_accuracy"])
     runs = training.watch_runs(
@@ -369,7 +370,8 @@ def test_xavier_kaiming_and_batch_norm_rescue_the_sigmoid_lenet(lenets, monkeypa
         },
         *args,
     )
-    assert runs["default"].test_accuracy < 0.15
-    assert runs["Xavier"].test_accuracy > 0.5 and runs["Kaiming"].test_accuracy > 0.5
-    assert runs["batch norm"].test_accuracy > 0.75
-    assert runs["Xavier"].gradient_norms["0"][0] > 10 * runs["default"].gradient_norms["0"][0]
+    accuracy = {name: run.test_accuracy for name, run in runs.items()}
+    assert accuracy["default"] < 0.15 and 0.45 < accuracy["Xavier"] < 0.55 and 0.53 < accuracy["Kaiming"] < 0.63
+    assert 0.75 < accuracy["batch norm"] < 0.85
+    first = {name: run.gradient_norms["0"][0] for name, run in runs.items()}
+    assert 15 < first["Xavier"] / first["default"] < 25 and 25 < first["Kaiming"] / first["default"] < 35
