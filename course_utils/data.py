@@ -32,7 +32,9 @@ __all__ = [
     "FASHION_MNIST_FILES",
     "FASHION_MNIST_SHA256",
     "FASHION_MNIST_URL",
+    "SPLITS",
     "SYNTHETIC_IMAGES",
+    "VALIDATION_SIZE",
     "cache_dir",
     "checkerboard",
     "download_fashion_mnist",
@@ -133,6 +135,16 @@ FASHION_MNIST_SHA256 = {
 FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 _EXPECTED_COUNT = {"train": 60000, "test": 10000}
+#: How many of the training images, the last ones, are held out as the validation split.
+VALIDATION_SIZE = 5000
+#: The splits ``load_fashion_mnist`` knows: the published two, and the training set cut in two so that a recipe
+#: is chosen on images it was not trained on while the test set is looked at once, at the end.
+SPLITS = {
+    "train": "all 60,000 training images",
+    "test": "the 10,000 test images",
+    "train-without-validation": "the first 55,000 training images",
+    "validation": "the last 5,000 training images",
+}
 _CACHE: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = {}
 
 
@@ -263,12 +275,18 @@ def _sha256(data: bytes) -> str:
 def load_fashion_mnist(
     split: str = "train", root: Path | None = None, download: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Fashion-MNIST `split` ("train" or "test"): images uint8 (N, 28, 28), labels int64 (N,).
+    """Fashion-MNIST `split`, one of ``SPLITS``: images uint8 (N, 28, 28), labels int64 (N,).
 
-    Parsed tensors are cached in memory, so later calls are instant.
+    "validation" is the last ``VALIDATION_SIZE`` training images and "train-without-validation" the others
+    (views of the training set, in the published order). Parsed tensors are cached in memory, so later calls
+    are instant.
     """
-    if split not in FASHION_MNIST_FILES:
-        raise ValueError(f"unknown split {split!r}: use 'train' or 'test'")
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}: use one of {', '.join(map(repr, SPLITS))}")
+    if split in ("validation", "train-without-validation"):
+        images, labels = load_fashion_mnist("train", root, download)
+        keep = slice(-VALIDATION_SIZE, None) if split == "validation" else slice(None, -VALIDATION_SIZE)
+        return images[keep], labels[keep]
     if root is None:
         root = find_fashion_mnist()
     if root is None:

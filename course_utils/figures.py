@@ -50,7 +50,17 @@ RC = {
     "figure.dpi": DPI,
     "path.simplify": True,
 }
-COLORS = {"sigmoid": "tab:orange", "ReLU": "tab:blue", "SGD": "tab:gray", "momentum": "tab:green", "Adam": "tab:red"}
+COLORS = {
+    "sigmoid": "tab:orange",
+    "ReLU": "tab:blue",
+    "SGD": "tab:gray",
+    "momentum": "tab:green",
+    "Adam": "tab:red",
+    "default": "tab:orange",
+    "Xavier": "tab:purple",
+    "Kaiming": "tab:brown",
+    "batch norm": "tab:cyan",
+}
 
 
 class Picture:
@@ -232,10 +242,12 @@ def _gradient_norms_png() -> bytes:
 
     solutions = _solutions("06_lenet")
     X, y = training.fashion_mnist("test", normalize=True)
-    norms = {}
-    for name, build in (("sigmoid", solutions["build_lenet"]), ("ReLU", solutions["build_lenet_relu"])):
-        training.seed_everything(0)
-        norms[name] = training.gradient_norms(build(), X[:256], y[:256])
+    training.seed_everything(0)
+    sigmoid = solutions["build_lenet"]()
+    relu = training.with_activation(sigmoid, torch.nn.Sigmoid, torch.nn.ReLU)  # the same LeNet, weights and all
+    norms = {
+        name: training.gradient_norms(net, X[:256], y[:256]) for name, net in (("sigmoid", sigmoid), ("ReLU", relu))
+    }
     return gradient_norms(norms).png()
 
 

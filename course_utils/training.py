@@ -18,6 +18,7 @@ import random
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from copy import deepcopy
 from dataclasses import dataclass, replace
 
 import torch
@@ -28,27 +29,38 @@ from course_utils import data
 __all__ = [
     "BASELINE_RECIPE",
     "COURSE_RECIPE",
+    "FUSED",
+    "INITIALISATIONS",
     "MEAN",
     "OPTIMIZERS",
     "STD",
     "Epoch",
     "GradientRecorder",
+    "Overfit",
+    "Progress",
     "Recipe",
     "RecordingLoss",
     "ScheduledOptimizer",
     "TensorLoader",
     "Watched",
+    "bf16_native",
     "choose_device",
     "fashion_mnist",
     "fit",
     "gradient_norms",
+    "initial_loss",
+    "initialise",
     "make_optimizer",
+    "overfit",
     "quadratic_paths",
     "quick",
     "seed_everything",
     "set_threads",
     "setup",
+    "watch_runs",
     "watch_training",
+    "with_activation",
+    "with_batch_norm",
 ]
 
 #: Mean and standard deviation of Fashion-MNIST's training pixels in [0, 1] (tests recompute them).
@@ -107,6 +119,131 @@ def setup(seed: int = 0) -> torch.device:
     return device
 
 
+class Progress:
+    """Progress and time left of a long cell: one line, "title: run 2/5 (Adam) · 120/376 batches · 14 s · about
+    31 s left", in a notebook a bar and that line, updated at most every ``interval`` seconds.
+
+    A cell's work is `runs` training runs of so many batches each. As a context manager it is the active
+    progress: every ``fit`` and ``watch_training`` inside the ``with`` block, and the widgets that call them,
+    report to it (``begin`` at a run's start, ``step`` after each batch), so a cell shows progress without its
+    functions being told::
+
+        with cu.training.Progress("five optimizers", runs=5):
+            lw.compare_optimizers(build_lenet_relu, train_epoch, evaluate_accuracy)
+
+    The time left assumes the runs still to come take as long, per batch, as the batches so far.
+    """
+
+    _active: list[Progress] = []
+
+    def __init__(self, title: str = "", runs: int = 1, interval: float = 0.2, display: bool = True) -> None:
+        if runs < 1:
+            raise ValueError(f"runs must be at least 1; got {runs}")
+        self.title, self.runs, self.interval = title, runs, interval
+        self.run, self.name, self.done, self.total = 0, "", 0, 0
+        self.text = f"{title}: starting".lstrip(": ")
+        self._start = self._next = 0.0
+        self._bar = self._label = None
+        self._display = display
+
+    def __enter__(self) -> Progress:
+        self._start = time.perf_counter()
+        if self._display:
+            self._show()
+        Progress._active.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        Progress._active.remove(self)
+        self.finish()
+
+    @classmethod
+    def active(cls) -> Progress | None:
+        """The innermost progress whose ``with`` block is running, or None."""
+        return cls._active[-1] if cls._active else None
+
+    def _show(self) -> None:
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - IPython ships with the course
+            return
+        if get_ipython() is None:
+            return
+        import ipywidgets as widgets
+        from IPython.display import display
+
+        self._bar = widgets.FloatProgress(0.0, min=0.0, max=1.0, layout=widgets.Layout(width="300px"))
+        self._label = widgets.Label(self.text)
+        display(widgets.HBox([self._bar, self._label]))
+
+    def begin(self, batches: int, name: str = "") -> None:
+        """A run of `batches` batches starts."""
+        if not self._start:
+            self._start = time.perf_counter()
+        self.run = min(self.run + 1, self.runs)
+        self.name, self.done, self.total = name, 0, max(1, batches)
+        self._update(force=True)
+
+    def step(self, *_) -> None:
+        """One more batch of the current run (any arguments, such as a loader's (i, n), are ignored)."""
+        self.done += 1
+        self._update(force=self.done >= self.total)
+
+    @property
+    def fraction(self) -> float:
+        """The share of the cell's work done: finished runs, and the current one's batches."""
+        return min(1.0, (self.run - 1 + self.done / max(1, self.total)) / self.runs) if self.run else 0.0
+
+    def seconds_left(self) -> float | None:
+        """Time left at the rate so far, or None before the first batch."""
+        fraction = self.fraction
+        if fraction <= 0:
+            return None
+        return (time.perf_counter() - self._start) * (1 - fraction) / fraction
+
+    def _update(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if now < self._next and not force:
+            return
+        self._next = now + self.interval
+        left = self.seconds_left()
+        run = f"run {self.run}/{self.runs}" + (f" ({self.name})" if self.name else "") if self.runs > 1 else self.name
+        self.text = " · ".join(
+            part
+            for part in (
+                f"{self.title}: {run}".strip(": "),
+                f"{self.done}/{self.total} batches",
+                f"{now - self._start:.0f} s",
+                f"about {left:.0f} s left" if left is not None else "",
+            )
+            if part
+        )
+        if self._bar is not None:
+            self._bar.value, self._label.value = self.fraction, self.text
+
+    def finish(self) -> None:
+        """Show the total time."""
+        self.text = f"{self.title}: done in {time.perf_counter() - self._start:.0f} s".lstrip(": ")
+        if self._bar is not None:
+            self._bar.value, self._label.value = 1.0, self.text
+
+
+def _reporting(batches: int, name: str, on_batch: Callable | None) -> Callable | None:
+    """`on_batch`, and the active Progress's ``step`` after it, once the Progress knows a run of `batches` begins."""
+    progress = Progress.active()
+    if progress is None:
+        return on_batch
+    progress.begin(batches, name)
+    if on_batch is None:
+        return progress.step
+
+    def both(done: int, total: int) -> None:
+        on_batch(done, total)
+        progress.step()
+
+    return both
+
+
 class TensorLoader:
     """Batches (X, y) of in-memory tensors, like a DataLoader over a TensorDataset but without per-item work.
 
@@ -160,7 +297,9 @@ def fashion_mnist(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Fashion-MNIST as float32 images (N, 1, 28, 28) in [0, 1], or standardised with MEAN and STD, and labels (N,).
 
-    `subset` keeps that many images, chosen at random with `seed` (the same ones every time).
+    `split` is one of ``data.SPLITS``: "train", "test", "validation" (the last 5,000 training images) or
+    "train-without-validation" (the other 55,000). `subset` keeps that many images, chosen at random with
+    `seed` (the same ones every time).
     Raises ``data.DatasetUnavailableError`` (shown as a short message in a notebook) when the data
     can't be found or downloaded.
     """
@@ -185,21 +324,49 @@ class Recipe:
     epochs: int
     schedule: str = "constant"  # "constant" or "one-cycle" (OneCycleLR stepped every batch, peak lr = `lr`)
     normalize: bool = False
+    channels_last: bool = False  # the network's 4-d weights and the images stored channels-last (NHWC)
+    bf16: bool = False  # train_epoch under bfloat16 autocast, where the device computes in bf16 natively
+    fused: bool = False  # the optimizer's fused step (one kernel per tensor), where PyTorch has one
 
     def describe(self) -> str:
+        speed = [
+            name
+            for name, on in (
+                ("channels-last", self.channels_last),
+                ("bf16 autocast where native", self.bf16),
+                ("fused step", self.fused),
+            )
+            if on
+        ]
         return (
             f"{self.name}: {self.optimizer}, lr {self.lr:g}"
             + (" (one-cycle)" if self.schedule == "one-cycle" else "")
             + f", batch {self.batch_size}, {self.epochs} epochs, "
             + ("standardised" if self.normalize else "raw [0, 1]")
             + " inputs"
+            + (f"; {', '.join(speed)}" if speed else "")
         )
+
+
+def bf16_native(device: torch.device | str = "cpu") -> bool:
+    """True when `device` computes in bfloat16 in hardware: a CUDA GPU that supports it, or a CPU with
+    AVX-512 BF16 or AMX instructions. Elsewhere bf16 is emulated and slower than float32."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # a PyTorch without these probes
+        return False
 
 
 #: Source post 003's recipe: the ReLU LeNet, SGD lr 0.5, batch 256, 10 epochs, raw inputs (test accuracy 0.887 there).
 BASELINE_RECIPE = Recipe("baseline", "SGD", 0.5, 256, 10)
-#: The course's recipe: the same network, standardised inputs, Adam with a one-cycle schedule, 4 epochs.
-COURSE_RECIPE = Recipe("course", "Adam", 3e-3, 128, 4, schedule="one-cycle", normalize=True)
+#: The course's recipe: the same network, standardised inputs, Adam with a one-cycle schedule, 5 epochs, and the
+#: three switches that speed each batch up (chosen on the validation split: benchmarks/lenet.py).
+COURSE_RECIPE = Recipe(
+    "course", "Adam", 3e-3, 128, 5, schedule="one-cycle", normalize=True, channels_last=True, bf16=True, fused=True
+)
 
 #: The optimizers of source post 004, by name: params, lr -> optimizer.
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
@@ -247,11 +414,16 @@ def gradient_norms(
     return {name.removesuffix(".weight"): float(g.norm()) for name, g in zip(weights, grads)}
 
 
+#: The optimizers of OPTIMIZERS that have a fused step in PyTorch, and how to ask for it.
+FUSED = {"Adam": lambda params, lr: torch.optim.Adam(params, lr=lr, fused=True)}
+
+
 def make_optimizer(net: nn.Module, recipe: Recipe, steps: int):
     """The recipe's optimizer for `net`, wrapped with its schedule when it has one (`steps` batches in all)."""
     if recipe.optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {recipe.optimizer!r}; choose one of {sorted(OPTIMIZERS)}")
-    optimizer = OPTIMIZERS[recipe.optimizer](net.parameters(), recipe.lr)
+    make = FUSED.get(recipe.optimizer, OPTIMIZERS[recipe.optimizer]) if recipe.fused else OPTIMIZERS[recipe.optimizer]
+    optimizer = make(net.parameters(), recipe.lr)
     if recipe.schedule == "constant":
         return optimizer
     if recipe.schedule == "one-cycle":
@@ -276,13 +448,15 @@ class RecordingLoss(nn.Module):
 
 @dataclass
 class Epoch:
-    """One epoch of ``fit``: what the student's functions returned, the test accuracy and the time."""
+    """One epoch of ``fit``: what the student's functions returned, the test and validation accuracies, and
+    the training time so far (``validation_accuracy`` is None when ``fit`` trained on all 60,000 images)."""
 
     epoch: int
     loss: float
     train_accuracy: float
     test_accuracy: float
     seconds: float
+    validation_accuracy: float | None = None
 
 
 def fit(
@@ -299,34 +473,57 @@ def fit(
     loss_fn: nn.Module | None = None,
     on_epoch: Callable[[Epoch], None] | None = None,
     on_batch: Callable[[int, int], None] | None = None,
+    validation: bool = True,
 ) -> list[Epoch]:
     """Train `net` with `recipe` using the student's `train_epoch(net, loader, loss_fn, optimizer)` and
     `evaluate_accuracy(net, loader)`; returns one Epoch per epoch (also passed to `on_epoch`).
 
-    Seeded (`seed`): the same data order, the same result on the same machine. The data, the net and
-    the batches live on `device` (default: CUDA if present). `train_subset`/`test_subset`/`epochs`
-    shorten the run (quick mode). `seconds` is wall time of training only, cumulative.
+    With `validation` (the default) it trains on the split "train-without-validation" (55,000 images) and
+    measures each epoch on the held-out "validation" split as well as on the test set: recipes are compared
+    on the validation accuracy, and the test accuracy is the one to report, once, at the end. Without it,
+    it trains on all 60,000. Seeded (`seed`): the same data order, the same result on the same machine.
+    The data, the net and the batches live on `device` (default: CUDA if present). `train_subset`,
+    `test_subset` (which also caps the validation images) and `epochs` shorten the run (quick mode).
+    The recipe's ``channels_last``, ``bf16`` (only where ``bf16_native``) and ``fused`` apply here, around
+    the student's loop, which does not change. `seconds` is wall time of training only, cumulative.
     """
     device = torch.device(device) if device is not None else choose_device()
     seed_everything(seed)
-    X, y = fashion_mnist("train", recipe.normalize, train_subset, seed)
+    X, y = fashion_mnist("train-without-validation" if validation else "train", recipe.normalize, train_subset, seed)
     X_test, y_test = fashion_mnist("test", recipe.normalize, test_subset, seed)
-    train = TensorLoader(X, y, recipe.batch_size, shuffle=True, seed=seed, device=device, on_batch=on_batch)
+    memory_format = torch.channels_last if recipe.channels_last else torch.contiguous_format
+    X = X.contiguous(memory_format=memory_format)
+    train = TensorLoader(X, y, recipe.batch_size, shuffle=True, seed=seed, device=device)
+    train.on_batch = _reporting((epochs or recipe.epochs) * len(train), recipe.name, on_batch)
     test = TensorLoader(X_test, y_test, 1000, device=device)
+    held_out = None
+    if validation:
+        X_val, y_val = fashion_mnist("validation", recipe.normalize, test_subset, seed)
+        held_out = TensorLoader(X_val, y_val, 1000, device=device)
     epochs = epochs or recipe.epochs
     recipe = replace(recipe, epochs=epochs)
-    net.to(device)
+    net.to(device, memory_format=memory_format)
     optimizer = make_optimizer(net, recipe, epochs * len(train))
     loss_fn = loss_fn or nn.CrossEntropyLoss()
+    bf16 = recipe.bf16 and bf16_native(device)
     history: list[Epoch] = []
     elapsed = 0.0
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
-        loss, train_accuracy = train_epoch(net, train, loss_fn, optimizer)
+        # no weight cache: it would keep the first batch's bf16 copy of the weights for the whole epoch
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16, cache_enabled=False):
+            loss, train_accuracy = train_epoch(net, train, loss_fn, optimizer)
         if device.type == "cuda":
             torch.cuda.synchronize()
         elapsed += time.perf_counter() - start
-        record = Epoch(epoch, float(loss), float(train_accuracy), float(evaluate_accuracy(net, test)), elapsed)
+        record = Epoch(
+            epoch,
+            float(loss),
+            float(train_accuracy),
+            float(evaluate_accuracy(net, test)),
+            elapsed,
+            float(evaluate_accuracy(net, held_out)) if held_out is not None else None,
+        )
         history.append(record)
         if on_epoch is not None:
             on_epoch(record)
@@ -380,22 +577,27 @@ def watch_training(
     lr: float = 0.5,
     seed: int = 0,
     test_subset: int = 2000,
+    name: str = "",
 ) -> Watched:
-    """Seed, then train a new `build()` for `batches` batches of standardised Fashion-MNIST with the student's
+    """Seed, then train a new `build()` for `batches` batches of standardised Fashion-MNIST (from the split
+    "train-without-validation") with the student's
     `train_epoch` (one epoch over ``batches * batch_size`` training images) and record every batch's loss and
     each layer's gradient norm; then `evaluate_accuracy` on `test_subset` test images.
-    COURSE_QUICK: 20 batches, 500 test images.
-    Seeded: the same images, order and result on the same machine.
+    COURSE_QUICK: 10 batches, 500 test images.
+    Seeded: the same images, order and result on the same machine. Reports to the active ``Progress`` as
+    run `name`.
     """
     if quick():
-        batches, test_subset = min(batches, 20), min(test_subset, 500)
+        batches, test_subset = min(batches, 10), min(test_subset, 500)
     seed_everything(seed)
     net = build()
-    X, y = fashion_mnist("train", True, batches * batch_size, seed)
+    X, y = fashion_mnist("train-without-validation", True, batches * batch_size, seed)
     X_test, y_test = fashion_mnist("test", True, test_subset, seed)
     recorder = GradientRecorder(OPTIMIZERS[optimizer](net.parameters(), lr), net)
     loss_fn = RecordingLoss()
-    train_epoch(net, TensorLoader(X, y, batch_size, shuffle=True, seed=seed), loss_fn, recorder)
+    loader = TensorLoader(X, y, batch_size, shuffle=True, seed=seed)
+    loader.on_batch = _reporting(len(loader), name, None)
+    train_epoch(net, loader, loss_fn, recorder)
     accuracy = float(evaluate_accuracy(net, TensorLoader(X_test, y_test, 1000)))
     return Watched(loss_fn.losses, recorder.norms, accuracy, net)
 
@@ -431,3 +633,119 @@ def quadratic_paths(
             w, m, s = adam_step(w, 2 * (w - target), m, s, t, lr)
             paths["Adam (yours)"].append(float(w))
     return paths
+
+
+def watch_runs(
+    builds: dict[str, Callable[[], nn.Module]],
+    train_epoch: Callable,
+    evaluate_accuracy: Callable,
+    title: str = "",
+    **options,
+) -> dict[str, Watched]:
+    """``watch_training`` for each network of `builds` (name -> build), same seed and batches, under one
+    ``Progress`` (progress and time left in the notebook). `options` go to ``watch_training``."""
+    with Progress(title, runs=len(builds)):
+        return {
+            name: watch_training(build, train_epoch, evaluate_accuracy, name=name, **options)
+            for name, build in builds.items()
+        }
+
+
+#: Initialisations ``initialise`` knows: weight init for every Conv2d and Linear layer (biases set to 0).
+INITIALISATIONS: dict[str, Callable[[torch.Tensor], object] | None] = {
+    "default": None,  # PyTorch's own: uniform in +-1/sqrt(fan_in) (kaiming_uniform_ with a=sqrt(5)), biases too
+    "Xavier": nn.init.xavier_uniform_,  # uniform in +-sqrt(6 / (fan_in + fan_out)): keeps the variance through a layer
+    "Kaiming": lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu"),  # +-sqrt(6 / fan_in): made for ReLU
+}
+
+
+def initialise(net: nn.Module, scheme: str) -> nn.Module:
+    """Re-initialise `net`'s Conv2d and Linear weights with `scheme` (a key of INITIALISATIONS), biases to 0,
+    in place; "default" leaves PyTorch's initialisation. Returns `net`."""
+    if scheme not in INITIALISATIONS:
+        raise ValueError(f"unknown initialisation {scheme!r}; choose one of {', '.join(INITIALISATIONS)}")
+    init = INITIALISATIONS[scheme]
+    if init is None:
+        return net
+    for module in net.modules():
+        if isinstance(module, nn.Conv2d | nn.Linear):
+            init(module.weight)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+    return net
+
+
+def with_activation(net: nn.Module, old: type[nn.Module], new: Callable[[], nn.Module]) -> nn.Module:
+    """A copy of `net` (same weights) with every layer of type `old` replaced by ``new()``: the same network
+    with only its activation changed."""
+    copy = deepcopy(net)
+    for parent in copy.modules():
+        for child_name, child in parent.named_children():
+            if isinstance(child, old):
+                setattr(parent, child_name, new())
+    return copy
+
+
+def with_batch_norm(net: nn.Sequential) -> nn.Sequential:
+    """A copy of the ``nn.Sequential`` `net` with batch normalisation after every Conv2d and Linear layer but
+    the last (``BatchNorm2d`` after a convolution, ``BatchNorm1d`` after a dense layer), before its activation:
+    d2l's "LeNet with batch normalisation" (section 8.5) when `net` is d2l's LeNet."""
+    layers = list(deepcopy(net))
+    last = max(i for i, layer in enumerate(layers) if isinstance(layer, nn.Conv2d | nn.Linear))
+    out: list[nn.Module] = []
+    for i, layer in enumerate(layers):
+        out.append(layer)
+        if i != last and isinstance(layer, nn.Conv2d):
+            out.append(nn.BatchNorm2d(layer.out_channels))
+        elif i != last and isinstance(layer, nn.Linear):
+            out.append(nn.BatchNorm1d(layer.out_features))
+    return nn.Sequential(*out)
+
+
+def initial_loss(net: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
+    """Cross entropy of `net` on (X, y) without training or gradients: for a freshly initialised classifier of
+    ten classes it should be close to ln 10 = 2.303 (every class about equally likely)."""
+    net.eval()
+    with torch.no_grad():
+        return float(nn.functional.cross_entropy(net(X), y))
+
+
+@dataclass
+class Overfit:
+    """``overfit``'s run: per epoch, the mean training loss and the training accuracy on the few images."""
+
+    losses: list[float]
+    accuracies: list[float]
+
+    def first_perfect_epoch(self) -> int | None:
+        """The first epoch (from 1) whose training accuracy is 1.0, or None."""
+        return next((e for e, a in enumerate(self.accuracies, 1) if a == 1.0), None)
+
+
+def overfit(
+    build: Callable[[], nn.Module],
+    train_epoch: Callable,
+    images: int = 100,
+    epochs: int = 60,
+    batch_size: int = 25,
+    lr: float = 1e-3,
+    seed: int = 0,
+) -> Overfit:
+    """Seed, then train a new `build()` with the student's `train_epoch` on only `images` training images
+    (Adam, `lr`), `epochs` times over: a network and loop that work drive the loss to almost 0 and the accuracy
+    to 1.0 (CS231n's second sanity check: if it can't overfit a hundred images, something is broken).
+    COURSE_QUICK: 5 epochs. Reports to the active ``Progress``."""
+    if quick():
+        epochs = min(epochs, 5)
+    seed_everything(seed)
+    net = build()
+    X, y = fashion_mnist("train-without-validation", True, images, seed)
+    loader = TensorLoader(X, y, batch_size, shuffle=True, seed=seed)
+    loader.on_batch = _reporting(epochs * len(loader), "overfit", None)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    run = Overfit([], [])
+    for _ in range(epochs):
+        loss, accuracy = train_epoch(net, loader, nn.CrossEntropyLoss(), optimizer)
+        run.losses.append(float(loss))
+        run.accuracies.append(float(accuracy))
+    return run

@@ -26,9 +26,12 @@ def test_lenet_benchmark_prints_one_json_line_for_both_recipes():
     assert len(lines) == 1, result.stdout
     figures = json.loads(lines[0])
     for name in ("baseline_recipe", "course_recipe"):
-        assert set(figures[name]) >= {"test_accuracy", "seconds", "epochs"}
-        assert 0.0 <= figures[name]["test_accuracy"] <= 1.0 and figures[name]["seconds"] > 0
-        assert figures[name]["epochs"] == 1
+        run = figures[name]
+        assert set(run) >= {"test_accuracy", "validation_accuracy", "seconds", "seconds_per_epoch", "epochs"}
+        assert 0.0 <= run["test_accuracy"] <= 1.0 and run["seconds"] > 0 and run["epochs"] == 1
+        assert run["validation_per_epoch"] == [run["validation_accuracy"]] and 0.0 <= run["validation_accuracy"] <= 1
+        assert run["seconds_per_epoch"] == pytest.approx(run["seconds"], abs=0.06)
+    assert len(figures["load"]) == 2 and isinstance(figures["bf16_native"], bool)
     assert figures["course_recipe"]["test_accuracy"] > 0.3  # one epoch of Adam on 1,000 images already learns
 
 
@@ -39,3 +42,18 @@ def test_reference_comes_from_the_source_notebooks_solution_cells():
     namespace = lenet.reference()
     assert {"build_lenet", "build_lenet_relu", "evaluate_accuracy", "train_epoch"} <= set(namespace)
     assert sum(p.numel() for p in namespace["build_lenet_relu"]().parameters()) == 170988
+
+
+@pytest.mark.slow  # eight one-epoch runs on 500 images in a subprocess
+def test_lenet_ablation_times_each_speed_switch():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/lenet.py", "--json", "--ablation", "500"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert list(figures["seconds_per_epoch"]) == ["none", "+channels_last", "+bf16", "+fused"]
+    assert all(seconds > 0 for seconds in figures["seconds_per_epoch"].values())

@@ -220,3 +220,158 @@ def test_setup_sets_threads_to_the_cpus_available_or_the_share_omp_num_threads_g
     finally:
         torch.set_num_threads(before)  # the other tests in this process keep their share (conftest.py)
     assert training.choose_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_the_validation_split_is_the_last_5000_training_images_and_fit_measures_on_it():
+    train_x, train_y = data.load_fashion_mnist("train")
+    val_x, val_y = data.load_fashion_mnist("validation")
+    rest_x, rest_y = data.load_fashion_mnist("train-without-validation")
+    assert data.VALIDATION_SIZE == 5000 and val_x.shape == (5000, 28, 28) and rest_x.shape == (55000, 28, 28)
+    assert torch.equal(torch.cat([rest_x, val_x]), train_x) and torch.equal(torch.cat([rest_y, val_y]), train_y)
+    assert set(data.SPLITS) == {"train", "test", "validation", "train-without-validation"}
+    recipe = training.Recipe("tiny", "SGD", 0.1, 64, 1, normalize=True)
+    training.seed_everything(0)
+    net = _linear()
+    (epoch,) = training.fit(net, recipe, _train_epoch, _evaluate, train_subset=500, test_subset=300, device="cpu")
+    X_val, y_val = training.fashion_mnist("validation", True, 300, seed=0)
+    assert epoch.validation_accuracy == _evaluate(net, [(X_val, y_val)]) and 0.3 < epoch.validation_accuracy < 1
+    (whole,) = training.fit(_linear(), recipe, _train_epoch, _evaluate, train_subset=500, validation=False)
+    assert whole.validation_accuracy is None
+
+
+def test_the_fast_recipe_switches_change_how_not_what_it_learns():
+    """channels_last, the fused step and bf16 autocast (around the student's whole loop, which once froze the
+    weights' bf16 copy for an epoch: autocast's cache) each still learn, close to the plain float32 run."""
+    base = training.Recipe("tiny", "Adam", 3e-3, 64, 2, schedule="one-cycle", normalize=True)
+    conv = lambda: nn.Sequential(nn.Conv2d(1, 8, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1152, 10))  # noqa: E731
+    results = {}
+    for name, switch in (
+        ("plain", {}),
+        ("channels_last", {"channels_last": True}),
+        ("fused", {"fused": True}),
+        ("bf16", {"bf16": True}),
+    ):
+        training.seed_everything(0)
+        recipe = training.Recipe(**{**base.__dict__, **switch})
+        history = training.fit(
+            conv(), recipe, _train_epoch, _evaluate, train_subset=2000, test_subset=500, device="cpu"
+        )
+        results[name] = history
+    plain = results["plain"]
+    assert plain[1].loss < plain[0].loss and plain[1].validation_accuracy > 0.6
+    for name, history in results.items():
+        assert history[1].loss == pytest.approx(plain[1].loss, abs=0.05 if name == "bf16" else 1e-3), name
+        assert history[1].validation_accuracy == pytest.approx(plain[1].validation_accuracy, abs=0.03), name
+    fused = training.make_optimizer(_linear(), training.Recipe("f", "Adam", 1e-3, 8, 1, fused=True), 10)
+    assert fused.defaults["fused"] is True
+    assert "channels-last" in training.COURSE_RECIPE.describe()
+    assert training.BASELINE_RECIPE == training.Recipe("baseline", "SGD", 0.5, 256, 10)  # source post 003's, as it is
+
+
+def test_progress_counts_the_runs_and_batches_of_the_fits_inside_it():
+    recipe = training.Recipe("tiny", "SGD", 0.1, 100, 2, normalize=True)
+    texts = []
+    with training.Progress("two runs", runs=2, interval=0) as progress:
+        assert training.Progress.active() is progress
+        for _ in range(2):
+            training.fit(
+                _linear(), recipe, _train_epoch, _evaluate, train_subset=300, test_subset=100,
+                on_batch=lambda i, n: texts.append(progress.text),
+            )  # fmt: skip
+            assert progress.fraction == pytest.approx(progress.run / 2)
+    assert training.Progress.active() is None
+    assert progress.run == 2 and progress.done == progress.total == 6  # 2 epochs of 3 batches
+    assert texts[0].startswith("two runs: run 1/2 (tiny) · 0/6 batches") and "s left" in texts[1]
+    assert texts[-1].startswith("two runs: run 2/2 (tiny) · 5/6 batches")
+    assert progress.text.startswith("two runs: done in")
+    half = training.Progress("x", runs=4)
+    half.begin(10)
+    for _ in range(5):
+        half.step()
+    assert half.fraction == pytest.approx(0.125)
+    with pytest.raises(ValueError, match="runs"):
+        training.Progress(runs=0)
+
+
+def test_initialise_with_activation_and_with_batch_norm():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 6, 5), nn.Sigmoid(), nn.Flatten(), nn.Linear(6 * 24 * 24, 10))
+    default = [p.detach().clone() for p in net.parameters()]
+    assert training.initialise(net, "default") is net and all(
+        torch.equal(a, b) for a, b in zip(default, net.parameters())
+    )
+    training.initialise(net, "Xavier")
+    bound = (6 / (25 + 6 * 25)) ** 0.5  # conv: fan_in 1*25, fan_out 6*25
+    top = float(net[0].weight.detach().abs().max())
+    assert 0.9 * bound < top <= bound
+    assert not net[0].bias.detach().any() and not net[3].bias.detach().any()
+    training.initialise(net, "Kaiming")
+    assert float(net[0].weight.detach().abs().max()) <= (6 / 25) ** 0.5
+    with pytest.raises(ValueError, match="'He'"):
+        training.initialise(net, "He")
+    relu = training.with_activation(net, nn.Sigmoid, nn.ReLU)
+    assert isinstance(relu[1], nn.ReLU) and isinstance(net[1], nn.Sigmoid)
+    assert all(torch.equal(a, b) for a, b in zip(net.parameters(), relu.parameters()))
+    bn = training.with_batch_norm(net)
+    assert [type(m) for m in bn] == [nn.Conv2d, nn.BatchNorm2d, nn.Sigmoid, nn.Flatten, nn.Linear]
+    assert bn[1].num_features == 6
+
+
+@pytest.fixture(scope="module")
+def lenets():
+    """06's networks, from the solution cells of the source notebook (their only home)."""
+    from course_utils.figures import _solutions
+
+    return _solutions("06_lenet")
+
+
+def test_one_lenet_with_only_its_activation_changed_gets_about_60_times_more_gradient_in_its_first_layer(lenets):
+    """06's claim: the sigmoid LeNet's first layer gets about 60 times less gradient than the same LeNet, same
+    weights, with ReLU in place of each sigmoid; across the two different architectures it would be about 250."""
+    X, y = training.fashion_mnist("test", normalize=True)
+    training.seed_everything(0)
+    sigmoid = lenets["build_lenet"]()
+    relu = training.with_activation(sigmoid, nn.Sigmoid, nn.ReLU)
+    a, b = (training.gradient_norms(net, X[:256], y[:256]) for net in (sigmoid, relu))
+    assert 50 < b["0"] / a["0"] < 70
+    training.seed_everything(0)
+    other = training.gradient_norms(lenets["build_lenet_relu"](), X[:256], y[:256])
+    assert 200 < other["0"] / a["0"] < 300
+
+
+@pytest.mark.slow  # two runs of 60 epochs over 100 images (about 15 s)
+def test_the_two_sanity_checks_initial_loss_ln_10_and_overfitting_100_images(lenets, monkeypatch):
+    """06's numbers: both fresh LeNets start within 0.03 of ln 10; the ReLU LeNet fits 100 images perfectly
+    within 40 epochs (loss under 0.05 after 60); the sigmoid LeNet, PyTorch's initialisation, does not."""
+    import math
+
+    monkeypatch.delenv("COURSE_QUICK", raising=False)
+    X, y = training.fashion_mnist("test", normalize=True)
+    for build in ("build_lenet", "build_lenet_relu"):
+        training.seed_everything(0)
+        assert abs(training.initial_loss(lenets[build](), X[:1000], y[:1000]) - math.log(10)) < 0.03, build
+    relu = training.overfit(lenets["build_lenet_relu"], lenets["train_epoch"])
+    assert relu.first_perfect_epoch() is not None and relu.first_perfect_epoch() <= 40 and relu.losses[-1] < 0.05
+    sigmoid = training.overfit(lenets["build_lenet"], lenets["train_epoch"])
+    assert sigmoid.first_perfect_epoch() is None and 0.3 < sigmoid.accuracies[-1] < 0.7
+
+
+@pytest.mark.slow  # five runs of 200 batches of the sigmoid LeNet (about 40 s on one core)
+def test_xavier_kaiming_and_batch_norm_rescue_the_sigmoid_lenet(lenets, monkeypatch):
+    """06's numbers for 200 batches of SGD at lr 0.5 (0.10, 0.50, 0.58 and 0.80 there): PyTorch's default
+    initialisation stays at chance, Xavier and Kaiming get to about half right, batch normalisation to 0.8;
+    Xavier's and Kaiming's first layers start with about 20 and 30 times the default's gradient."""
+    monkeypatch.delenv("COURSE_QUICK", raising=False)
+    build, args = lenets["build_lenet"], (lenets["train_epoch"], lenets["evaluate_accuracy"])
+    runs = training.watch_runs(
+        {
+            **{s: (lambda s=s: training.initialise(build(), s)) for s in training.INITIALISATIONS},
+            "batch norm": lambda: training.with_batch_norm(build()),
+        },
+        *args,
+    )
+    accuracy = {name: run.test_accuracy for name, run in runs.items()}
+    assert accuracy["default"] < 0.15 and 0.45 < accuracy["Xavier"] < 0.55 and 0.53 < accuracy["Kaiming"] < 0.63
+    assert 0.75 < accuracy["batch norm"] < 0.85
+    first = {name: run.gradient_norms["0"][0] for name, run in runs.items()}
+    assert 15 < first["Xavier"] / first["default"] < 25 and 25 < first["Kaiming"] / first["default"] < 35
