@@ -683,7 +683,8 @@ def graded_slow(request, tmp_path_factory):
     """Four cells that each sleep under the cell timeout; a conv2d that sleeps in every call; a student after them."""
     course = make_course(tmp_path_factory.mktemp(f"attacks-slow-{request.param}") / "course", ["01_convolution"])
     assert nbgrader("generate_assignment", "01_convolution", "--force", cwd=course).returncode == 0
-    before_conv2d = points("01_convolution", ("test_corr2d", "test_convolve2d"))  # the tests graded before time runs out
+    # the tests graded before time runs out
+    before_conv2d = points("01_convolution", ("test_corr2d", "test_convolve2d"))
     slow_conv2d = (
         "import time as _time\n\n\ndef conv2d(X, W, b=None):\n    _time.sleep(25)\n"
         "    return _F.conv2d(X, W, b)\n\n\nimport torch.nn.functional as _F\n"
