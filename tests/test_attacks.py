@@ -671,8 +671,8 @@ def test_torch_optim_is_refused_with_the_reason(graded_06):
     assert "torch.optim, which is off limits in this exercise" in out, out[-3000:]
 
 
-SLOW_LIMIT = 40  # seconds per notebook for this class (CNN_COURSE_NOTEBOOK_SECONDS overrides nbgrader_config.py)
-SLOW = f"SLOW_SECONDS = 25\n{attack('slow_cells')}"
+SLOW_LIMIT = 20  # seconds per notebook for this class (CNN_COURSE_NOTEBOOK_SECONDS overrides nbgrader_config.py)
+SLOW = f"SLOW_SECONDS = 12\n{attack('slow_cells')}"
 
 
 @pytest.fixture(
@@ -686,7 +686,7 @@ def graded_slow(request, tmp_path_factory):
     # the tests graded before time runs out
     before_conv2d = points("01_convolution", ("test_corr2d", "test_convolve2d"))
     slow_conv2d = (
-        "import time as _time\n\n\ndef conv2d(X, W, b=None):\n    _time.sleep(25)\n"
+        "import time as _time\n\n\ndef conv2d(X, W, b=None):\n    _time.sleep(12)\n"
         "    return _F.conv2d(X, W, b)\n\n\nimport torch.nn.functional as _F\n"
     )
     students = {
@@ -718,6 +718,6 @@ def test_a_notebooks_grading_time_is_limited_as_a_whole(graded_slow):
     for student in ("slow_cells", "slow_calls"):
         out = _outputs(graded_slow["course"], "01_convolution", student)
         assert f"this notebook used all of its {SLOW_LIMIT} s of grading time" in out, out[-2000:]
-    # two slow students at most SLOW_LIMIT each (plus starting kernels and one honest notebook), not 4 x 25 + 9 x 25
+    # two slow students at most SLOW_LIMIT each (plus starting kernels and one honest notebook), not 4 x 12 + 9 x 12
     assert graded_slow["seconds"] < 2 * SLOW_LIMIT / graded_slow["jobs"] + 90, graded_slow["seconds"]
     assert sorted(p.name for p in (graded_slow["course"].parent / "tmp").iterdir()) == []
