@@ -45,6 +45,24 @@ def nbgrader(*args: str, cwd: Path, timeout: float = 900) -> subprocess.Complete
     )
 
 
+def benchmark_json(script: str, *args: str, only_line: bool = True, timeout: float = 900) -> dict:
+    """Run ``benchmarks/<script> --json *args`` with this Python; its figures, from the JSON line it prints
+    (the only line of its stdout when `only_line`, else the last)."""
+    import json
+
+    result = subprocess.run(
+        [sys.executable, f"benchmarks/{script}", "--json", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert lines and (len(lines) == 1 or not only_line), result.stdout
+    return json.loads(lines[-1])
+
+
 def make_course(dest: Path, names: list[str]) -> Path:
     """A fresh course directory: the repository's nbgrader_config.py and source/ for `names`."""
     from autograder.simulate import make_course as _make_course

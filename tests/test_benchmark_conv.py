@@ -4,15 +4,12 @@ and the plot the notebook draws with them."""
 from __future__ import annotations
 
 import importlib.util
-import json
-import subprocess
-import sys
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import ROOT
+from conftest import ROOT, benchmark_json
 from course_utils import plotting, timing
 
 
@@ -39,17 +36,7 @@ def test_the_reference_is_the_source_notebooks_solution_and_agrees_with_torch():
 
 @pytest.mark.slow  # times four cases in a subprocess (~5 s)
 def test_benchmark_prints_one_json_line_with_each_cases_ratios():
-    result = subprocess.run(
-        [sys.executable, "benchmarks/conv.py", "--json", "--rounds", "2"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1, result.stdout
-    figures = json.loads(lines[0])
+    figures = benchmark_json("conv.py", "--rounds", "2", timeout=600)
     assert figures["threads"] == 1 and figures["goal_ratio"] == 3.0
     assert set(figures["cases"]) == {"cs231n", "lenet_conv2"}
     for case in figures["cases"].values():

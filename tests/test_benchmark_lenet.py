@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
-import json
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, benchmark_json
 
 
 @pytest.mark.slow  # trains LeNet twice in a subprocess (~20 s)
 def test_lenet_benchmark_prints_one_json_line_for_both_recipes():
-    result = subprocess.run(
-        [sys.executable, "benchmarks/lenet.py", "--json", "--subset", "1000", "--epochs", "1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1, result.stdout
-    figures = json.loads(lines[0])
+    figures = benchmark_json("lenet.py", "--subset", "1000", "--epochs", "1", timeout=600)
     for name in ("baseline_recipe", "course_recipe"):
         run = figures[name]
         assert set(run) >= {"test_accuracy", "validation_accuracy", "seconds", "seconds_per_epoch", "epochs"}
@@ -46,14 +33,6 @@ def test_reference_comes_from_the_source_notebooks_solution_cells():
 
 @pytest.mark.slow  # eight one-epoch runs on 500 images in a subprocess
 def test_lenet_ablation_times_each_speed_switch():
-    result = subprocess.run(
-        [sys.executable, "benchmarks/lenet.py", "--json", "--ablation", "500"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures = benchmark_json("lenet.py", "--ablation", "500", only_line=False, timeout=600)
     assert list(figures["seconds_per_epoch"]) == ["none", "+channels_last", "+bf16", "+fused"]
     assert all(seconds > 0 for seconds in figures["seconds_per_epoch"].values())

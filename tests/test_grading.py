@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from autograder.simulate import submission as _submission
-from conftest import ROOT, make_course, nbgrader
+from conftest import ROOT, benchmark_json, make_course, nbgrader
 from roundtrip_cases import CASES
 
 NAME = "01_convolution"
@@ -287,17 +287,7 @@ def test_feedback_shows_test_names_but_no_hidden_test_code(graded):
 
 @pytest.mark.slow
 def test_autograde_benchmark_prints_its_json_line():
-    import json
-
-    result = subprocess.run(
-        [sys.executable, "benchmarks/autograde.py", "--json", "--submissions", "2", "--jobs", "2"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures = benchmark_json("autograde.py", "--submissions", "2", "--jobs", "2", only_line=False)
     assert set(figures) >= {"serial_s", "parallel_s", "jobs", "submissions"}
     assert figures["submissions"] == 2 and figures["jobs"] == 2
     assert figures["serial_s"] > 0 and figures["parallel_s"] > 0
