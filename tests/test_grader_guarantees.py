@@ -8,7 +8,6 @@ import base64
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
@@ -200,7 +199,5 @@ def test_over_time_is_no_error_a_check_can_expect():
     def slow():
         raise OverTime("grading stopped")
 
-    start = time.monotonic()
-    with pytest.raises(OverTime):
+    with pytest.raises(OverTime):  # it passes through the check that expects the student's RuntimeError
         assert_raises(RuntimeError, slow)
-    assert time.monotonic() - start < 5
