@@ -43,18 +43,13 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # unless the environment already sets it; kernels students start themselves are not affected.
 c.Execute.extra_arguments = ["--IPKernelApp.exec_lines=__import__('os').environ.setdefault('COURSE_QUICK', '1')"]
 
-import os as _os  # noqa: E402
-import sys as _sys  # noqa: E402
-
-_NBGRADER = _os.path.basename(_sys.argv[0]) == "nbgrader" or _sys.argv[0].endswith(
-    _os.path.join("nbgrader", "__main__.py")
-)
-
-# Grading splits each submission in two (autograder/grader_kernel.py): the test cells run in a trusted
-# grading kernel, and the student's code only in a sandbox (autograder/sandbox.py: bubblewrap, no
-# network, no course files, memory/CPU/process/output limits), reached through plain data. The banned
-# ops are switched off for good inside the sandbox (autograder/bans.py). CNN_COURSE_NO_SANDBOX=1 grades
-# in one ordinary kernel instead (a machine without bubblewrap; trusted code only: say so to students).
+# Grading splits each submission in two (autograder/execute.py, on every route: the command line, `python -m
+# autograder autograde`, `make check`, the hub, the Kubernetes Job and the Formgrader's Autograde button): the test
+# cells run in a trusted grading kernel (autograder/grader_kernel.py), and the student's code only in a sandbox
+# (autograder/sandbox.py: bubblewrap, no network, no course files, memory/CPU/process/output limits), reached
+# through plain data. The banned ops are switched off for good inside the sandbox (autograder/bans.py).
+# CNN_COURSE_NO_SANDBOX=1 grades in one ordinary kernel instead, with a warning per notebook (a machine without
+# bubblewrap; trusted code only: say so to students).
 # Each notebook's grading time as a whole (seconds), about four times what an honest submission takes on 2 cores
 # (README, "Grading"): past it the grader stops the sandbox and the rest of the notebook scores zero, with the reason
 # in each test's output; the class goes on. "default" is for an assignment not listed.
@@ -67,22 +62,13 @@ NOTEBOOK_SECONDS = {
     "06_lenet": 300,
     "default": 300,
 }
-
-_SANDBOXED = _os.environ.get("CNN_COURSE_NO_SANDBOX", "") in ("", "0")
-_SPLIT = _NBGRADER and _sys.argv[1:2] == ["autograde"] and _SANDBOXED
-if _SPLIT:
-    from autograder.sandbox import configure as _sandbox
-
-    _sandbox(c, NOTEBOOK_SECONDS)
+c.SplitExecute.notebook_seconds = NOTEBOOK_SECONDS
 
 # A submission holding a symbolic link is never opened (nbgrader would read and write through it): it
 # scores zero with the reason printed; `collect` copies links as links, and its copies are read-only for
-# students (autograder/nbgrader_hooks.py).
-if _NBGRADER:
-    from autograder.nbgrader_hooks import reject_links as _reject_links
-
-    c.Autograde.pre_convert_hook = _reject_links
-    c.ExchangeFactory.collect = "autograder.nbgrader_hooks.SafeCollect"
+# students (autograder/nbgrader_hooks.py). On every route: the Formgrader's buttons run nbgrader in the server.
+c.Autograde.pre_convert_hook = "autograder.nbgrader_hooks.reject_links"
+c.ExchangeFactory.collect = "autograder.nbgrader_hooks.SafeCollect"
 
 # Test cells released without their hidden tests are not reported as "checksum changed" (nbgrader warns for
 # every one of them in every submission otherwise); a real edit of a locked cell still is, and is undone.
@@ -98,7 +84,7 @@ c.Autograde.sanitize_preprocessors = [
 # is text, a checked image, or HTML cleaned by nh3 (autograder/markup.py); the grader already cleans what the sandbox
 # shows. The feedback page is rendered with nbconvert's sanitizer on too.
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    "autograder.execute.SplitExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -107,13 +93,6 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# Anywhere else autograde would run the student's code in the ordinary course kernel, as the instructor (the
-# Formgrader's Autograde button runs nbgrader inside the Jupyter server): it refuses, saying what to run instead.
-if _SANDBOXED and not _SPLIT:
-    c.Autograde.autograde_preprocessors = [
-        "autograder.nbgrader_hooks.RefuseUnsplit",
-        *c.Autograde.autograde_preprocessors,
-    ]
 c.HTMLExporter.sanitize_html = True
 
 # Feedback shows test names, points and messages, never hidden test code (autograder/feedback.py).

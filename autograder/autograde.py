@@ -35,6 +35,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import tool_env
+from autograder.execute import sandbox_missing
 
 RETRIES = 3
 
@@ -332,17 +333,6 @@ def autograde(
     result = [outcomes[name] for name in names]
     read_scores(course, assignment, result)
     return result
-
-
-def sandbox_missing() -> str | None:
-    """Why grading cannot sandbox here (bubblewrap missing and CNN_COURSE_NO_SANDBOX unset), or None."""
-    if os.environ.get("CNN_COURSE_NO_SANDBOX", "") not in ("", "0") or shutil.which("bwrap"):
-        return None
-    return (
-        "grading runs each submission in a bubblewrap sandbox, and bwrap is not installed: `make system-deps` "
-        "as root (or apt-get install bubblewrap), or grade trusted code in one ordinary kernel with "
-        "CNN_COURSE_NO_SANDBOX=1"
-    )
 
 
 class NotGenerated(SystemExit):

@@ -1,9 +1,9 @@
 """The grading kernel: a student's code runs in a sandbox, the checks run here and nowhere else.
 
-``nbgrader autograde`` (and ``python -m autograder autograde``) talks to this kernel (kernel spec
-``cnn-course-grader``, found only by autograde: see ``autograder.sandbox.configure``). It never runs
-a line the student wrote. For each cell nbgrader sends, it decides by the cell's code alone, compared
-with the gradebook (the same test cells nbgrader restores into every submission):
+nbgrader's autograde talks to this kernel through ``autograder.execute.SplitExecute`` (kernel spec
+``cnn-course-grader``, found only there), on every route. It never runs a line the student wrote. Each
+request carries the cell's role (``autograder.protocol``), which SplitExecute took from the gradebook;
+the plan it wrote for this notebook (``CNN_COURSE_PLAN``) holds the course's test, setup and solution cells:
 
 * **a test cell** (graded, not a solution) runs in this process. The names the student defined are
   proxies: ``corr2d(X, K)`` sends X and K as plain data (``autograder.wire``) to the sandbox, where the
@@ -45,6 +45,7 @@ from typing import Any
 from ipykernel.ipkernel import IPythonKernel
 
 from autograder import markup, wire
+from autograder.protocol import ROLE_KEY, ROLES
 from autograder.worker import MIME, LazyWidgets
 
 SANDBOX_KERNEL = "cnn-course-sandbox"
@@ -77,74 +78,19 @@ class CourseCells:
     """The assignment's own code cells, from the gradebook: which are tests, which is setup, which others, and
     the names a test cell may take from the student's notebook."""
 
-    def __init__(self, tests: set[str], setup: set[str], instructor: set[str], solutions: set[str] = frozenset()):
-        self.tests, self.setup, self.instructor = tests, setup, instructor
+    def __init__(self, tests: set[str], setup: set[str], solutions: set[str] = frozenset()):
+        self.tests, self.setup = tests, setup
         self.student_names = student_names(tests, setup, solutions)
 
     @classmethod
-    def from_gradebook(cls, db_url: str, course_id: str, assignment: str) -> CourseCells:
-        """Read them from the gradebook (SQLite read directly: nbgrader's API costs a second per student)."""
-        if db_url.startswith("sqlite:///"):
-            rows = cls._sqlite_rows(db_url.removeprefix("sqlite:///"), assignment)
-        else:
-            rows = cls._api_rows(db_url, course_id, assignment)
-        tests, setup, instructor, solutions = set(), set(), set(), set()
-        for name, source, locked, graded, solution in rows:
-            code = _norm(source or "")
-            if solution:
-                solutions.add(code)
-            elif graded:
-                tests.add(code)
-            elif name == "setup":
-                setup.add(code)
-            elif locked:
-                instructor.add(code)
+    def from_plan(cls, path: str) -> CourseCells:
+        """Read them from the plan ``autograder.execute.SplitExecute`` wrote for this notebook (from the gradebook)."""
+        plan = json.loads(Path(path).read_text())
+        tests = {_norm(code) for code in plan["tests"]}
         if not tests:
-            raise RuntimeError(f"the gradebook has no test cells for {assignment!r}")
-        return cls(tests, setup, instructor, solutions)
-
-    @staticmethod
-    def _sqlite_rows(path: str, assignment: str) -> list[tuple]:
-        import sqlite3
-
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
-            return db.execute(
-                """
-                SELECT s.name, s.source, s.locked,
-                       EXISTS (SELECT 1 FROM base_cell b JOIN grade_cells g ON g.id = b.id
-                               WHERE b.name = s.name AND b.notebook_id = s.notebook_id),
-                       EXISTS (SELECT 1 FROM base_cell b JOIN solution_cells c ON c.id = b.id
-                               WHERE b.name = s.name AND b.notebook_id = s.notebook_id)
-                FROM source_cell s JOIN notebook n ON n.id = s.notebook_id JOIN assignment a ON a.id = n.assignment_id
-                WHERE a.name = ? AND s.cell_type = 'code'""",
-                (assignment,),
-            ).fetchall()
-
-    @staticmethod
-    def _api_rows(db_url: str, course_id: str, assignment: str) -> list[tuple]:
-        from nbgrader.api import Gradebook
-
-        rows = []
-        with Gradebook(db_url, course_id) as gb:
-            for notebook in gb.find_assignment(assignment).notebooks:
-                graded = {c.name for c in notebook.grade_cells}
-                solutions = {c.name for c in notebook.solution_cells}
-                rows += [
-                    (c.name, c.source, c.locked, c.name in graded, c.name in solutions)
-                    for c in notebook.source_cells
-                    if c.cell_type == "code"
-                ]
-        return rows
-
-    def kind(self, code: str) -> str:
-        code = _norm(code)
-        if code in self.tests:
-            return "test"
-        if code in self.setup:
-            return "setup"
-        if code in self.instructor:
-            return "instructor"
-        return "student"
+            raise RuntimeError("the plan has no test cells")
+        setup = {_norm(code) for code in plan["setup"]}
+        return cls(tests, setup, {_norm(code) for code in plan["solutions"]})
 
     def banned_groups(self) -> list[str]:
         """The groups the tests ban that are off in the student's sandbox for the whole notebook (a call-scoped
@@ -157,7 +103,7 @@ class CourseCells:
 
 
 def _run_dir() -> str | None:
-    """The folder of this grading run (``autograder.sandbox.configure``: removed when nbgrader ends), if any."""
+    """The folder of this notebook's grading (``autograder.execute.SplitExecute``: removed after it), if any."""
     folder = os.environ.get("CNN_COURSE_RUN_DIR")
     return folder if folder and os.path.isdir(folder) else None
 
@@ -661,13 +607,11 @@ class GraderKernel(IPythonKernel):
         sys.path[:] = [p for p in sys.path if p not in ("", ".") and os.path.abspath(p) != here]
         sys.meta_path.insert(0, LazyWidgets())  # the setup cell imports widgets the checks never use
         self.workdir = Path.cwd()
-        self.assignment = self.workdir.name
+        self.assignment = os.environ.get("CNN_COURSE_ASSIGNMENT") or self.workdir.name
         self.cells: CourseCells | None = None
         self.load_error: str | None = None
         try:
-            self.cells = CourseCells.from_gradebook(
-                os.environ["CNN_COURSE_DB_URL"], os.environ.get("CNN_COURSE_ID", "cnn-course"), self.assignment
-            )
+            self.cells = CourseCells.from_plan(os.environ["CNN_COURSE_PLAN"])
         except Exception as exc:  # grading without knowing the tests would run them in the sandbox: refuse
             self.load_error = f"the grading kernel could not read the course's test cells: {type(exc).__name__}: {exc}"
         self.sandbox: Sandbox | None = None
@@ -1023,7 +967,9 @@ class GraderKernel(IPythonKernel):
     ):
         if self.load_error is not None:
             return self._error("GradingError", self.load_error)
-        kind = self.cells.kind(code)
+        kind = (cell_meta or {}).get(ROLE_KEY)
+        if kind not in ROLES:
+            return self._error("GradingError", "this kernel runs only cells sent by autograder.execute.SplitExecute")
         if os.environ.get("CNN_GRADER_DEBUG"):
             started = time.monotonic()
             try:
@@ -1036,7 +982,7 @@ class GraderKernel(IPythonKernel):
     async def _do_execute(self, kind, code, silent, store_history, user_expressions, cell_meta, cell_id):
         if self.started is None:
             self.started = time.monotonic()
-        if kind == "instructor":
+        if kind == "course":
             return self._reply()
         if self._over_time() and kind != "setup":
             if kind == "student" and store_history:

@@ -20,14 +20,12 @@ import sys
 import time
 from pathlib import Path
 
-from nbconvert.preprocessors import Preprocessor
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.api import MissingEntry
 from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.preprocessors import OverwriteCells as _OverwriteCells
-from traitlets import Bool
 
 
 def links_in(folder: Path) -> list[str]:
@@ -122,24 +120,3 @@ class OverwriteCells(_OverwriteCells):
                 if had_hidden and released.source == cell.source:
                     cell.source = source_cell.source
         return super().preprocess_cell(cell, resources, cell_index)
-
-
-class RefuseUnsplit(Preprocessor):
-    """First autograde step wherever the split, sandboxed grader is not configured (the Formgrader's *Autograde*
-    button, which nbgrader runs inside the Jupyter server, in the ordinary course kernel): refuse, saying what
-    to run, instead of running the student's code in the instructor's kernel. ``CNN_COURSE_NO_SANDBOX=1`` is the
-    one way to grade in one ordinary kernel."""
-
-    enabled = Bool(True, help="nbconvert skips preprocessors that are not enabled").tag(config=True)
-
-    MESSAGE = (
-        "cnn-course grades each submission split and sandboxed, and this route (the Formgrader's Autograde "
-        "button, or nbgrader inside another program) would run the student's code in your own kernel, where it "
-        "can read source/ and rewrite the gradebook: nothing was graded. Grade from a terminal in the course "
-        "folder: `nbgrader autograde {assignment}` or `python -m autograder autograde {assignment} --jobs 2` "
-        "(README, For instructors); or set CNN_COURSE_NO_SANDBOX=1 for trusted code only."
-    )
-
-    def preprocess(self, nb, resources):
-        assignment = resources.get("nbgrader", {}).get("assignment", "<assignment>")
-        raise RuntimeError(self.MESSAGE.format(assignment=assignment))

@@ -271,42 +271,25 @@ def launch(connection_file: str, kernel_args: tuple[str, ...] = ()) -> None:
     os.execv(command[0], command)
 
 
-def configure(c, notebook_seconds: dict[str, float] | float | None = None) -> None:
-    """Make `nbgrader autograde` (whose config `c` this is) grade with the split kernels.
-
-    nbgrader talks to ``cnn-course-grader`` (``autograder.grader_kernel``: the checks run there), which
-    runs the student's code in ``cnn-course-sandbox`` (this module). Both kernel specs live in this
-    package (``jupyter/kernels/``) and are put on the kernel search path of this nbgrader process only:
-    JupyterLab's launcher never offers them to students. Their commands start with ``python``, which
-    jupyter_client replaces with the Python running nbgrader: the course's own environment.
-
-    `notebook_seconds`: each notebook's grading time as a whole, per assignment (``{"01_convolution": 120,
-    "default": 300}``) or one number; past it the rest of the notebook scores zero. CNN_COURSE_NOTEBOOK_SECONDS
-    in the environment (a number, or the same JSON) takes its place.
+def grading_env(run: Path, assignment: str, notebook_seconds: dict | float | None = None) -> dict[str, str]:
+    """The environment of one notebook's grading kernel (``autograder.execute.SplitExecute`` starts it), whose run
+    folder is `run` (mode 0700, removed after the notebook): the kernel's Unix sockets, the plan, each sandbox's
+    inbox and files. The sandbox's kernel spec is on this kernel's search path only: JupyterLab's launcher never
+    offers it. `notebook_seconds`: the notebook's grading time as a whole (``{"01_convolution": 120, "default":
+    300}`` or one number); CNN_COURSE_NOTEBOOK_SECONDS in the environment takes its place.
     """
-    import atexit
-
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(JUPYTER_DIR), os.environ.get("JUPYTER_PATH")]))
-    c.Execute.kernel_name = GRADER_KERNEL
-    c.KernelManager.transport = "ipc"
-    # this run's folder (mode 0700): the kernels' Unix sockets and each sandbox's inbox, files and socket links;
-    # removed when nbgrader ends, and by the next run if this one was killed
-    remove_stale_runs()
-    run = tempfile.mkdtemp(prefix=RUN_PREFIX)
-    Path(run, "pid").write_text(str(os.getpid()))
-    atexit.register(shutil.rmtree, run, True)
-    os.environ["CNN_COURSE_RUN_DIR"] = run
+    env = dict(os.environ)
+    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(JUPYTER_DIR), os.environ.get("JUPYTER_PATH")]))
+    env["CNN_COURSE_RUN_DIR"] = str(run)
+    env["CNN_COURSE_PLAN"] = str(run / "plan.json")
+    env["CNN_COURSE_ASSIGNMENT"] = assignment
     # torch's compiler keeps a cache folder in the temporary folder (the checks' optimizers load it): this run's
-    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(run, "inductor"))
-    c.KernelManager.ip = os.path.join(run, "k")
+    env.setdefault("TORCHINDUCTOR_CACHE_DIR", str(run / "inductor"))
+    # every kernel nbgrader starts trains 06 in quick mode (course_utils.training.quick)
+    env.setdefault("COURSE_QUICK", "1")
     if notebook_seconds is not None and not os.environ.get("CNN_COURSE_NOTEBOOK_SECONDS"):  # the environment wins
-        os.environ["CNN_COURSE_NOTEBOOK_SECONDS"] = json.dumps(notebook_seconds)
-    # where the grading kernel reads the test cells (the gradebook nbgrader restores them from)
-    root = Path(c.CourseDirectory.root) if "root" in c.CourseDirectory else Path.cwd()
-    default_db = f"sqlite:///{root.resolve() / 'gradebook.db'}"
-    db_url = c.CourseDirectory.db_url if "db_url" in c.CourseDirectory else default_db
-    os.environ["CNN_COURSE_DB_URL"] = db_url
-    os.environ["CNN_COURSE_ID"] = c.CourseDirectory.course_id if "course_id" in c.CourseDirectory else "cnn-course"
+        env["CNN_COURSE_NOTEBOOK_SECONDS"] = json.dumps(notebook_seconds)
+    return env
 
 
 RUN_PREFIX = "cnn-course-run-"

@@ -35,8 +35,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def jupyter_server(course: Path, root: Path, app: str = "lab", extra: tuple[str, ...] = ()):
-    """`jupyter <app>` (lab or server) serving `course`, with its config, runtime and settings folders in `root`.
+def jupyter_server(
+    course: Path, root: Path, app: str = "lab", extra: tuple[str, ...] = (), env: dict[str, str] | None = None
+):
+    """`jupyter <app>` (lab or server) serving `course`, with its config, runtime and settings folders in `root`;
+    `env`: more of the server's environment.
 
     Yields {"base", "token", "course", "log"}."""
     settings = root / "settings"
@@ -50,6 +53,7 @@ def jupyter_server(course: Path, root: Path, app: str = "lab", extra: tuple[str,
     port, token = free_port(), secrets.token_hex(16)
     env = dict(
         os.environ,
+        **(env or {}),
         JUPYTER_CONFIG_DIR=str(root / "config"),
         JUPYTER_RUNTIME_DIR=str(root / "runtime"),
         JUPYTERLAB_SETTINGS_DIR=str(settings),

@@ -53,6 +53,12 @@ JOBS2_SAMPLE = (
     "script_output",
     "disk_fill",
 )
+SAMPLES = {
+    "jobs2": JOBS2_SAMPLE,
+    # the Formgrader grades inside the Jupyter server, as the instructor: the students that go for the grader's
+    # process, its files and its page
+    "formgrader": (*JOBS2_SAMPLE, "patch_checks", "read_hidden", "snoop", "environment", "script_call"),
+}
 #: Markup in a student's own cells: each sets window.PWNED in any page that runs it.
 MARKDOWN_SCRIPT = (
     'A note <script>window.PWNED = 1</script> with <img src=x onerror="window.PWNED = 1"> and '
@@ -210,18 +216,62 @@ class PeakMemory:
         self._thread.join()
 
 
-def _grade(course: Path, assignment: str, parallel: bool, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Grade the class; the grading run's temporary files go to course/../tmp, which tests find empty after."""
+def _grade(course: Path, assignment: str, route: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Grade the class by `route` (ROUTES); the grading run's temporary files go to course/../tmp, which tests find
+    empty after."""
     env = {**tool_env(), **(env or {})}
     env["CNN_SECRET_CANARY"] = "the grader's secret"
     env["TMPDIR"] = str(course.parent / "tmp")
     (course.parent / "tmp").mkdir(exist_ok=True)
+    if route == "formgrader":
+        return _grade_formgrader(course, assignment, env)
     command = (
         [sys.executable, "-m", "autograder", "autograde", assignment, "--jobs", "2"]
-        if parallel
+        if route == "jobs2"
         else [sys.executable, "-m", "nbgrader", "autograde", assignment]
     )
     return subprocess.run(command, cwd=course, capture_output=True, text=True, timeout=1500, env=env)
+
+
+def _grade_formgrader(course: Path, assignment: str, env: dict) -> subprocess.CompletedProcess:
+    """Each submission graded through the Formgrader's Autograde button: its REST handler, on a real Jupyter server
+    (as the instructor, in the course folder). Returns the answers and the server's log as a CompletedProcess; its
+    returncode is the number of answers that were not a success."""
+    students = sorted(p.name for p in (course / "submitted").iterdir())
+    root = course.parent / "server"
+    root.mkdir(exist_ok=True)
+    answers, failed = [], 0
+    with jupyter_server(course, root, "server", env={k: env[k] for k in ("CNN_SECRET_CANARY", "TMPDIR")}) as server:
+        stop, waits = threading.Event(), []
+
+        def ping():  # how long the server takes to answer while it grades
+            while not stop.is_set():
+                start = time.monotonic()
+                try:
+                    urllib.request.urlopen(f"{server['base']}/api/status?token={server['token']}", timeout=600).read()
+                except OSError:
+                    pass
+                waits.append(time.monotonic() - start)
+                stop.wait(0.5)
+
+        pinger = threading.Thread(target=ping, daemon=True)
+        pinger.start()
+        for student in students:
+            request = urllib.request.Request(
+                f"{server['base']}/formgrader/api/submission/{assignment}/{student}/autograde",
+                data=b"{}",
+                method="POST",
+                headers={"Authorization": f"token {server['token']}"},
+            )
+            with urllib.request.urlopen(request, timeout=600) as response:
+                answer = json.loads(response.read())
+            failed += not answer.get("success")
+            answers.append(f"{student}: {json.dumps(answer)[:3000]}")
+        stop.set()
+        pinger.join()
+        answers.append(f"server answered within {max(waits):.1f} s at worst ({len(waits)} requests)")
+        log = Path(server["log"]).read_text()
+    return subprocess.CompletedProcess(["formgrader"], failed, "\n".join(answers), log[-20000:])
 
 
 def _scores(course: Path) -> dict[str, float]:
@@ -234,7 +284,7 @@ def _scores(course: Path) -> dict[str, float]:
 def _outputs(course: Path, assignment: str, student: str) -> str:
     path = course / "autograded" / student / assignment / f"{assignment}.ipynb"
     if not path.parent.parent.exists() and not (course / "submitted" / student).exists():
-        pytest.skip(f"{student} is not in this class (the --jobs 2 class is a sample)")
+        pytest.skip(f"{student} is not in this class (this route grades a sample of the class)")
     nb = nbformat.read(path, as_version=4)
     return "".join(
         o.get("text", "") + o.get("evalue", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
@@ -268,11 +318,14 @@ def server():
 
 
 # each class is graded once, on one worker (--dist loadgroup), the two classes on different workers
+# the routes a class is graded by: plain nbgrader (the whole class), the course's parallel tool and the Formgrader's
+# Autograde button (a sample of it, which shows they grade alike)
+ROUTES = ("nbgrader", "jobs2", "formgrader")
+
+
 @pytest.fixture(
     scope="module",
-    params=[
-        pytest.param(grader, marks=pytest.mark.xdist_group(f"attacks-{grader}")) for grader in ("nbgrader", "jobs2")
-    ],
+    params=[pytest.param(route, marks=pytest.mark.xdist_group(f"attacks-{route}")) for route in ROUTES],
 )
 def graded_01(request, tmp_path_factory, server):
     course = make_course(tmp_path_factory.mktemp(f"attacks-{request.param}") / "course", ["01_convolution"])
@@ -280,13 +333,13 @@ def graded_01(request, tmp_path_factory, server):
     (course / "canary.txt").write_text(CANARY)
     os.chmod(course / "canary.txt", 0o600)
     students = _students_01(course, server[0])
-    if request.param == "jobs2":  # the tool runs the same nbgrader: a sample of the class shows it grades alike
-        students = {name: students[name] for name in JOBS2_SAMPLE}
+    if request.param != "nbgrader":  # the same grader on another route: a sample of the class shows it grades alike
+        students = {name: students[name] for name in SAMPLES[request.param]}
     _write_class(course, "01_convolution", students)
     before = _gradebook_rows(course / "gradebook.db")
     digest = hashlib.sha256((course / "source" / "01_convolution" / "01_convolution.ipynb").read_bytes()).hexdigest()
     with PeakMemory() as memory:
-        result = _grade(course, "01_convolution", request.param == "jobs2")
+        result = _grade(course, "01_convolution", request.param)
     return {
         "course": course,
         "students": students,
@@ -465,7 +518,7 @@ def test_modules_in_the_submission_folder_never_replace_the_graders(graded_01):
 def _graded(course: Path, assignment: str, student: str) -> nbformat.NotebookNode:
     path = course / "autograded" / student / assignment / f"{assignment}.ipynb"
     if not path.exists() and not (course / "submitted" / student).exists():
-        pytest.skip(f"{student} is not in this class (the --jobs 2 class is a sample)")
+        pytest.skip(f"{student} is not in this class (this route grades a sample of the class)")
     return nbformat.read(path, as_version=4)
 
 
@@ -590,17 +643,19 @@ def test_no_student_script_runs_in_the_feedback_or_the_formgrader(graded_01, tmp
             view = f"{server['base']}/formgrader/submissions/{ids[student]}/?token={server['token']}"
             assert not ran(view), f"{student}'s script ran in the Formgrader's view of the graded notebook"
             assert "corr2d" in page.content(), page.content()[:500]  # the graded notebook was shown
-        # the Formgrader's Autograde button (its REST handler) would grade in the course kernel: it refuses
+        # the Formgrader's Autograde button (its REST handler) grades split and sandboxed too: the same score again
         before = _scores(course)
         request = urllib.request.Request(
-            f"{server['base']}/formgrader/api/submission/01_convolution/solved/autograde",
+            f"{server['base']}/formgrader/api/submission/01_convolution/script_output/autograde",
             data=b"{}",
             method="POST",
             headers={"Authorization": f"token {server['token']}"},
         )
         with urllib.request.urlopen(request, timeout=300) as response:
             answer = json.loads(response.read())
-    assert answer["success"] is False and "nothing was graded" in json.dumps(answer), answer
+        assert answer["success"] is True, answer
+        view = f"{server['base']}/formgrader/submissions/{ids['script_output']}/?token={server['token']}"
+        assert not ran(view), "script_output's script ran in the Formgrader's view after the Formgrader graded it"
     assert _scores(course) == before
 
 
@@ -640,18 +695,18 @@ def _evaluate_and(attack_name: str) -> str:
 
 @pytest.fixture(
     scope="module",
-    params=[pytest.param(g, marks=pytest.mark.xdist_group(f"attacks06-{g}")) for g in ("nbgrader", "jobs2")],
+    params=[pytest.param(route, marks=pytest.mark.xdist_group(f"attacks06-{route}")) for route in ROUTES],
 )
 def graded_06(request, tmp_path_factory):
     name = "06_lenet"
     course = make_course(tmp_path_factory.mktemp(f"attacks06-{request.param}") / "course", [name])
     assert nbgrader("generate_assignment", name, "--force", cwd=course).returncode == 0
     students = _students_06()
-    if request.param == "jobs2":
+    if request.param != "nbgrader":
         students = {s: students[s] for s in JOBS2_06}
     _write_class(course, name, students)
     digest = hashlib.sha256((course / "source" / name / f"{name}.ipynb").read_bytes()).hexdigest()
-    result = _grade(course, name, request.param == "jobs2")
+    result = _grade(course, name, request.param)
     return {"course": course, "students": students, "result": result, "digest": digest, "scores": _scores(course)}
 
 
@@ -698,7 +753,7 @@ def graded_slow(request, tmp_path_factory):
     _write_class(course, "01_convolution", students)
     start = time.monotonic()
     limit = {"CNN_COURSE_NOTEBOOK_SECONDS": str(SLOW_LIMIT)}
-    result = _grade(course, "01_convolution", request.param == "jobs2", limit)
+    result = _grade(course, "01_convolution", request.param, limit)
     return {
         "course": course,
         "students": students,

@@ -114,8 +114,8 @@ def test_nbgrader_config_names_the_course_and_releases_into_notebooks():
 
 
 def test_jupyterlab_offers_the_course_kernel_but_never_the_grading_kernels():
-    """The grading kernels are found only by `nbgrader autograde` (autograder.sandbox.configure; that they
-    are found and used there, tests/test_training.py and tests/test_attacks.py show)."""
+    """The grading kernels are found only by the grading step (autograder.execute.SplitExecute, from its own spec
+    folder; that they are found and used there, tests/test_training.py and tests/test_attacks.py show)."""
     import json
     import subprocess
     import sys

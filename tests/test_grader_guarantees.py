@@ -34,13 +34,13 @@ def test_a_test_cell_takes_only_the_exercises_names_from_the_student():
 
 
 def test_course_cells_know_the_student_names_from_the_gradebook_rows():
-    cells = CourseCells({"r = corr2d(X, K)"}, {"import torch"}, set(), {"def corr2d(X, K):\n    pass"})
+    cells = CourseCells({"r = corr2d(X, K)"}, {"import torch"}, {"def corr2d(X, K):\n    pass"})
     # X and K are read, never bound by the tests or the setup: they too come from the student's notebook
     assert cells.student_names == {"corr2d", "X", "K"}
 
 
 def test_call_scoped_groups_are_never_notebook_wide():
-    cells = CourseCells({"call_guarded(f, x, forbid=('conv', 'optim'))"}, set(), set())
+    cells = CourseCells({"call_guarded(f, x, forbid=('conv', 'optim'))"}, set())
     assert cells.banned_groups() == ["conv"]
 
 
@@ -201,3 +201,54 @@ def test_over_time_is_no_error_a_check_can_expect():
 
     with pytest.raises(OverTime):  # it passes through the check that expects the student's RuntimeError
         assert_raises(RuntimeError, slow)
+
+
+def _plan():
+    from autograder.execute import CoursePlan
+
+    return CoursePlan(
+        {
+            "test_corr2d": ("test", "assert corr2d(X, K).sum() == 36"),
+            "setup": ("setup", "import torch"),
+            "demo": ("course", "cu.widgets.show()"),
+        },
+        ["def corr2d(X, K):\n    raise NotImplementedError()"],
+    )
+
+
+def _cell(source: str, grade_id: str | None = None, **nbgrader):
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell(source)
+    if grade_id is not None:
+        cell.metadata["nbgrader"] = {"grade_id": grade_id, **nbgrader}
+    return cell
+
+
+@pytest.mark.parametrize(
+    "cell, role, code",
+    [
+        # a course cell is known by its grade id in the gradebook, and runs the gradebook's text
+        (_cell("assert corr2d(X, K).sum() == 36", "test_corr2d", grade=True, locked=True), "test", "assert corr2d"),
+        (_cell("import os; os.system('cp -r source /tmp')", "test_corr2d", grade=True), "test", "assert corr2d"),
+        (_cell("import os  # the student's", "setup", locked=True), "setup", "import torch"),
+        # whatever a student's cell says of itself, it stays the student's: a grade id the gradebook does not
+        # know, a cell marked as a graded test, a cell with no metadata
+        (_cell("x = 1", "my_test", grade=True, solution=False, locked=True, points=99), "student", "x = 1"),
+        (_cell("x = 2"), "student", "x = 2"),
+        # the student's own code under a demonstration's grade id is simply not run
+        (_cell("import os; os.remove('gradebook.db')", "demo", locked=True), "course", "cu.widgets"),
+    ],
+)
+def test_a_cells_role_comes_from_the_gradebook_never_from_the_submission(cell, role, code):
+    got_role, got_code = _plan().role(cell)
+    assert got_role == role and got_code.startswith(code), (got_role, got_code)
+
+
+def test_the_plan_the_grading_kernel_reads_holds_the_course_cells_only():
+    import json
+
+    plan = json.loads(json.dumps(_plan().to_json()))
+    cells = CourseCells(set(plan["tests"]), set(plan["setup"]), set(plan["solutions"]))
+    assert cells.tests == {"assert corr2d(X, K).sum() == 36"} and cells.setup == {"import torch"}
+    assert cells.student_names == {"corr2d", "X", "K"}

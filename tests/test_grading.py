@@ -294,9 +294,9 @@ def test_autograde_benchmark_prints_its_json_line():
 
 
 def test_grading_without_bubblewrap_says_to_install_it_or_set_no_sandbox(monkeypatch):
-    from autograder import autograde
+    from autograder import autograde, execute
 
-    monkeypatch.setattr(autograde.shutil, "which", lambda name, *a, **k: None)
+    monkeypatch.setattr(execute.shutil, "which", lambda name, *a, **k: None)
     monkeypatch.delenv("CNN_COURSE_NO_SANDBOX", raising=False)
     assert "CNN_COURSE_NO_SANDBOX=1" in autograde.sandbox_missing() and "bubblewrap" in autograde.sandbox_missing()
     monkeypatch.setenv("CNN_COURSE_NO_SANDBOX", "1")

@@ -14,15 +14,15 @@ pytestmark = pytest.mark.slow  # starts kernels
 
 @pytest.fixture
 def grader_kernels(monkeypatch, tmp_path):
-    """Kernel managers for the grading kernel spec, as nbgrader autograde finds it (autograder.sandbox.configure).
-    No gradebook: the kernel starts, and answers any cell with why it cannot grade."""
+    """Kernel managers for the grading kernel spec, as autograder.execute.SplitExecute finds it (its own spec folder).
+    No plan: the kernel starts, and answers any cell with why it cannot grade."""
     from jupyter_client import KernelManager
 
     from autograder.sandbox import GRADER_KERNEL, JUPYTER_DIR
 
     path = [str(JUPYTER_DIR), os.environ.get("JUPYTER_PATH")]
     monkeypatch.setenv("JUPYTER_PATH", os.pathsep.join(filter(None, path)))
-    monkeypatch.setenv("CNN_COURSE_DB_URL", f"sqlite:///{tmp_path / 'no-gradebook.db'}")
+    monkeypatch.setenv("CNN_COURSE_PLAN", str(tmp_path / "no-plan.json"))
     managers = []
 
     def start(**env):
@@ -52,11 +52,12 @@ def test_each_grading_kernel_is_a_fresh_fork_of_one_warm_zygote(grader_kernels, 
     from autograder import zygote
 
     # the environment each fork gets is the one nbgrader gives it, not the zygote's: here, where each finds its tests
-    first, info = grader_kernels(CNN_COURSE_DB_URL=f"sqlite:///{tmp_path / 'missing.db'}")
-    second, info2 = grader_kernels(CNN_COURSE_DB_URL="nosuchdatabase://gradebook")
+    (tmp_path / "empty.json").write_text('{"tests": [], "setup": [], "solutions": []}')
+    first, info = grader_kernels(CNN_COURSE_PLAN=str(tmp_path / "missing.json"))
+    second, info2 = grader_kernels(CNN_COURSE_PLAN=str(tmp_path / "empty.json"))
     assert info["implementation"] == info2["implementation"] == "cnn-course-grader"
-    assert "could not read the course's test cells: OperationalError" in info["refusal"], info["refusal"]
-    assert "nosuchdatabase" in info2["refusal"], info2["refusal"]
+    assert "could not read the course's test cells: FileNotFoundError" in info["refusal"], info["refusal"]
+    assert "the plan has no test cells" in info2["refusal"], info2["refusal"]
     assert isinstance(first.provisioner, zygote.ZygoteProvisioner)
     forks = [km.provisioner.process for km in (first, second)]
     assert all(isinstance(p, zygote.ForkedKernel) for p in forks), forks
