@@ -43,11 +43,11 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # unless the environment already sets it; kernels students start themselves are not affected.
 c.Execute.extra_arguments = ["--IPKernelApp.exec_lines=__import__('os').environ.setdefault('COURSE_QUICK', '1')"]
 
-# Grading splits each submission in two (autograder/execute.py, on every route: the command line, `python -m
+# Grading splits each submission in two (autograder/hooks/execute.py, on every route: the command line, `python -m
 # autograder autograde`, `make check`, the hub, the Kubernetes Job and the Formgrader's Autograde button): the test
-# cells run in a trusted grading kernel (autograder/grader_kernel.py), and the student's code only in a sandbox
-# (autograder/sandbox.py: bubblewrap, no network, no course files, memory/CPU/process/output limits), reached
-# through plain data. The banned ops are switched off for good inside the sandbox (autograder/bans.py).
+# cells run in a trusted grading kernel (autograder/trusted/grader_kernel.py), and the student's code only in a sandbox
+# (autograder/sandbox/launch.py: bubblewrap, no network, no course files, memory/CPU/process/output limits), reached
+# through plain data. The banned ops are switched off for good inside the sandbox (autograder/sandbox/bans.py).
 # CNN_COURSE_NO_SANDBOX=1 grades in one ordinary kernel instead, with a warning per notebook (a machine without
 # bubblewrap; trusted code only: say so to students).
 # Each notebook's grading time as a whole (seconds), about four times what an honest submission takes on 2 cores
@@ -66,9 +66,9 @@ c.SplitExecute.notebook_seconds = NOTEBOOK_SECONDS
 
 # A submission holding a symbolic link is never opened (nbgrader would read and write through it): it
 # scores zero with the reason printed; `collect` copies links as links, and its copies are read-only for
-# students (autograder/nbgrader_hooks.py). On every route: the Formgrader's buttons run nbgrader in the server.
-c.Autograde.pre_convert_hook = "autograder.nbgrader_hooks.reject_links"
-c.ExchangeFactory.collect = "autograder.nbgrader_hooks.SafeCollect"
+# students (autograder/hooks/submissions.py). On every route: the Formgrader's buttons run nbgrader in the server.
+c.Autograde.pre_convert_hook = "autograder.hooks.submissions.reject_links"
+c.ExchangeFactory.collect = "autograder.hooks.submissions.SafeCollect"
 
 # Test cells released without their hidden tests are not reported as "checksum changed" (nbgrader warns for
 # every one of them in every submission otherwise); a real edit of a locked cell still is, and is undone.
@@ -76,28 +76,28 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "autograder.nbgrader_hooks.OverwriteCells",
+    "autograder.hooks.submissions.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
 # No student markup is ever live: after grading, every Markdown or raw cell the course did not write and every output
-# is text, a checked image, or HTML cleaned by nh3 (autograder/markup.py); the grader already cleans what the sandbox
-# shows. The feedback page is rendered with nbconvert's sanitizer on too.
+# is text, a checked image, or HTML cleaned by nh3 (autograder/hooks/markup.py); the grader already cleans what the
+# sandbox shows. The feedback page is rendered with nbconvert's sanitizer on too.
 c.Autograde.autograde_preprocessors = [
-    "autograder.execute.SplitExecute",
+    "autograder.hooks.execute.SplitExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "autograder.markup.SanitizeMarkup",
+    "autograder.hooks.markup.SanitizeMarkup",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.HTMLExporter.sanitize_html = True
 
-# Feedback shows test names, points and messages, never hidden test code (autograder/feedback.py).
+# Feedback shows test names, points and messages, never hidden test code (autograder/hooks/feedback.py).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "autograder.feedback.HideHiddenTests",
+    "autograder.hooks.feedback.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

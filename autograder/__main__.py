@@ -21,15 +21,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command == "release":
-        from autograder import release
+        from autograder.cli import release
 
         return release.main(rest)
     if command == "autograde":
-        from autograder import autograde
+        from autograder.cli import autograde
 
         return autograde.main(rest)
     if command == "check":
-        from autograder import check
+        from autograder.cli import check
 
         return check.main(rest)
     print(f"unknown command {command!r}\n\n{__doc__.strip()}", file=sys.stderr)

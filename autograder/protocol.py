@@ -1,4 +1,4 @@
-"""What nbgrader's side (``autograder.execute``) tells the grading kernel (``autograder.grader_kernel``) about a cell.
+"""What nbgrader's side (``autograder.hooks.execute``) tells the grading kernel about a cell.
 
 Each execute request carries the cell's role in its metadata, decided from the gradebook by the cell's grade id:
 ``test`` (runs in the grading kernel, on plain data), ``setup`` (in both), ``course`` (a demonstration: not

@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import tool_env
-from autograder.simulate import SOLVED, make_course, submission, submit
+from autograder.cli.simulate import SOLVED, make_course, submission, submit
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "01_convolution"

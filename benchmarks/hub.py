@@ -39,7 +39,7 @@ def _solved(nb: dict) -> dict:
     """The fetched notebook with corr2d solved (the source notebook's solution)."""
     import nbformat
 
-    from autograder.simulate import SOLVED, submission
+    from autograder.cli.simulate import SOLVED, submission
 
     source = nbformat.read(ROOT / "source" / NAME / f"{NAME}.ipynb", as_version=4)
     return submission(nbformat.from_dict(nb), source, {"corr2d": SOLVED})

@@ -3,7 +3,7 @@
     python benchmarks/mutants.py --json      # {"mutants": N, "killed": K, "cross_charged": C}
     python benchmarks/mutants.py             # the same, then every survivor and cross-charge by name
 
-The mistakes are data (``tests/mutants/<assignment>.py``); ``autograder.mutation`` grades them in one process
+The mistakes are data (``tests/mutants/<assignment>.py``); ``autograder.cli.mutation`` grades them in one process
 per assignment. Target: K = N (every mistake loses points) and C = 0 (none loses points outside its exercise).
 """
 
@@ -13,7 +13,7 @@ import argparse
 import json
 import time
 
-from autograder.mutation import grade_all, summary
+from autograder.cli.mutation import grade_all, summary
 
 
 def main() -> None:

@@ -496,7 +496,7 @@ GROUPS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
 }
 
 _AUTOGRAD_FUNCTIONS = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
-ADVICE = {  # also what the grading sandbox says (autograder.bans)
+ADVICE = {  # also what the grading sandbox says (autograder.sandbox.bans)
     "default": "Use indexing, slicing, sum, einsum, unfold or matmul instead.",
     "optim": "Update the weights with tensor arithmetic (+, *, sqrt ...), as the exercise's formula says.",
     "pool": "Use indexing, slicing, max/mean, unfold or as_strided instead.",
@@ -731,7 +731,7 @@ def call_guarded(
     reference, so a mistake in a helper costs points in the helper's own exercise only. The references
     may use the banned ops. `in_place=True`: the function may update its tensor arguments (an optimizer step).
 
-    Under the grader (``autograder.grader_kernel``) `fn` is a proxy for the student's function, which
+    Under the grader (``autograder.trusted.grader_kernel``) `fn` is a proxy for the student's function, which
     runs in a sandbox where the banned ops are switched off for good: there is nothing to watch here,
     and `helpers` are passed on by name (the sandbox asks the grader for each helper's answer).
     """

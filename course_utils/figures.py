@@ -226,7 +226,7 @@ def _solutions(topic: str) -> dict:
     """The namespace of a source notebook's solution cells, markers stripped (static figures of 06's networks)."""
     import nbformat
 
-    from autograder.simulate import solved_source
+    from course_utils.cells import solved_source
 
     path = Path(__file__).resolve().parent.parent / "source" / topic / f"{topic}.ipynb"
     namespace: dict = {}

@@ -65,7 +65,7 @@ def benchmark_json(script: str, *args: str, only_line: bool = True, timeout: flo
 
 def make_course(dest: Path, names: list[str]) -> Path:
     """A fresh course directory: the repository's nbgrader_config.py and source/ for `names`."""
-    from autograder.simulate import make_course as _make_course
+    from autograder.cli.simulate import make_course as _make_course
 
     return _make_course(dest, ROOT, names)
 

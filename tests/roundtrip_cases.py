@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from autograder.simulate import SOLVED
+from autograder.cli.simulate import SOLVED
 
 FOLDER = Path(__file__).parent / "cases" / "roundtrip"
 _CELL = re.compile(r"^# %% cell (\w+)$", re.M)

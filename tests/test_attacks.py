@@ -26,7 +26,7 @@ import nbformat
 import pytest
 
 from autograder import tool_env
-from autograder.simulate import SOLVED, submission, submit
+from autograder.cli.simulate import SOLVED, submission, submit
 from conftest import ROOT, make_course, nbgrader
 from servers import CHROMIUM, chromium, jupyter_server
 
@@ -193,7 +193,7 @@ class PeakMemory:
                     argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
                     kind = (
                         "grader_kernel"
-                        if b"autograder.grader_kernel" in argv
+                        if b"autograder.trusted.grader_kernel" in argv
                         else "nbgrader"
                         if any(a.endswith(b"nbgrader") for a in argv[:3])
                         else None
@@ -422,7 +422,7 @@ def test_feedback_never_shows_hidden_test_code(graded_01):
     assert result.returncode == 0, result.stderr[-3000:]
     html = next((course / "feedback" / "read_hidden" / "01_convolution").glob("*.html")).read_text()
     source = nbformat.read(course / "source" / "01_convolution" / "01_convolution.ipynb", as_version=4)
-    from autograder.feedback import hidden_lines
+    from autograder.hooks.feedback import hidden_lines
 
     leaked = [line for line in hidden_lines(source) if line in html]
     assert not leaked, leaked[:3]
@@ -686,7 +686,7 @@ def _students_06() -> dict:
 def _evaluate_and(attack_name: str) -> str:
     """06's evaluate_accuracy cell, solved, with the attack's train_epoch after it (one cell holds both)."""
     source = nbformat.read(ROOT / "source" / "06_lenet" / "06_lenet.ipynb", as_version=4)
-    from autograder.simulate import solved_source
+    from course_utils.cells import solved_source
 
     cell = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "evaluate_accuracy")
     evaluate = solved_source(cell.source).split("\n\ndef train_epoch")[0]

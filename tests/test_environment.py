@@ -114,7 +114,7 @@ def test_nbgrader_config_names_the_course_and_releases_into_notebooks():
 
 
 def test_jupyterlab_offers_the_course_kernel_but_never_the_grading_kernels():
-    """The grading kernels are found only by the grading step (autograder.execute.SplitExecute, from its own spec
+    """The grading kernels are found only by the grading step (autograder.hooks.execute.SplitExecute, from its own spec
     folder; that they are found and used there, tests/test_training.py and tests/test_attacks.py show)."""
     import json
     import subprocess

@@ -9,7 +9,7 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder.simulate import submission as _submission
+from autograder.cli.simulate import submission as _submission
 from conftest import make_course, nbgrader
 from roundtrip_cases import CASES
 

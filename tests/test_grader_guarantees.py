@@ -12,8 +12,8 @@ import sys
 import pytest
 import torch
 
-from autograder import markup
-from autograder.grader_kernel import CourseCells, notebook_limit, student_names
+from autograder.hooks import markup
+from autograder.trusted.grader_kernel import CourseCells, notebook_limit, student_names
 
 
 def test_a_test_cell_takes_only_the_exercises_names_from_the_student():
@@ -124,7 +124,7 @@ class _Any:
 
 
 def test_stale_grading_runs_are_removed_and_live_ones_kept(tmp_path):
-    from autograder.sandbox import RUN_PREFIX, remove_stale_runs
+    from autograder.sandbox.launch import RUN_PREFIX, remove_stale_runs
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -141,7 +141,7 @@ def test_the_sandbox_writes_nowhere_outside_itself():
     connection file comes from a pipe; the scoped optim sandbox gets the stand-in package over torch/optim."""
     import shutil
 
-    from autograder.sandbox import STUBS, bwrap_command
+    from autograder.sandbox.launch import STUBS, bwrap_command
 
     if shutil.which("bwrap") is None:
         pytest.skip("bubblewrap is not installed")
@@ -157,7 +157,7 @@ def test_the_sandbox_writes_nowhere_outside_itself():
 
 
 def test_the_optim_stand_in_refuses_every_optimizer():
-    from autograder.stubs import optim as stub
+    from autograder.sandbox.stubs import optim as stub
 
     for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad"):
         with pytest.raises(stub.ForbiddenOperationError, match="off limits in this exercise"):
@@ -183,7 +183,7 @@ def test_the_students_own_kernel_catches_torch_optim_in_a_forbidding_call():
 
 
 def test_the_optim_ban_covers_torchs_fused_kernels_in_the_sandbox():
-    from autograder.bans import banned_ops
+    from autograder.sandbox.bans import banned_ops
 
     names = {op.split("::")[1].split(".")[0] for op in banned_ops("optim")}
     assert {"_fused_adam_", "_fused_sgd_", "_fused_adamw_", "_fused_adagrad_"} <= names
@@ -191,7 +191,7 @@ def test_the_optim_ban_covers_torchs_fused_kernels_in_the_sandbox():
 
 
 def test_over_time_is_no_error_a_check_can_expect():
-    from autograder.grader_kernel import OverTime
+    from autograder.trusted.grader_kernel import OverTime
     from course_utils.checks import assert_raises
 
     assert not issubclass(OverTime, Exception)
@@ -204,7 +204,7 @@ def test_over_time_is_no_error_a_check_can_expect():
 
 
 def _plan():
-    from autograder.execute import CoursePlan
+    from autograder.hooks.execute import CoursePlan
 
     return CoursePlan(
         {

@@ -12,7 +12,7 @@ import sys
 import nbformat
 import pytest
 
-from autograder.simulate import submission as _submission
+from autograder.cli.simulate import submission as _submission
 from conftest import ROOT, benchmark_json, make_course, nbgrader
 from roundtrip_cases import CASES
 
@@ -140,7 +140,7 @@ def test_malformed_submissions_are_repaired_or_zeroed_with_a_reason(graded):
 @pytest.mark.xdist_group("grading")  # the class is graded once, on one worker
 def test_untouched_test_cells_raise_no_checksum_warning_and_no_kernel_banner(graded):
     """Plain `nbgrader autograde`: a test cell released without its hidden tests is no "changed" cell (the
-    gradebook holds it with them; autograder.nbgrader_hooks.OverwriteCells), an edited one still is; the
+    gradebook holds it with them; autograder.hooks.submissions.OverwriteCells), an edited one still is; the
     sandbox kernel prints no ipykernel banner into the log."""
     log = graded["serial_log"]
     parts = re.split(r"Sanitizing \S*[/\\]submitted[/\\]([^/\\]+)[/\\]", log)
@@ -153,7 +153,7 @@ def test_untouched_test_cells_raise_no_checksum_warning_and_no_kernel_banner(gra
 
 
 def test_report_never_gives_a_score_it_did_not_give_and_shows_nbgraders_traceback():
-    from autograder.autograde import Outcome, report
+    from autograder.cli.autograde import Outcome, report
 
     log = (
         "[AutogradeApp | ERROR] There was an error processing assignment: /c/submitted/me/01_convolution\n"
@@ -294,7 +294,8 @@ def test_autograde_benchmark_prints_its_json_line():
 
 
 def test_grading_without_bubblewrap_says_to_install_it_or_set_no_sandbox(monkeypatch):
-    from autograder import autograde, execute
+    from autograder.cli import autograde
+    from autograder.hooks import execute
 
     monkeypatch.setattr(execute.shutil, "which", lambda name, *a, **k: None)
     monkeypatch.delenv("CNN_COURSE_NO_SANDBOX", raising=False)
@@ -308,7 +309,7 @@ def test_the_grader_computes_a_helpers_reference_only_for_small_work():
     answer is cheap (each tensor small, the product of their sizes bounded, small integers)."""
     import torch
 
-    from autograder.grader_kernel import HELPER_MAX_INT, _check_helper_size
+    from autograder.trusted.grader_kernel import HELPER_MAX_INT, _check_helper_size
 
     _check_helper_size([torch.zeros(2, 3, 10, 10), torch.zeros(4, 3, 3, 3)], {"padding": 2})
     for args, kwargs in [
@@ -328,7 +329,7 @@ def test_a_students_own_module_imports_in_the_sandbox_but_never_replaces_a_cours
     (tmp_path / "autograder.py").write_text("raise SystemExit('the student replaced autograder')\n")
     (tmp_path / "helpers_of_mine.py").write_text("VALUE = 42\n")
     code = (
-        "import sys, autograder.worker as w; sys.meta_path.append(w.StudentFolder('.')); "
+        "import sys, autograder.sandbox.worker as w; sys.meta_path.append(w.StudentFolder('.')); "
         "import course_utils, helpers_of_mine; print(course_utils.__file__, helpers_of_mine.VALUE)"
     )
     result = subprocess.run(

@@ -1,4 +1,4 @@
-"""Mutation testing of the graded tests (autograder.mutation, mistakes in tests/mutants/): every plausible
+"""Mutation testing of the graded tests (autograder.cli.mutation, mistakes in tests/mutants/): every plausible
 mistake loses points in its own exercise and in no other; the graded tests are fast enough to do this."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from autograder.mutation import _cells, assignments_with_mutants, grade_all, load_mutants, summary
+from autograder.cli.mutation import _cells, assignments_with_mutants, grade_all, load_mutants, summary
 
 ASSIGNMENTS = assignments_with_mutants()
 
@@ -74,7 +74,7 @@ def test_short_training_run_is_fast_beside_a_busy_worker():
     Measured on the course's 2-core machine (2026-11-30): 14.1 s beside the busy worker while four other test
     suites kept the load average at 15; 2.6 s at load 11 without the busy worker (it used to be 2 epochs of the
     170,988-parameter ReLU LeNet on 4,000 images, which a loaded machine stopped at the 60 s timeout)."""
-    from autograder.mutation import grade_assignment
+    from autograder.cli.mutation import grade_assignment
 
     context = multiprocessing.get_context("spawn")
     stop = context.Event()

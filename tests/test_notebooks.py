@@ -122,7 +122,7 @@ def test_course_utils_holds_no_answers():
 
 @pytest.mark.slow
 def test_notebooks_equal_a_fresh_release(tmp_path):
-    from autograder.release import generate
+    from autograder.cli.release import generate
 
     generate(tmp_path / "release", ASSIGNMENTS)
     for name in ASSIGNMENTS:

@@ -3,7 +3,7 @@
 Each question's hidden test calls ``cu.checks.check_answer(name, value, expected, why=..., hints={wrong: text})``.
 This runs every such cell of the source notebook with the answer cell's solution (it must pass), then with each
 hinted wrong answer in turn (it must fail with that hint's text and the ``why``), in-process like
-``autograder.mutation``.
+``autograder.cli.mutation``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 
 import pytest
 
-from autograder.mutation import _cells
+from autograder.cli.mutation import _cells
 from course_utils.checks import CheckFailure
 
 TOPICS = ["04_losses", "05_backprop"]

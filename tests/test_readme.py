@@ -33,7 +33,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.simulate import submission as _submission
+from autograder.cli.simulate import submission as _submission
 from conftest import ROOT
 from roundtrip_cases import CASES
 

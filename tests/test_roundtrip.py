@@ -8,7 +8,7 @@ import re
 import nbformat
 import pytest
 
-from autograder.simulate import submission, submit
+from autograder.cli.simulate import submission, submit
 from conftest import assignments, make_course, nbgrader
 from roundtrip_cases import CASES
 

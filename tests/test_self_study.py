@@ -7,7 +7,7 @@ import re
 import pytest
 
 import course_utils as cu
-from autograder.mutation import _cells, load_mutants
+from autograder.cli.mutation import _cells, load_mutants
 
 PRACTICED = {
     "01_convolution": ["corr2d", "convolve2d", "conv2d", "conv2d_unfold"],

@@ -176,7 +176,7 @@ def test_f_conv2d_calls_onednn_in_float32_and_im2col_in_float64():
 def test_unfold_and_as_strided_which_the_text_allows_pass_both_guards():
     """ "What you may use" allows Tensor.unfold, F.unfold and as_strided: the students' guard lets them through, and
     no op they reach (im2col, unfold, as_strided) matches the grading sandbox's conv ban."""
-    from autograder.bans import banned_ops
+    from autograder.sandbox.bans import banned_ops
     from course_utils.checks import forbid
 
     X = torch.randn(2, 3, 6, 6, dtype=torch.float64)

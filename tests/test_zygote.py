@@ -1,4 +1,4 @@
-"""autograder.zygote: nbgrader's grading kernels are forked from one warm process, or started plainly when it can't."""
+"""autograder.trusted.zygote: grading kernels are forked from one warm process, or started plainly when it can't."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ pytestmark = pytest.mark.slow  # starts kernels
 
 @pytest.fixture
 def grader_kernels(monkeypatch, tmp_path):
-    """Kernel managers for the grading kernel spec, as autograder.execute.SplitExecute finds it (its own spec folder).
+    """Kernel managers for the grading kernel spec, as SplitExecute finds it (autograder/jupyter/kernels).
     No plan: the kernel starts, and answers any cell with why it cannot grade."""
     from jupyter_client import KernelManager
 
-    from autograder.sandbox import GRADER_KERNEL, JUPYTER_DIR
+    from autograder.sandbox.launch import GRADER_KERNEL, JUPYTER_DIR
 
     path = [str(JUPYTER_DIR), os.environ.get("JUPYTER_PATH")]
     monkeypatch.setenv("JUPYTER_PATH", os.pathsep.join(filter(None, path)))
@@ -49,7 +49,7 @@ def _stat(pid: int) -> list[str]:
 
 
 def test_each_grading_kernel_is_a_fresh_fork_of_one_warm_zygote(grader_kernels, tmp_path):
-    from autograder import zygote
+    from autograder.trusted import zygote
 
     # the environment each fork gets is the one nbgrader gives it, not the zygote's: here, where each finds its tests
     (tmp_path / "empty.json").write_text('{"tests": [], "setup": [], "solutions": []}')
@@ -76,7 +76,7 @@ def test_each_grading_kernel_is_a_fresh_fork_of_one_warm_zygote(grader_kernels, 
 
 
 def test_without_its_zygote_the_grading_kernel_starts_as_a_plain_process(grader_kernels, monkeypatch, caplog):
-    from autograder import zygote
+    from autograder.trusted import zygote
 
     monkeypatch.setattr(zygote, "_zygote", None)
     monkeypatch.setattr(zygote, "_failed", "RuntimeError: no zygote in this test")
@@ -87,7 +87,7 @@ def test_without_its_zygote_the_grading_kernel_starts_as_a_plain_process(grader_
 
 
 def test_when_its_zygote_dies_grading_goes_on_with_plain_kernels(grader_kernels, monkeypatch, caplog):
-    from autograder import zygote
+    from autograder.trusted import zygote
 
     dying = zygote.Zygote()
     monkeypatch.setattr(zygote, "_zygote", dying)
@@ -106,7 +106,7 @@ def test_the_zygote_refuses_to_fork_a_process_with_threads():
     """OpenBLAS told to use two threads starts one on import: a fork of that process could deadlock."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}
     result = subprocess.run(
-        [sys.executable, "-P", "-m", "autograder.zygote"],
+        [sys.executable, "-P", "-m", "autograder.trusted.zygote"],
         input="",
         capture_output=True,
         text=True,

@@ -1,7 +1,7 @@
-"""Plausible mistakes in 01_convolution's exercises (see autograder.mutation): each must lose points in its own
+"""Plausible mistakes in 01_convolution's exercises (see autograder.cli.mutation): each must lose points in its own
 exercise and in no other. `old` must occur exactly once in the solution cell that defines `function`."""
 
-from autograder.mutation import Mutant
+from autograder.cli.mutation import Mutant
 
 MUTANTS = [
     # corr2d

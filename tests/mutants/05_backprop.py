@@ -1,6 +1,6 @@
-"""Plausible mistakes in 05_backprop's exercises (see autograder.mutation)."""
+"""Plausible mistakes in 05_backprop's exercises (see autograder.cli.mutation)."""
 
-from autograder.mutation import Mutant
+from autograder.cli.mutation import Mutant
 
 MUTANTS = [
     # conv2d_backward

@@ -1,6 +1,6 @@
-"""Plausible mistakes in 06_lenet's exercises (see autograder.mutation)."""
+"""Plausible mistakes in 06_lenet's exercises (see autograder.cli.mutation)."""
 
-from autograder.mutation import Mutant
+from autograder.cli.mutation import Mutant
 
 MUTANTS = [
     # build_lenet

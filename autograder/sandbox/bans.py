@@ -45,8 +45,8 @@ PATTERNS: dict[str, str] = {
     r"|_safe_softmax|special_softmax|special_log_softmax|special_logsumexp)",
     "losses": r"\w*cross_entropy\w*|nll_loss\w*|\w*_loss|\w*_loss_\w*|\w*_loss\d?d\w*",
     "autograd": r"_make_dual|_unpack_dual|_make_dual_copy",
-    # call-scoped (autograder.grader_kernel.CALL_SCOPED): torch.optim itself is not in that sandbox at all
-    # (autograder/stubs/optim stands in for it); these are its fused kernels, which torch's own ops reach
+    # call-scoped (autograder.trusted.grader_kernel.CALL_SCOPED): torch.optim itself is not in that sandbox at all
+    # (autograder/sandbox/stubs/optim stands in for it); these are its fused kernels, which torch's own ops reach
     "optim": r"_fused_(adam|adamw|sgd|adagrad)\w*",
 }
 KEYS = (

@@ -11,7 +11,7 @@ the Kubernetes Job) and inside the Jupyter server (the Formgrader's *Autograde* 
    cell that is not a solution), the **setup** cell, another **course** cell (a demonstration: not
    run), or the **student**'s (everything else). A test or setup cell runs the gradebook's text,
    whatever the submission's cell holds.
-2. It starts the grading kernel (``autograder.grader_kernel``, kernel spec ``cnn-course-grader``,
+2. It starts the grading kernel (``autograder.trusted.grader_kernel``, kernel spec ``cnn-course-grader``,
    found only here) in a folder of its own for this notebook (mode 0700, removed afterwards), and
    hands it the plan (the course's test, setup and solution cells) as a file there.
 3. Each cell goes to the kernel with its role in the request's metadata. Only this process can send
@@ -36,8 +36,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute
 from traitlets import Dict, Float, Union
 
-from autograder import sandbox
 from autograder.protocol import ROLE_KEY
+from autograder.sandbox import launch as sandbox
 
 NO_SANDBOX_WARNING = (
     "CNN_COURSE_NO_SANDBOX=1: grading {notebook} of {student} in one ordinary kernel, as you: the student's code "

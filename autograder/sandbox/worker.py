@@ -1,6 +1,6 @@
 """The sandbox's side of split grading: runs a student's function on plain data (runs in the sandbox only).
 
-The grader (``autograder.grader_kernel``) asks for a call by name; the arguments wait in a request
+The grader (``autograder.trusted.grader_kernel``) asks for a call by name; the arguments wait in a request
 file that only the grader can write (the sandbox sees that folder read-only). The answer, the
 function's result and what it did to its arguments (all in ``autograder.wire``'s format) or its
 exception as type name and message, is published as a display message of a private MIME type that

@@ -1,7 +1,7 @@
 """The sandboxed kernel that `nbgrader autograde` runs submissions in (kernel spec ``cnn-course-sandbox``).
 
 nbgrader starts a kernel for each submission with the instructor's rights. Here the kernel spec's
-command is ``python -m autograder.sandbox {connection_file}``, which execs the normal IPython kernel
+command is ``python -m autograder.sandbox.launch {connection_file}``, which execs the normal IPython kernel
 inside Debian's bubblewrap (``bwrap``) with these guarantees:
 
 * **Files**: the sandbox sees only the system (``/usr``, ``/etc``), the Python installation and the
@@ -45,7 +45,7 @@ SANDBOX_TMP = 512 * 2**20  # each of /tmp and the working folder (RAM-backed, in
 SANDBOX_SHM = 64 * 2**20  # /dev/shm (multiprocessing's semaphores; RAM-backed too)
 KERNEL_NAME = "cnn-course-sandbox"
 GRADER_KERNEL = "cnn-course-grader"
-JUPYTER_DIR = Path(__file__).resolve().parent / "jupyter"  # holds kernels/cnn-course-sandbox/
+JUPYTER_DIR = Path(__file__).resolve().parent.parent / "jupyter"  # holds kernels/cnn-course-sandbox/
 PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
 
@@ -146,7 +146,7 @@ def bwrap_command(
     nbgrader_config.py). Its connection file comes from `connection_fd` (bwrap copies it into the sandbox); it
     binds its sockets in its own /tmp. Nothing the sandbox can write lives outside it: /tmp, the working folder
     and /dev/shm are RAM-backed, capped, and gone when it ends. `scoped`: call-scoped ban groups whose torch
-    package is replaced by a stand-in that refuses (``autograder/stubs``)."""
+    package is replaced by a stand-in that refuses (``autograder/sandbox/stubs``)."""
     import importlib.util
 
     bwrap = shutil.which("bwrap")
@@ -243,7 +243,7 @@ def launch(connection_file: str, kernel_args: tuple[str, ...] = ()) -> None:
     """Exec the kernel for `connection_file` inside the sandbox (never returns).
 
     The kernel binds its sockets in the sandbox's own /tmp (``IPC_DIR``); the grader reaches them through
-    ``/proc/<pid>/root`` (``autograder.grader_kernel.Sandbox.start`` links its socket paths there). The
+    ``/proc/<pid>/root`` (``autograder.trusted.grader_kernel.Sandbox.start`` links its socket paths there). The
     connection file goes in through a pipe: this leaves no file on the host.
     """
     connection = json.loads(Path(connection_file).read_text())
@@ -272,7 +272,7 @@ def launch(connection_file: str, kernel_args: tuple[str, ...] = ()) -> None:
 
 
 def grading_env(run: Path, assignment: str, notebook_seconds: dict | float | None = None) -> dict[str, str]:
-    """The environment of one notebook's grading kernel (``autograder.execute.SplitExecute`` starts it), whose run
+    """The environment of one notebook's grading kernel (``autograder.hooks.execute.SplitExecute`` starts it), whose run
     folder is `run` (mode 0700, removed after the notebook): the kernel's Unix sockets, the plan, each sandbox's
     inbox and files. The sandbox's kernel spec is on this kernel's search path only: JupyterLab's launcher never
     offers it. `notebook_seconds`: the notebook's grading time as a whole (``{"01_convolution": 120, "default":
@@ -314,5 +314,7 @@ def remove_stale_runs(tmp: str | None = None) -> list[str]:
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or not sys.argv[1].endswith(".json"):
-        sys.exit("usage: python -m autograder.sandbox CONNECTION_FILE [KERNEL_ARGS] (started by Jupyter as a kernel)")
+        sys.exit(
+            "usage: python -m autograder.sandbox.launch CONNECTION_FILE [KERNEL_ARGS] (started by Jupyter as a kernel)"
+        )
     launch(sys.argv[1], tuple(sys.argv[2:]))

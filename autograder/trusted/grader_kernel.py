@@ -1,6 +1,6 @@
 """The grading kernel: a student's code runs in a sandbox, the checks run here and nowhere else.
 
-nbgrader's autograde talks to this kernel through ``autograder.execute.SplitExecute`` (kernel spec
+nbgrader's autograde talks to this kernel through ``autograder.hooks.execute.SplitExecute`` (kernel spec
 ``cnn-course-grader``, found only there), on every route. It never runs a line the student wrote. Each
 request carries the cell's role (``autograder.protocol``), which SplitExecute took from the gradebook;
 the plan it wrote for this notebook (``CNN_COURSE_PLAN``) holds the course's test, setup and solution cells:
@@ -13,9 +13,9 @@ the plan it wrote for this notebook (``CNN_COURSE_PLAN``) holds the course's tes
   cannot reach or change.
 * **the setup cell** (the locked cell named ``setup``: imports) runs in both.
 * **any other locked cell of the course** (widgets, demonstrations) is skipped: it decides nothing.
-* **everything else** is the student's and runs in the sandbox (``autograder.sandbox``: bubblewrap,
+* **everything else** is the student's and runs in the sandbox (``autograder.sandbox.launch``: bubblewrap,
   no network, no course files, memory, process and output limits), after the assignment's banned
-  operations were switched off there for good (``autograder.bans``). Its output is relayed, capped.
+  operations were switched off there for good (``autograder.sandbox.bans``). Its output is relayed, capped.
 
 A sandbox that does not answer an interrupt within a few seconds is killed and started again, and the
 student's cells that ran before are run again in it, so one runaway call costs only its own test.
@@ -44,9 +44,10 @@ from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
 
-from autograder import markup, wire
+from autograder import wire
+from autograder.hooks import markup
 from autograder.protocol import ROLE_KEY, ROLES
-from autograder.worker import MIME, LazyWidgets
+from autograder.sandbox.worker import MIME, LazyWidgets
 
 SANDBOX_KERNEL = "cnn-course-sandbox"
 #: Output relayed from the sandbox, per cell and per notebook; the rest is dropped with a note.
@@ -55,7 +56,7 @@ NOTEBOOK_OUTPUT = 8 * 2**20
 #: How long a sandbox may take to stop after an interrupt before it is killed and started again.
 INTERRUPT_GRACE = 5.0
 START_TIMEOUT = 120.0
-WORKER_BOOT = "import autograder.worker as _w; __cnn_worker__ = _w.Worker(globals(), '/rpc'); del _w"
+WORKER_BOOT = "import autograder.sandbox.worker as _w; __cnn_worker__ = _w.Worker(globals(), '/rpc'); del _w"
 #: Ban groups that some exercises of a notebook need and others forbid (06's train_epoch passes an optimizer
 #: of torch.optim; its momentum_step and adam_step must not use one): a call whose test bans one runs in a
 #: sandbox of its own, where the group is off for good (the student's cells run there too, unseen).
@@ -84,7 +85,7 @@ class CourseCells:
 
     @classmethod
     def from_plan(cls, path: str) -> CourseCells:
-        """Read them from the plan ``autograder.execute.SplitExecute`` wrote for this notebook (from the gradebook)."""
+        """Read them from the plan ``autograder.hooks.execute.SplitExecute`` wrote for this notebook."""
         plan = json.loads(Path(path).read_text())
         tests = {_norm(code) for code in plan["tests"]}
         if not tests:
@@ -103,7 +104,7 @@ class CourseCells:
 
 
 def _run_dir() -> str | None:
-    """The folder of this notebook's grading (``autograder.execute.SplitExecute``: removed after it), if any."""
+    """The folder of this notebook's grading (``autograder.hooks.execute.SplitExecute``: removed after it), if any."""
     folder = os.environ.get("CNN_COURSE_RUN_DIR")
     return folder if folder and os.path.isdir(folder) else None
 
@@ -299,10 +300,10 @@ class Sandbox:
         self.kc.wait_for_ready(timeout=START_TIMEOUT)
 
     def _reach_sockets(self) -> None:
-        """The kernel binds its sockets in the sandbox's own /tmp (``autograder.sandbox.IPC_DIR``): this client
+        """The kernel binds its sockets in the sandbox's own /tmp (``autograder.sandbox.launch.IPC_DIR``): this client
         connects to them through the kernel's ``/proc/<pid>/root`` (a short path, whatever the host's temporary
         folder). The sandbox sees no folder of the host's, and its sockets vanish with it."""
-        from autograder.sandbox import IPC_DIR
+        from autograder.sandbox.launch import IPC_DIR
 
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -706,7 +707,7 @@ class GraderKernel(IPythonKernel):
         reply, answers = self._in_thread(
             box.execute,
             (
-                f"import autograder.bans as _b; __import__('IPython').display.publish_display_data("
+                f"import autograder.sandbox.bans as _b; __import__('IPython').display.publish_display_data("
                 f"{{{MIME!r}: __import__('json').dumps(_b.install({groups!r}))}}); del _b"
             ),
         )
@@ -759,7 +760,7 @@ class GraderKernel(IPythonKernel):
         """Show what the student's code printed or displayed, within the output budget, as nothing that decides a
         score or runs in a page: inside a test cell all of it is plain text on stdout (no result, no error, no
         stderr: nbgrader reads those); elsewhere text, errors as text fields, and displays cleaned
-        (``autograder.markup``), never as a result, never with a display id to update later."""
+        (``autograder.hooks.markup``), never as a result, never with a display id to update later."""
         if kind == "update_display_data" or (kind == "clear_output" and self._in_test):
             return
         if kind == "clear_output":
@@ -969,7 +970,9 @@ class GraderKernel(IPythonKernel):
             return self._error("GradingError", self.load_error)
         kind = (cell_meta or {}).get(ROLE_KEY)
         if kind not in ROLES:
-            return self._error("GradingError", "this kernel runs only cells sent by autograder.execute.SplitExecute")
+            return self._error(
+                "GradingError", "this kernel runs only cells sent by autograder.hooks.execute.SplitExecute"
+            )
         if os.environ.get("CNN_GRADER_DEBUG"):
             started = time.monotonic()
             try:

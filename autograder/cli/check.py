@@ -51,8 +51,8 @@ def _messages(autograded: Path) -> dict[str, str]:
 
 def check(topic: str, work: Path, out=sys.stdout) -> tuple[float, float, list[tuple[str, float, float, str]]]:
     """Grade `work/<topic>/<topic>.ipynb`; print and return (score, max, [(test, points, max, message)])."""
-    from autograder import autograde as ag
-    from autograder.simulate import make_course
+    from autograder.cli import autograde as ag
+    from autograder.cli.simulate import make_course
 
     if ag.sandbox_missing():
         raise SystemExit(f"make check: {ag.sandbox_missing()}")

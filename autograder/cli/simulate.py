@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 import nbformat
 
+from course_utils.cells import solved_source
+
 #: Stands for "the source notebook's solution, markers removed" in a student's edits.
 SOLVED = object()
-
-
-def solved_source(source: str) -> str:
-    """A solution cell with nbgrader's markers removed (what a student who solved it submits)."""
-    return "\n".join(line for line in source.splitlines() if not re.search(r"### (BEGIN|END) SOLUTION", line))
 
 
 def submission(released: nbformat.NotebookNode, source: nbformat.NotebookNode, edits: dict) -> nbformat.NotebookNode:

@@ -35,7 +35,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import tool_env
-from autograder.execute import sandbox_missing
+from autograder.hooks.execute import sandbox_missing
 
 RETRIES = 3
 
@@ -69,7 +69,7 @@ def students(course: Path, assignment: str) -> list[str]:
 
 def check_submission(folder: Path, expected: list[str], outcome: Outcome) -> bool:
     """Repair what is safe to repair in `folder`; return False when nothing can be graded."""
-    from autograder.nbgrader_hooks import links_in, reject_links
+    from autograder.hooks.submissions import links_in, reject_links
 
     links = ["."] if folder.is_symlink() else links_in(folder)
     if links:  # never opened: graded as the blank notebook, the submission kept aside (as nbgrader's hook does)

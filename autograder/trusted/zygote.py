@@ -1,6 +1,6 @@
 """Grading kernels forked from a warm process: ``nbgrader autograde`` pays PyTorch's import once, not per notebook.
 
-nbgrader starts a new grading kernel (``autograder.grader_kernel``) for every notebook it grades. Most of
+nbgrader starts a new grading kernel (``autograder.trusted.grader_kernel``) for every notebook it grades. Most of
 that kernel's start is importing PyTorch, IPython and the course's checks: about 1.5 s of CPU, as much as
 the sandbox it then starts, for every student. Here the kernel spec's provisioner (``cnn-course-zygote``,
 registered in pyproject.toml) starts one *zygote* per nbgrader process: a process that imports all that,
@@ -9,7 +9,7 @@ runs nothing else, and forks a fresh kernel for each notebook.
 * **Trusted code only.** The zygote never runs a student's line: it runs the grading kernel's own
   imports, then forks. Each fork becomes the grading kernel of one notebook (its own session and
   process group, the working folder and environment nbgrader asked for), which starts that student's
-  sandbox as before (``autograder.sandbox``: the sandbox is a fresh process per student, never forked).
+  sandbox as before (``autograder.sandbox.launch``: the sandbox is a fresh process per student, never forked).
 * **Fresh state per notebook.** A fork starts from the zygote's state: nothing graded before, and PyTorch's
   default generator as in a newly started Python (Python's and numpy's global generators are the same in
   every fork; the checks use neither). The zygote refuses to fork once it has more than one thread (a
@@ -34,7 +34,7 @@ from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
 
-MODULE = "autograder.grader_kernel"
+MODULE = "autograder.trusted.grader_kernel"
 START_TIMEOUT = 120.0
 #: What the zygote imports before its first fork: everything the grading kernel loads on start.
 WARM = (
@@ -46,7 +46,7 @@ WARM = (
     "course_utils.checks",
     "course_utils.training",
     "autograder.wire",
-    "autograder.grader_kernel",
+    "autograder.trusted.grader_kernel",
 )
 
 
@@ -197,7 +197,7 @@ class ZygoteProvisioner(LocalProvisioner):
 
 
 # ---------------------------------------------------------------------------------------------------
-# the zygote itself (python -P -m autograder.zygote)
+# the zygote itself (python -P -m autograder.trusted.zygote)
 
 
 def _threads() -> int:
@@ -229,7 +229,7 @@ def _child(argv: list[str], env: dict[str, str], cwd: str, ready_w: int) -> None
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         # ipykernel exits when its parent (this zygote) does; nbgrader's pid in JPY_PARENT_PID is not our parent
         sys.argv = [MODULE, *argv, f"--IPKernelApp.parent_handle={os.getppid()}"]
-        from autograder import grader_kernel
+        from autograder.trusted import grader_kernel
 
         grader_kernel.main()
     except BaseException:

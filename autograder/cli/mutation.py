@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 MUTANTS_DIR = ROOT / "tests" / "mutants"
 
 
@@ -247,5 +247,5 @@ def summary(reports: list[dict]) -> dict:
     }
 
 
-if __name__ == "__main__":  # python -m autograder.mutation 01_convolution ...: the full report
+if __name__ == "__main__":  # python -m autograder.cli.mutation 01_convolution ...: the full report
     print(json.dumps(grade_all(sys.argv[1:] or None), indent=1))
