@@ -331,10 +331,11 @@ def set_due_date(gradebook: Gradebook, course: Path, assignment: str, due: datet
     gradebook.update_or_create_assignment(assignment, duedate=due)
 
 
-def _gradebook(course: Path) -> Gradebook:
-    from autograder.autograde import _gradebook as course_gradebook
+def course_gradebook(course: Path) -> Gradebook:
+    """The gradebook of the course rooted at `course`, as its nbgrader_config.py sets it."""
+    from autograder.autograde import _gradebook
 
-    return course_gradebook(course)
+    return _gradebook(course)
 
 
 def roster_main(argv: list[str]) -> int:
@@ -348,7 +349,7 @@ def roster_main(argv: list[str]) -> int:
     except (ValueError, OSError) as error:
         print(f"roster: {error}", file=sys.stderr)
         return 2
-    with _gradebook(args.course) as gradebook:
+    with course_gradebook(args.course) as gradebook:
         lines = import_roster(gradebook, students)
     print("\n".join(lines) if lines else "roster: nothing to change")
     print(f"roster: {len(students)} students read, {len(lines)} added or updated")
@@ -361,7 +362,7 @@ def duedate_main(argv: list[str]) -> int:
     parser.add_argument("due", nargs="?", help="e.g. 2026-12-20T23:59 (UTC), 2026-12-20T23:59+01:00")
     parser.add_argument("--course", type=Path, default=Path.cwd(), help="the course root (default: here)")
     args = parser.parse_args(argv)
-    with _gradebook(args.course) as gradebook:
+    with course_gradebook(args.course) as gradebook:
         if args.due is not None:
             try:
                 set_due_date(gradebook, args.course, args.assignment, parse_due(args.due))
