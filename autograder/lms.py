@@ -124,8 +124,13 @@ class _Export(ExportPlugin):
     def export(self, gradebook: Gradebook) -> None:
         dest = self.to or self.default_to
         self.log.info("Exporting grades to %s (%s)", dest, type(self).__name__)
+        try:
+            rows = list(self.rows(gradebook))
+        except ValueError as error:  # an --assignment the gradebook does not have: one line, not a traceback
+            self.log.error("%s", error)
+            raise SystemExit(1) from None
         with open(dest, "w", newline="", encoding="utf-8") as f:
-            csv.writer(f).writerows(self.rows(gradebook))
+            csv.writer(f).writerows(rows)
 
 
 class CanvasExport(_Export):

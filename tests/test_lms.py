@@ -96,8 +96,12 @@ def test_per_test_export_has_a_column_per_test_cell_and_the_lateness(gradebook, 
 
 
 def test_export_of_an_unknown_assignment_names_it(gradebook, tmp_path):
-    with pytest.raises(ValueError, match="04_nope"):
-        lms.CanvasExport(to=str(tmp_path / "x.csv"), assignment=["04_nope"]).export(gradebook)
+    exporter = lms.CanvasExport(to=str(tmp_path / "x.csv"), assignment=["04_nope"])
+    with pytest.raises(ValueError, match=r"no assignment \['04_nope'\] in the gradebook \(it has \['01_conv"):
+        exporter.selection(gradebook)
+    with pytest.raises(SystemExit, match="1"):
+        exporter.export(gradebook)
+    assert not (tmp_path / "x.csv").exists()
 
 
 def write(path, text: str):
