@@ -35,6 +35,7 @@ MESSAGE_CHARS = 200
 NO_ERROR = "(no error shown: points lost without an exception)"
 NO_NOTEBOOK = "(no graded notebook)"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
 
 
 @dataclass
@@ -64,8 +65,9 @@ class ClassReport:
 
 
 def normalise(message: str) -> str:
-    """A failure message as one short line: no terminal colours, whitespace collapsed, at most MESSAGE_CHARS."""
-    text = " ".join(_ANSI.sub("", message).split())
+    """A failure message as one short line: no terminal colours, whitespace collapsed, memory addresses as
+    ``0x…`` (so that the same failure in two processes counts once), at most MESSAGE_CHARS."""
+    text = _ADDRESS.sub("0x…", " ".join(_ANSI.sub("", message).split()))
     return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
 
 

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import tool_env
+from autograder import report, tool_env
 from autograder.simulate import SOLVED, submission, submit
 from conftest import ROOT, make_course, nbgrader
 from roundtrip_cases import CASES
@@ -40,7 +40,7 @@ ROSTER = {  # nbgrader id -> (first name, last name, email, LMS id)
 }
 ARTIFACTS = ROOT / "test-artifacts" / "report"
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("graded_class")]  # one worker grades the class once
+pytestmark = pytest.mark.xdist_group("graded_class")  # one worker grades the class once
 
 
 def autograder_command(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -112,6 +112,7 @@ class Elements(HTMLParser):
         self.tags.setdefault(tag, []).append(dict(attrs))
 
 
+@pytest.mark.slow
 def test_canvas_export_of_the_graded_class(course):
     rows = export(course, "CanvasExport", f'--CanvasExport.assignment_ids={{"{NAME}": "4711"}}')
     # Canvas's Gradebook import CSV: these five columns, then "<assignment> (<Canvas id>)"; Points Possible next.
@@ -127,6 +128,7 @@ def test_canvas_export_of_the_graded_class(course):
     assert by_login["absent"][5] == ""  # no submission: no grade, not 0
 
 
+@pytest.mark.slow
 def test_moodle_export_carries_the_emails_moodle_maps_on(course):
     rows = export(course, "MoodleExport")
     assert rows[0] == ["First name", "Last name", "ID number", "Email address", NAME]
@@ -138,6 +140,7 @@ def test_moodle_export_carries_the_emails_moodle_maps_on(course):
     assert by_email["absent@uni.example"][4] == ""
 
 
+@pytest.mark.slow
 def test_a_submission_after_the_due_date_is_reported_late(course):
     header, *rows = export(course, "PerTestExport")
     rows = {row[0]: dict(zip(header, row)) for row in rows}
@@ -151,6 +154,7 @@ def test_a_submission_after_the_due_date_is_reported_late(course):
         assert gb.find_submission(NAME, "late").total_seconds_late == 3 * 3600
 
 
+@pytest.mark.slow
 def test_report_pass_shares_are_the_gradebooks_per_cell_scores(course, report_html):
     shown = {
         row["data-test"]: (int(row["data-full"]), int(row["data-graded"]))
@@ -169,6 +173,7 @@ def test_report_pass_shares_are_the_gradebooks_per_cell_scores(course, report_ht
     assert 0 < expected["test_max_pool_hidden"][0] < len(submitted)  # a cell some passed and some failed
 
 
+@pytest.mark.slow
 def test_report_histogram_counts_the_exported_scores(course, report_html):
     rows = export(course, "CanvasExport")
     scores = [float(row[5]) for row in rows[2:] if row[5] != ""]
@@ -181,6 +186,7 @@ def test_report_histogram_counts_the_exported_scores(course, report_html):
     assert sum(int(b["data-count"]) for b in bars) == len(scores) == len(ROSTER) - 1
 
 
+@pytest.mark.slow
 def test_report_lists_the_common_failures_escaped_and_no_student_names(report_html):
     assert f"ValueError: {XSS}".replace("<", "&lt;").replace(">", "&gt;") in report_html
     assert "NotImplementedError" in report_html  # the blank student's failure
@@ -189,6 +195,7 @@ def test_report_lists_the_common_failures_escaped_and_no_student_names(report_ht
         assert first not in report_html and last not in report_html and email not in report_html
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (make installs Debian's chromium)")
 def test_report_page_in_chromium_shows_the_script_as_text(report_html, tmp_path):
     page_path = tmp_path / "report.html"
@@ -212,6 +219,50 @@ def test_report_page_in_chromium_shows_the_script_as_text(report_html, tmp_path)
     shutil.copy(screenshot, ARTIFACTS / "report.png")
 
 
+@pytest.mark.slow
 def test_report_of_an_unknown_assignment_names_it(course):
     result = autograder_command("report", "09_nope", cwd=course)
     assert result.returncode == 2 and "no assignment '09_nope'" in result.stderr
+
+
+# --- unit tests of the pieces, no grading run ---
+
+
+def test_histogram_bins_are_half_open_and_the_last_one_closed():
+    bars = report.histogram([0, 2.4, 2.5, 24.9, 25], 25)
+    assert [(low, high) for low, high, _ in bars] == [(2.5 * i, 2.5 * (i + 1)) for i in range(10)]
+    assert [count for *_, count in bars] == [2, 1, 0, 0, 0, 0, 0, 0, 0, 2]
+
+
+def test_failure_message_is_the_last_errors_name_and_value_on_one_line():
+    def cell(*outputs):
+        return nbformat.v4.new_code_cell(outputs=[nbformat.from_dict(o) for o in outputs])
+
+    error = {
+        "output_type": "error",
+        "ename": "CheckFailure",
+        "evalue": "\x1b[31mexpected\n  (2, 2)\x1b[0m",
+        "traceback": [],
+    }
+    assert report.failure_message(cell({"output_type": "stream", "name": "stdout", "text": "hi"}, error)) == (
+        "CheckFailure: expected (2, 2)"
+    )
+    only_traceback = {
+        "output_type": "error",
+        "ename": "",
+        "evalue": "",
+        "traceback": ["Traceback", "KeyError: 'x'", ""],
+    }
+    assert report.failure_message(cell(only_traceback)) == "KeyError: 'x'"
+    assert report.failure_message(cell({"output_type": "stream", "name": "stdout", "text": "ok"})) is None
+    assert report.normalise("<object at 0x7f3a2b1c9d40>") == "<object at 0x…>"
+    assert report.normalise("x" * 500) == "x" * 199 + "…"
+
+
+def test_render_escapes_every_text_from_a_submission():
+    stats = report.TestStats("a: test_x", 'test_"x"', 2.0, full=1, graded=3)
+    stats.failures.update({XSS: 2, "ValueError: a & b": 1})
+    page = report.render(report.ClassReport("03_pooling", 2.0, 3, [2.0, 0.0, 0.0], 0, [stats]))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "a &amp; b" in page
+    assert "<script" not in page and 'data-test="test_&quot;x&quot;"' in page
+    assert 'data-full="1" data-graded="3"' in page and "33% (1/3)" in page
