@@ -14,7 +14,8 @@ A student with no submission gets an empty cell, which both LMSs read as "no gra
   the columns ``Student``, ``ID``, ``SIS User ID``, ``SIS Login ID``, ``Section``, then one column per assignment,
   ``<name> (<Canvas assignment id>)`` (matched by id) or ``<name>`` (matched by name, or a new assignment), and a
   ``Points Possible`` row under the header, as in Canvas's own gradebook export. ``Student`` is "Last, First",
-  ``ID`` the student's LMS id from the gradebook (Canvas's user id), ``SIS Login ID`` the nbgrader student id.
+  ``ID`` the student's LMS id from the gradebook (Canvas's user id), ``SIS Login ID`` the nbgrader student id,
+  ``SIS User ID`` empty (the gradebook has no such field; Canvas matches on one of the others).
   ``--CanvasExport.assignment_ids='{"01_convolution": "1234"}'`` gives the Canvas ids; ``--CanvasExport.section``
   fills ``Section``. An ungraded cell is empty in Canvas's own export and stays ungraded on import.
 - **Moodle**, the grade import "CSV file" (docs.moodle.org/en/Grade_import; the import format is the export
