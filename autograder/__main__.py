@@ -7,7 +7,7 @@ Commands:
                              with a reason for what is not, and print a report per student
   check <topic> [--work DIR]  self-study: grade your own work/<topic>/ with the hidden tests (sandboxed, in a
                              throwaway course folder) and print each test's points and the total
-  roster import <roster.csv>  add or update students in the gradebook (autograder/lms.py: also the LMS exporters)
+  roster import <roster.csv>  add or update students in the gradebook (autograder/cli/lms.py: also the LMS exporters)
   duedate [<assignment> <date>]  set an assignment's due date in the gradebook, or list them
   report <assignment> [--out report.html]  the class report: pass share and failures per test, score histogram
 """
@@ -36,11 +36,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return check.main(rest)
     if command in ("roster", "duedate"):
-        from autograder import lms
+        from autograder.cli import lms
 
         return (lms.roster_main if command == "roster" else lms.duedate_main)(rest)
     if command == "report":
-        from autograder import report
+        from autograder.cli import report
 
         return report.main(rest)
     print(f"unknown command {command!r}\n\n{__doc__.strip()}", file=sys.stderr)

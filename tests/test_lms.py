@@ -1,6 +1,6 @@
-"""The LMS exports, roster import and due dates (autograder/lms.py) on a tiny gradebook built through nbgrader's API.
+"""LMS exports, roster import and due dates (autograder/cli/lms.py) on a tiny gradebook built through nbgrader's API.
 
-Expected files are written out from each LMS's documented format (cited in autograder/lms.py), with the scores
+Expected files are written out from each LMS's documented format (cited in autograder/cli/lms.py), with the scores
 worked out by hand from the grades put in the gradebook, never read back from the exporter."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from nbgrader.api import Gradebook
 from sqlalchemy.exc import SAWarning
 
-from autograder import lms
+from autograder.cli import lms
 from conftest import make_course
 
 DUE = datetime.datetime(2026, 12, 20, 23, 59)

@@ -1,4 +1,4 @@
-"""A real graded class of 03_pooling: its class report (autograder/report.py) and its LMS exports (autograder/lms.py).
+"""A real graded class of 03_pooling: the class report (autograder/cli/report.py) and LMS exports (cli/lms.py).
 
 One class is graded once for the whole module (about a minute of CPU): the round-trip students of 03_pooling with
 their known scores (tests/cases/roundtrip/03_pooling), one whose error message is a ``<script>`` element, one who
@@ -19,8 +19,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import report, tool_env
-from autograder.simulate import SOLVED, submission, submit
+from autograder import tool_env
+from autograder.cli import report
+from autograder.cli.simulate import SOLVED, submission, submit
 from conftest import ROOT, make_course, nbgrader
 from roundtrip_cases import CASES
 from servers import CHROMIUM, chromium
@@ -94,7 +95,7 @@ def report_html(course, tmp_path_factory) -> str:
 
 def export(course: Path, exporter: str, *args: str) -> list[list[str]]:
     dest = course / f"{exporter}.csv"
-    result = nbgrader("export", "--exporter", f"autograder.lms.{exporter}", "--to", str(dest), *args, cwd=course)
+    result = nbgrader("export", "--exporter", f"autograder.cli.lms.{exporter}", "--to", str(dest), *args, cwd=course)
     assert result.returncode == 0, result.stderr
     with open(dest, newline="") as f:
         return list(csv.reader(f))

@@ -2,9 +2,9 @@
 
 Exporters (nbgrader's own plugin interface, ``nbgrader.plugins.ExportPlugin``), run from the course root::
 
-    nbgrader export --exporter autograder.lms.CanvasExport --to canvas.csv
-    nbgrader export --exporter autograder.lms.MoodleExport --to moodle.csv
-    nbgrader export --exporter autograder.lms.PerTestExport --to tests.csv
+    nbgrader export --exporter autograder.cli.lms.CanvasExport --to canvas.csv
+    nbgrader export --exporter autograder.cli.lms.MoodleExport --to moodle.csv
+    nbgrader export --exporter autograder.cli.lms.PerTestExport --to tests.csv
 
 Each score is nbgrader's: the submission's score minus the late penalty nbgrader recorded (never below zero).
 A student with no submission gets an empty cell, which both LMSs read as "no grade", not as 0.
@@ -339,7 +339,7 @@ def set_due_date(gradebook: Gradebook, course: Path, assignment: str, due: datet
 
 def course_gradebook(course: Path) -> Gradebook:
     """The gradebook of the course rooted at `course`, as its nbgrader_config.py sets it."""
-    from autograder.autograde import _gradebook
+    from autograder.cli.autograde import _gradebook
 
     return _gradebook(course)
 

@@ -3,7 +3,7 @@
 Run it from the course root after ``nbgrader autograde`` (or give ``--course DIR``). For every graded test cell:
 the share of the submissions that got full points and the most common failure messages (``ename: evalue`` of the
 cell's error in ``autograded/<student>/<assignment>/*.ipynb``, normalised); and a histogram of the total scores
-(after nbgrader's late penalty: the score the LMS exports carry, autograder/lms.py). Scores come from nbgrader's
+(after nbgrader's late penalty: the score the LMS exports carry, autograder/cli/lms.py). Scores come from nbgrader's
 ``Gradebook``. No student's name is on the page.
 
 The page is one HTML file with its CSS inline and the histogram as inline SVG: no script, no network, no kernel.
@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from autograder import lms
+from autograder.cli import lms
 
 #: Failure messages listed per test, most common first.
 TOP_FAILURES = 3
