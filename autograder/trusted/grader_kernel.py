@@ -31,7 +31,6 @@ import math
 import os
 import re
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -42,6 +41,7 @@ from pathlib import Path
 from queue import Empty, SimpleQueue
 from typing import Any
 
+import psutil
 from ipykernel.ipkernel import IPythonKernel
 
 from autograder import wire
@@ -484,23 +484,17 @@ class Sandbox:
             return
         if not extra:
             return
-        children: dict[int, list[int]] = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    stat = Path(f"/proc/{entry}/stat").read_text()
-                    children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-                except (OSError, ValueError, IndexError):
-                    continue
-        stack, doomed = list(extra), []
-        while stack:
-            p = stack.pop()
-            doomed.append(p)
-            stack.extend(children.get(p, []))
-        for p in doomed:
+        doomed = []
+        for pid in extra:
             try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
+                process = psutil.Process(pid)
+                doomed += [process, *process.children(recursive=True)]
+            except psutil.Error:
+                continue
+        for process in doomed:
+            try:
+                process.kill()
+            except psutil.Error:
                 pass
 
     def _find_chain(self) -> list[int] | None:
@@ -509,14 +503,14 @@ class Sandbox:
         chain = [pid] if pid else []
         while chain:
             try:
-                kids = [int(p) for p in Path(f"/proc/{chain[-1]}/task/{chain[-1]}/children").read_text().split()]
-                argv = Path(f"/proc/{kids[0]}/cmdline").read_bytes().split(b"\0") if kids else []
-            except (OSError, ValueError):
+                kids = psutil.Process(chain[-1]).children()
+                argv = kids[0].cmdline() if kids else []
+            except psutil.Error:
                 return None
             if not kids:
                 return None
-            chain.append(kids[0])
-            if not argv[0].endswith(b"bwrap"):
+            chain.append(kids[0].pid)
+            if not argv or not argv[0].endswith("bwrap"):
                 return chain if len(chain) >= 3 else None
         return None
 
