@@ -1,5 +1,7 @@
 # cnn-course: `make lab` to study, `make test` to check everything. See README.md.
-PYTHON ?= python3.11
+# The Python that builds .venv: PYTHON=... if given, else the first Python 3.11 that every user can run
+# (autograder/cli/python_choice.py: not one under /root or a private home, since .venv's python links to it).
+PYTHON ?=
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -9,15 +11,16 @@ PYTEST_ARGS ?=
 # nbgrader runs helpers (alembic) by name: the environment's bin/ comes first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab work check test test-fast lint release figures system-deps env proxy hub benchmark constraints clean
+.PHONY: instructor lab work check test test-fast lint release figures system-deps env proxy hub benchmark constraints clean
 
 ## The pinned environment in .venv (re-run when pyproject.toml or constraints.txt change).
 ## One line per step; pip stays quiet unless something goes wrong.
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 env: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
-	@test -x $(BIN)/python || { echo "env: creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version 2>&1))..." && \
-	  $(PYTHON) -m venv $(VENV); }
+	@test -x $(BIN)/python || { py="$(PYTHON)"; \
+	  if [ -z "$$py" ]; then py=$$($$(command -v python3 || command -v python3.11) -m autograder.cli.python_choice) || exit 1; fi; \
+	  echo "env: creating $(VENV) with $$py ($$($$py --version 2>&1))..." && $$py -m venv $(VENV); }
 	@echo "env: installing PyTorch 2.13.0 (CPU build)..."
 	@$(PIP) "torch==2.13.0"
 	@echo "env: installing the course and its tools at the versions in constraints.txt..."
@@ -55,6 +58,14 @@ work:
 ## Start JupyterLab on the learner's copy (work/), with nbgrader's extensions.
 lab: system-deps $(STAMP) work
 	$(BIN)/jupyter lab --ServerApp.root_dir=work $(LAB_ARGS)
+
+## The instructor's course folder, private: this folder 0700 (GROUP=1: 0750, for a group of instructors only), and
+## source/, gradebook.db, autograded/, submitted/, feedback/, rejected/, grades.csv unreadable by others.
+## nbgrader refuses to generate, grade, give feedback or export until it is (autograder/hooks/privacy.py).
+GROUP ?=
+instructor:
+	@test -x $(BIN)/python || { echo "make instructor: run make env first"; exit 1; }
+	$(BIN)/python -m autograder private $(if $(GROUP),--group,)
 
 ## Self-study: grade work/$(TOPIC)/ with the hidden tests (sandboxed, in a throwaway course folder).
 TOPIC ?=

@@ -1,5 +1,8 @@
 """nbgrader configuration for cnn-course; run every nbgrader command from the repository root."""
 
+import os as _os
+import sys as _sys
+
 c = get_config()  # noqa: F821  (injected by traitlets)
 
 c.CourseDirectory.course_id = "cnn-course"
@@ -66,13 +69,40 @@ c.SplitExecute.notebook_seconds = NOTEBOOK_SECONDS
 
 # A submission holding a symbolic link is never opened (nbgrader would read and write through it): it
 # scores zero with the reason printed; `collect` copies links as links, and its copies are read-only for
-# students (autograder/hooks/submissions.py). On every route: the Formgrader's buttons run nbgrader in the server.
+# students; `release_assignment` refuses an assignment the gradebook does not know (autograder/hooks/submissions.py).
+# On every route: the command line and the Formgrader, which runs nbgrader inside the Jupyter server.
 c.Autograde.pre_convert_hook = "autograder.hooks.submissions.reject_links"
 c.ExchangeFactory.collect = "autograder.hooks.submissions.SafeCollect"
+c.ExchangeFactory.release_assignment = "autograder.hooks.submissions.SafeRelease"
+
+# Autograde prints one line per student on stdout, on every route (the Formgrader's in the server's log):
+# "[cnn-course] alice 01_convolution: 31/34 (sandboxed)". On the command line it says first whether it sandboxes,
+# and SQLAlchemy's "not in session" warnings (nbgrader adds those objects to the session itself, right after) are
+# silenced, precisely.
+c.Autograde.post_convert_hook = "autograder.hooks.submissions.report_score"
+_NBGRADER = _os.path.basename(_sys.argv[0]) == "nbgrader" or _sys.argv[0].endswith(
+    _os.path.join("nbgrader", "__main__.py")
+)
+if _NBGRADER:
+    from autograder.hooks import privacy as _privacy
+    from autograder.hooks import submissions as _hooks
+
+    _hooks.quiet_sqlalchemy()
+    # nothing that reads or writes the course's private files starts while others can read them (README,
+    # "A private course folder"); on the Formgrader's route RefuseExposed (below) refuses instead
+    if _sys.argv[1:2] and _sys.argv[1] in _privacy.CHECKED_COMMANDS:
+        try:
+            _privacy.refuse_if_exposed(_os.getcwd(), generating=_sys.argv[1] == "generate_assignment")
+        except _privacy.CourseExposed as _exposed:
+            print(f"[cnn-course] nbgrader {_sys.argv[1]}: {_exposed}", file=_sys.stderr, flush=True)
+            raise SystemExit(2) from None
+    if _sys.argv[1:2] == ["autograde"]:
+        _hooks.announce_grading()
 
 # Test cells released without their hidden tests are not reported as "checksum changed" (nbgrader warns for
 # every one of them in every submission otherwise); a real edit of a locked cell still is, and is undone.
 c.Autograde.sanitize_preprocessors = [
+    "autograder.hooks.privacy.RefuseExposed",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
@@ -95,9 +125,33 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.HTMLExporter.sanitize_html = True
 
-# Feedback shows test names, points and messages, never hidden test code (autograder/hooks/feedback.py).
+# Feedback shows test names, points and messages, never hidden test code (autograder/hooks/feedback.py); its index
+# names each test (autograder/templates/cnn_feedback, for feedback pages only), and the course's figures are embedded
+# in the page, which is all that release_feedback/fetch_feedback carry.
 c.GenerateFeedback.preprocessors = [
+    "autograder.hooks.privacy.RefuseExposed",
     "nbgrader.preprocessors.GetGrades",
     "autograder.hooks.feedback.HideHiddenTests",
+    "autograder.hooks.feedback.EmbedImages",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+_FORMGRADER = _os.path.join(_os.path.dirname(__import__("nbgrader").__file__), "server_extensions", "formgrader")
+c.GenerateFeedback.HTMLExporter.template_name = "cnn_feedback"
+c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [
+    _os.path.join(_FORMGRADER, "templates"),
+    str(__import__("autograder.hooks.feedback").hooks.feedback.TEMPLATES),
+]
+# as nbgrader sets them (its feedback page's bootstrap.min.css), and its templates, for `extends 'feedback/...'`
+c.GenerateFeedback.HTMLExporter.extra_template_paths = [
+    _os.path.join(_FORMGRADER, "static", "node_modules", "bootstrap", "dist", "css"),
+    _os.path.join(_FORMGRADER, "templates"),
+]
+
+# On every route, nbgrader refuses to generate, grade, give feedback or export while others can read the course's
+# solutions, hidden tests or grades (autograder/hooks/privacy.py: `make instructor` makes the folder private); the
+# exported grades are written 0600.
+c.GenerateAssignment.preprocessors = [
+    "autograder.hooks.privacy.RefuseExposed",
+    *__import__("nbgrader.converters").converters.GenerateAssignment.class_traits()["preprocessors"].default(),
+]
+c.ExportApp.plugin_class = "autograder.hooks.privacy.PrivateCsvExport"

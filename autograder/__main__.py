@@ -5,6 +5,8 @@ Commands:
   autograde <assignment> [--jobs N] [--student ID]
                              grade every submission, N at a time; repair what is safe, give zero
                              with a reason for what is not, and print a report per student
+  private [--group]          make the course folder (the current one) private: 0700, or 0750 for a group of
+                             instructors; what `make instructor` runs
   check <topic> [--work DIR]  self-study: grade your own work/<topic>/ with the hidden tests (sandboxed, in a
                              throwaway course folder) and print each test's points and the total
   roster import <roster.csv>  add or update students in the gradebook (autograder/cli/lms.py: also the LMS exporters)
@@ -31,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.cli import autograde
 
         return autograde.main(rest)
+    if command == "private":
+        from autograder.hooks import privacy
+
+        return privacy.main(rest)
     if command == "check":
         from autograder.cli import check
 

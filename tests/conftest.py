@@ -31,8 +31,10 @@ def student_notebook(assignment: str) -> Path:
     return ROOT / "notebooks" / assignment / f"{assignment}.ipynb"
 
 
-def nbgrader(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run `python -m nbgrader ARGS` in `cwd` with this environment's Python; output captured."""
+def nbgrader(
+    *args: str, cwd: Path, timeout: float = 900, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run `python -m nbgrader ARGS` in `cwd` with this environment's Python (and `env` added); output captured."""
     from autograder import tool_env
 
     return subprocess.run(
@@ -41,7 +43,7 @@ def nbgrader(*args: str, cwd: Path, timeout: float = 900) -> subprocess.Complete
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=tool_env(),
+        env={**tool_env(), **(env or {})},
     )
 
 

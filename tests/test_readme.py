@@ -25,9 +25,7 @@ import shutil
 import stat
 import subprocess
 import sys
-import sysconfig
 import tempfile
-import uuid
 from pathlib import Path
 
 import nbformat
@@ -36,11 +34,10 @@ import pytest
 from autograder.cli.simulate import submission as _submission
 from conftest import ROOT
 from roundtrip_cases import CASES
+from unix_users import SITE_PACKAGES, run_as, unix_users
 
 NAME = "01_convolution"
-SITE_PACKAGES = sysconfig.get_paths()["purelib"]
 DEBIAN_PYTHON = "/usr/bin/python3.11"
-RUNUSER = shutil.which("runuser") or "runuser"
 MARKER = re.compile(r"<!-- readme-test: (?P<label>[^>]+?) -->\s*```(?P<lang>\w+)\n(?P<code>.*?)```", re.S)
 
 
@@ -83,19 +80,6 @@ def _course_state() -> str:
     ).stdout
 
 
-def _run(user: str, script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    home = pwd.getpwnam(user).pw_dir
-    full = {"HOME": home, "USER": user, "LOGNAME": user, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **env}
-    return subprocess.run(
-        [RUNUSER, "-u", user, "--", "/bin/bash", "-eo", "pipefail", "-c", script],
-        cwd=cwd,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
 def _instructor_venv(venv: Path) -> None:
     """A venv of Debian's python3.11 holding this environment's packages (hard links) and console scripts."""
     subprocess.run([DEBIAN_PYTHON, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True)
@@ -120,15 +104,8 @@ def _instructor_venv(venv: Path) -> None:
 
 @pytest.fixture(scope="module")
 def people():
-    tag = uuid.uuid4().hex[:6]
-    names = {"instructor": f"cnnteach{tag}", "solved": f"cnnalice{tag}", "blank": f"cnnbob{tag}"}
-    try:
-        for name in names.values():
-            subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", name], check=True, capture_output=True)
+    with unix_users("instructor", "solved", "blank") as names:
         yield names
-    finally:
-        for name in names.values():
-            subprocess.run(["userdel", "--remove", "--force", name], capture_output=True)
 
 
 def _snoop(user: str, inbound: Path, guess: Path, env: dict[str, str]) -> str:
@@ -141,7 +118,7 @@ def _snoop(user: str, inbound: Path, guess: Path, env: dict[str, str]) -> str:
         f"try:\n    open({str(guess)!r}).read(); print('READ ok')\n"
         "except OSError as e:\n    print('READ', type(e).__name__)\n"
     )
-    return _run(user, f"/usr/bin/python3 -c {shlex.quote(code)}", Path("/"), env).stdout
+    return run_as(user, f"/usr/bin/python3 -c {shlex.quote(code)}", Path("/"), env).stdout
 
 
 @pytest.mark.slow
@@ -178,7 +155,7 @@ def test_readme_instructor_section_as_written_with_real_unix_users(people):
         subprocess.run(["chown", "-R", f"{teach}:", str(course)], check=True)
         _instructor_venv(course / ".venv")  # root's, read-only for the instructor (hard links stay root's)
 
-        result = _run(teach, blocks["instructor, before the students"], course, env)
+        result = run_as(teach, blocks["instructor, before the students"], course, env)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert stat.S_IMODE(exchange.stat().st_mode) == 0o1777 and exchange.stat().st_uid == teach_pw.pw_uid
 
@@ -197,13 +174,13 @@ def test_readme_instructor_section_as_written_with_real_unix_users(people):
             (bin_dir / "nbgrader").chmod(0o755)
             subprocess.run(["chown", "-R", f"{user}:", str(home / ".jupyter"), str(bin_dir)], check=True)
             student_env = {**env, "PATH": f"{bin_dir}:/usr/bin:/bin", "PYTHONPATH": SITE_PACKAGES}
-            result = _run(user, fetch, home, student_env)
+            result = run_as(user, fetch, home, student_env)
             assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
             fetched = home / NAME / f"{NAME}.ipynb"
             assert fetched.stat().st_uid == pwd.getpwnam(user).pw_uid
             nb = _submission(nbformat.read(fetched, as_version=4), source, CASES[NAME][case][0])
             nbformat.write(nb, fetched)
-            result = _run(user, "\n".join(submit), home, student_env)
+            result = run_as(user, "\n".join(submit), home, student_env)
             assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
             homes[case], student_envs[case] = home, student_env
 
@@ -218,7 +195,7 @@ def test_readme_instructor_section_as_written_with_real_unix_users(people):
         snoop = _snoop(bob, inbound, guess, student_envs["blank"])
         assert "LIST PermissionError" in snoop and "GLOB []" in snoop and "READ FileNotFoundError" in snoop, snoop
 
-        result = _run(teach, blocks["instructor, after the students"], course, env)
+        result = run_as(teach, blocks["instructor, after the students"], course, env)
         log = result.stdout + result.stderr
         assert result.returncode == 0, log[-5000:]
         assert "has changed!" not in log and "Ctrl-C will not work" not in log, log[-5000:]
@@ -236,7 +213,7 @@ def test_readme_instructor_section_as_written_with_real_unix_users(people):
         assert {(r["assignment"], float(r["max_score"])) for r in rows} == {(NAME, full)} and len(rows) == 2
 
         for case, home in homes.items():  # README's comment: students fetch their feedback
-            result = _run(people[case], f"nbgrader fetch_feedback {NAME}", home, student_envs[case])
+            result = run_as(people[case], f"nbgrader fetch_feedback {NAME}", home, student_envs[case])
             assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
             pages = list((home / NAME / "feedback").glob(f"*/{NAME}.html"))
             assert len(pages) == 1, list((home / NAME).rglob("*"))

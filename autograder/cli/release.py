@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from autograder import RELEASE, ROOT, assignments, tool_env
+from autograder.hooks.privacy import PUBLIC_RELEASE
 
 
 def generate(release_dir: Path, names: list[str] | None = None) -> list[Path]:
@@ -35,7 +36,7 @@ def generate(release_dir: Path, names: list[str] | None = None) -> list[Path]:
                 ],
                 cwd=ROOT,
                 check=True,
-                env=tool_env(),
+                env={**tool_env(), PUBLIC_RELEASE: "1"},  # public output, private throwaway gradebook
             )
     return sorted(path for name in names for path in (release_dir / name).glob("*.ipynb"))
 

@@ -7,6 +7,11 @@
   the reason is printed.
 * ``SafeCollect``: ``nbgrader collect`` copies links as links (nbgrader's own copy follows them), so the
   check above sees them; and the collected folder is made read-only for everyone but its owner.
+* ``SafeRelease``: ``nbgrader release_assignment`` refuses an assignment that was never generated into the
+  gradebook (``notebooks/`` is committed, so nbgrader's own check, "run `nbgrader generate_assignment`
+  first", never fires, and grading fails later).
+* ``announce_grading`` and ``report_score``: plain ``nbgrader autograde`` says at its start whether submissions
+  run sandboxed, and prints one line per student with their score (autograde's post-convert hook).
 * ``OverwriteCells``: nbgrader's, except that a test cell released without its hidden tests is not
   reported as changed (see the class).
 """
@@ -24,8 +29,20 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.api import MissingEntry
 from nbgrader.exchange.default.collect import ExchangeCollect
+from nbgrader.exchange.default.release_assignment import ExchangeReleaseAssignment
 from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.preprocessors import OverwriteCells as _OverwriteCells
+
+
+def coursedir_of(configurable):
+    """The nbgrader CourseDirectory of the converter or app above `configurable` (a preprocessor, a plugin), or
+    None outside nbgrader."""
+    while configurable is not None:
+        coursedir = getattr(configurable, "coursedir", None)
+        if coursedir is not None:
+            return coursedir
+        configurable = getattr(configurable, "parent", None)
+    return None
 
 
 def links_in(folder: Path) -> list[str]:
@@ -72,11 +89,110 @@ def reject_links(assignment: str = "", student: str = "", notebooks: list | None
     )
 
 
+PREFIX = "[cnn-course]"
+_announced = []
+
+
+def quiet_sqlalchemy() -> None:
+    """Silence SQLAlchemy's harmless "not in session" warnings from nbgrader's ``Gradebook.add_submission``: it
+    builds each submitted assignment, notebook and grade through relationships (SQLAlchemy 2 no longer adds
+    them to the session by cascade) and adds them itself right after. Only that message, category and module."""
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings(
+        "ignore",
+        message=r"Object of type <Submitted(Assignment|Notebook)> not in session, add operation along '[A-Za-z.]+' "
+        r"will not proceed",
+        category=SAWarning,
+        module=r"nbgrader\.api",
+    )
+
+
+def sandbox_label(sandboxed: bool) -> str:
+    return "sandboxed" if sandboxed else "NOT sandboxed: CNN_COURSE_NO_SANDBOX=1"
+
+
+def announce_grading() -> None:
+    """Once per process, on stderr: whether this autograde runs each submission in the sandbox."""
+    from autograder.hooks.execute import sandboxed as _sandboxed
+
+    sandboxed = _sandboxed()
+    if _announced:
+        return
+    _announced.append(True)
+    if sandboxed:
+        text = (
+            f"{PREFIX} autograde: every submission runs split and sandboxed (bubblewrap: autograder/sandbox/); "
+            "one score line per student on stdout"
+        )
+    else:
+        bar = "!" * 100
+        text = (
+            f"{bar}\n{PREFIX} autograde: NOT sandboxed (CNN_COURSE_NO_SANDBOX=1): each student's code runs in an "
+            f"ordinary kernel, as you, and can read source/ and rewrite the gradebook. Trusted code only.\n{bar}"
+        )
+    print(text, file=sys.stderr, flush=True)
+
+
+def _gradebook_of(course: Path) -> tuple[str, str]:
+    """(database URL, course id) of the running ``nbgrader autograde``, else the course folder's defaults."""
+    from nbgrader.apps.autogradeapp import AutogradeApp
+
+    if AutogradeApp.initialized():
+        coursedir = AutogradeApp.instance().coursedir
+        return coursedir.db_url, coursedir.course_id
+    return f"sqlite:///{course.resolve() / 'gradebook.db'}", "cnn-course"
+
+
+def score_line(gradebook, assignment: str, student: str, sandboxed: bool) -> str:
+    """``[cnn-course] <student> <assignment>: 31/34 (sandboxed)``, from the gradebook."""
+    maximum = gradebook.find_assignment(assignment).max_score
+    try:
+        score = f"{gradebook.find_submission(assignment, student).score:g}/{maximum:g}"
+    except MissingEntry:
+        score = f"not graded/{maximum:g}"
+    return f"{PREFIX} {student} {assignment}: {score} ({sandbox_label(sandboxed)})"
+
+
+def report_score(assignment: str = "", student: str = "", notebooks: list | None = None, **_):
+    """Autograde's post-convert hook: the student's score line, on stdout (``nbgrader autograde ... 2>/dev/null``
+    prints only these lines). `student` and `assignment` are nbgrader's patterns ("*"): the folder names them."""
+    from nbgrader.api import Gradebook
+
+    from autograder.hooks.execute import sandboxed
+
+    if not notebooks:
+        return
+    folder = Path(notebooks[0]).parent
+    course = folder.parent.parent.parent
+    with Gradebook(*_gradebook_of(course)) as gradebook:
+        print(score_line(gradebook, folder.name, folder.parent.name, sandboxed()), flush=True)
+
+
 class SafeCollect(ExchangeCollect):
-    """nbgrader's collect, but links are copied as links and the copy is read-only for others."""
+    """nbgrader's collect, but links are copied as links, the copy is read-only for others, and a submission over
+    nbgrader's size limit is left out (logged) instead of stopping the collection of the class."""
 
     def do_copy(self, src, dest, log=None):
-        shutil.copytree(src, dest, symlinks=True, ignore=shutil.ignore_patterns(*self.coursedir.ignore))
+        size, limit = self.get_size(src), 1000 * self.coursedir.max_dir_size  # nbgrader's own limits, kept
+        if size > limit:  # nbgrader stops collecting the class here; this submission alone is left out
+            self.log.error(
+                "[cnn-course] not collected: %s holds %d bytes, more than CourseDirectory.max_dir_size (%d bytes); "
+                "the rest of the class is collected",
+                src,
+                size,
+                limit,
+            )
+            return
+        ignore = utils.ignore_patterns(
+            exclude=self.coursedir.ignore,
+            include=self.coursedir.include,
+            max_file_size=self.coursedir.max_file_size,
+            log=self.log,
+        )
+        shutil.copytree(src, dest, symlinks=True, ignore=ignore)
         for root, dirs, files in os.walk(dest, followlinks=False):
             for name in dirs + files:
                 path = os.path.join(root, name)
@@ -87,6 +203,45 @@ class SafeCollect(ExchangeCollect):
         os.chmod(dest, 0o755)
         if stat.S_IMODE(os.stat(dest).st_mode) != 0o755:
             raise OSError(f"could not make {dest} read-only for others")
+
+
+def ungenerated(db_url: str, course_id: str, assignment: str, released: list[str]) -> str | None:
+    """Why `assignment` cannot be released yet (None when it can): its notebooks `released` (names without
+    ``.ipynb``) must all be in the gradebook at `db_url`, i.e. ``nbgrader generate_assignment`` has run."""
+    from nbgrader.api import Gradebook
+
+    if db_url.startswith("sqlite:///") and not os.path.isfile(db_url[len("sqlite:///") :]):
+        return f"there is no gradebook ({db_url[len('sqlite:///') :]})"
+    with Gradebook(db_url, course_id) as gradebook:
+        try:
+            recorded = {notebook.name for notebook in gradebook.find_assignment(assignment).notebooks}
+        except MissingEntry:
+            return f"{assignment} is not in the gradebook"
+    missing = sorted(set(released) - recorded)
+    if missing:
+        return f"the gradebook has no record of {', '.join(n + '.ipynb' for n in missing)}"
+    return None
+
+
+class SafeRelease(ExchangeReleaseAssignment):
+    """nbgrader's release_assignment, refusing an assignment that was never generated into the gradebook.
+
+    nbgrader refuses only when the release folder is missing ("run `nbgrader generate_assignment` first"); the
+    course commits ``notebooks/``, so without this an assignment the gradebook does not know is released, and
+    every submission then fails to grade. Set for every route (command line and Formgrader) in
+    nbgrader_config.py (``ExchangeFactory.release_assignment``)."""
+
+    def init_src(self):
+        super().init_src()
+        assignment = self.coursedir.assignment_id
+        released = sorted(p.stem for p in Path(self.src_path).glob("*.ipynb"))
+        reason = ungenerated(self.coursedir.db_url, self.coursedir.course_id, assignment, released)
+        if reason:
+            self.fail(
+                f"Not released: {reason}, so its submissions could not be graded. Generate it first: "
+                f"`nbgrader generate_assignment {assignment} --force` (or the Formgrader's Generate button; "
+                "README, For instructors), then release it."
+            )
 
 
 class OverwriteCells(_OverwriteCells):

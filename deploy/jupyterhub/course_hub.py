@@ -21,6 +21,8 @@ import pwd
 import stat
 from pathlib import Path
 
+from autograder.reach import closed_folder, passable
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent  # the course repository
 VENV = Path(os.environ.get("CNN_HUB_VENV", ROOT / ".venv"))
@@ -124,13 +126,13 @@ def make_private(home: Path) -> None:
 
 
 def check_reachable(path: Path = VENV) -> None:
-    """Every user runs the course's .venv: each folder above it must be searchable by others."""
-    for parent in [path, *path.parents]:
-        if not parent.stat().st_mode & stat.S_IXOTH:
-            raise SystemExit(
-                f"{parent} is not searchable by other users, so students cannot run {VENV}: "
-                f"clone the course somewhere readable (e.g. /srv/cnn-course) or `chmod o+x {parent}`"
-            )
+    """Every user runs the course's .venv: it and each folder above it must be searchable by others."""
+    closed = closed_folder(path / "bin")  # `path` itself included
+    if closed is not None:
+        raise SystemExit(
+            f"{closed} is not searchable by other users, so students cannot run {VENV}: "
+            f"clone the course somewhere readable (e.g. /srv/cnn-course) or `chmod o+x {closed}`"
+        )
 
 
 USERS_BIN = VENV / "users-bin"  # what users run: the course's .venv through an interpreter they can reach
@@ -139,7 +141,7 @@ USERS_PYTHON = VENV / "python"  # a copy of .venv's base Python, made when the o
 
 def _reachable(path: Path) -> bool:
     """Whether a user other than its owner can reach `path` (every folder above it searchable by others)."""
-    return all(p.stat().st_mode & stat.S_IXOTH for p in Path(path).parents) and bool(path.stat().st_mode & stat.S_IROTH)
+    return passable(path) and bool(path.stat().st_mode & stat.S_IROTH)
 
 
 def _copied_python() -> bool:
