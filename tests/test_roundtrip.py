@@ -13,7 +13,7 @@ import pytest
 from autograder.cli.simulate import submission, submit
 from autograder.hooks.feedback import docstring_title
 from autograder.hooks.submissions import sandbox_label
-from conftest import assignments, make_course, nbgrader
+from conftest import assignments, error_outputs, make_course, nbgrader
 from roundtrip_cases import CASES
 
 ROUNDTRIP = [name for name in assignments() if name in CASES]
@@ -47,7 +47,15 @@ def test_class_roundtrip_gives_each_student_the_exact_score(name, tmp_path):
     assert said == sorted(
         f"[cnn-course] {student} {name}: {points:g}/{full:g} ({sandbox_label(sandboxed)})"
         for student, (_, points) in cases.items()
-    ), result.stdout[-3000:]
+    ), (
+        "\n".join(said)
+        + "\nerrors per student:\n"
+        + "\n".join(
+            f"{student}: {error_outputs(nbformat.read(graded, as_version=4))}"
+            for student in cases
+            if (graded := course / "autograded" / student / name / f"{name}.ipynb").exists()
+        )
+    )
     banner = "every submission runs split and sandboxed" if sandboxed else "NOT sandboxed (CNN_COURSE_NO_SANDBOX=1)"
     assert result.stderr.count(banner) == 1 and "SAWarning" not in result.stderr, result.stderr[-3000:]
 
