@@ -36,6 +36,7 @@ import nbformat
 
 from autograder import tool_env
 from autograder.hooks.execute import sandbox_missing
+from autograder.hooks.submissions import graded_score, ungenerated
 
 RETRIES = 3
 
@@ -184,16 +185,10 @@ def nbgrader_traceback(log: str, limit: int = 25) -> list[str]:
 
 def read_scores(course: Path, assignment: str, outcomes: list[Outcome]) -> None:
     """Fill in each outcome's score from the gradebook (the numbers `nbgrader export` gives)."""
-    from nbgrader.api import MissingEntry
-
     with _gradebook(course) as gradebook:
-        maximum = gradebook.find_assignment(assignment).max_score
         for outcome in outcomes:
-            outcome.max_score = maximum
-            try:
-                outcome.score = gradebook.find_submission(assignment, outcome.student).score
-            except MissingEntry:
-                outcome.score = 0.0
+            score, outcome.max_score = graded_score(gradebook, assignment, outcome.student)
+            outcome.score = 0.0 if score is None else score
 
 
 def report(outcomes: list[Outcome], assignment: str) -> str:
@@ -345,16 +340,11 @@ def require_generated(course: Path, assignment: str) -> None:
     nbgrader would fail each student with "No notebooks found" and leave a submission record behind, after
     which `nbgrader generate_assignment --force` refuses to register the notebooks ("there are submissions").
     """
-    from nbgrader.api import MissingEntry
-
-    with _gradebook(course) as gradebook:
-        try:
-            known = [nb.name for nb in gradebook.find_assignment(assignment).notebooks]
-        except MissingEntry:
-            known = []
-    if not known:
+    released = [Path(name).stem for name in expected_notebooks(course, assignment)]
+    reason = ungenerated(*_gradebook_config(course), assignment, released)
+    if reason:
         raise NotGenerated(
-            f"the gradebook does not know the notebooks of {assignment}, so nbgrader can grade no one: "
+            f"{reason}, so nbgrader can grade no one: "
             f"run `nbgrader generate_assignment {assignment} --force` here first "
             "(nothing was graded, nothing was changed)"
         )
@@ -368,9 +358,8 @@ def _register(course: Path, assignment: str) -> None:
             gradebook.update_or_create_student(student)
 
 
-def _gradebook(course: Path):
-    """The course's gradebook, as nbgrader_config.py in `course` configures it."""
-    from nbgrader.api import Gradebook
+def _gradebook_config(course: Path) -> tuple[str, str]:
+    """(database URL, course id) of the course's gradebook, as nbgrader_config.py in `course` configures it."""
     from nbgrader.apps import NbGrader
 
     here = os.getcwd()
@@ -378,9 +367,16 @@ def _gradebook(course: Path):
     try:
         app = NbGrader()
         app.initialize([])
-        return Gradebook(app.coursedir.db_url, app.coursedir.course_id)
+        return app.coursedir.db_url, app.coursedir.course_id
     finally:
         os.chdir(here)
+
+
+def _gradebook(course: Path):
+    """The course's gradebook (nbgrader's ``Gradebook``, a context manager)."""
+    from nbgrader.api import Gradebook
+
+    return Gradebook(*_gradebook_config(course))
 
 
 def main(argv: list[str]) -> int:

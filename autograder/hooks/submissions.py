@@ -146,14 +146,21 @@ def _gradebook_of(course: Path) -> tuple[str, str]:
     return f"sqlite:///{course.resolve() / 'gradebook.db'}", "cnn-course"
 
 
-def score_line(gradebook, assignment: str, student: str, sandboxed: bool) -> str:
-    """``[cnn-course] <student> <assignment>: 31/34 (sandboxed)``, from the gradebook."""
+def graded_score(gradebook, assignment: str, student: str) -> tuple[float | None, float]:
+    """(the student's score, or None when the gradebook has no submission of theirs; the assignment's maximum):
+    the numbers ``nbgrader export`` gives. Every score the course prints is read here."""
     maximum = gradebook.find_assignment(assignment).max_score
     try:
-        score = f"{gradebook.find_submission(assignment, student).score:g}/{maximum:g}"
+        return gradebook.find_submission(assignment, student).score, maximum
     except MissingEntry:
-        score = f"not graded/{maximum:g}"
-    return f"{PREFIX} {student} {assignment}: {score} ({sandbox_label(sandboxed)})"
+        return None, maximum
+
+
+def score_line(gradebook, assignment: str, student: str, sandboxed: bool) -> str:
+    """``[cnn-course] <student> <assignment>: 31/34 (sandboxed)``, from the gradebook."""
+    score, maximum = graded_score(gradebook, assignment, student)
+    shown = "not graded" if score is None else f"{score:g}"
+    return f"{PREFIX} {student} {assignment}: {shown}/{maximum:g} ({sandbox_label(sandboxed)})"
 
 
 def report_score(assignment: str = "", student: str = "", notebooks: list | None = None, **_):
@@ -206,8 +213,9 @@ class SafeCollect(ExchangeCollect):
 
 
 def ungenerated(db_url: str, course_id: str, assignment: str, released: list[str]) -> str | None:
-    """Why `assignment` cannot be released yet (None when it can): its notebooks `released` (names without
-    ``.ipynb``) must all be in the gradebook at `db_url`, i.e. ``nbgrader generate_assignment`` has run."""
+    """Why `assignment` cannot be released or graded yet (None when it can): its notebooks `released` (names
+    without ``.ipynb``) must all be in the gradebook at `db_url`, i.e. ``nbgrader generate_assignment`` has run.
+    Both the release (``SafeRelease``) and ``python -m autograder autograde`` ask here."""
     from nbgrader.api import Gradebook
 
     if db_url.startswith("sqlite:///") and not os.path.isfile(db_url[len("sqlite:///") :]):
