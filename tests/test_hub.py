@@ -420,6 +420,13 @@ def test_a_class_on_jupyterhub(hub):
         assert _read_attempt(me, exchange / "cnn-course" / "feedback") == "PermissionError"
         for path in (course / "source" / NAME / f"{NAME}.ipynb", course / "submitted", course / "gradebook.db"):
             assert _read_attempt(me, path) == "PermissionError", path
+        # the course repository the hub runs from: its solutions, hidden tests and history are closed too
+        repository = [ROOT / "source" / NAME / f"{NAME}.ipynb", ROOT / "source", ROOT / "tests"]
+        if (ROOT / ".git").is_dir():  # a clone (a worktree's .git is a file naming the real one)
+            repository.append(ROOT / ".git" / "HEAD")
+        for path in repository:
+            assert _read_attempt(me, path) == "PermissionError", path
+        assert _read_attempt(me, ROOT / "course_utils" / "checks.py") == "ok"  # what their kernels import
     _lap("read attempts", t)
     _lap("total", started)
     print(json.dumps(TIMES))

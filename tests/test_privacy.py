@@ -124,3 +124,27 @@ def test_a_student_cannot_read_a_private_course_and_nbgrader_refuses_an_exposed_
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [f"{what} PermissionError" for what in reads], result.stdout
     assert os.access(course / "gradebook.db", os.R_OK)  # the instructor still can
+
+
+def test_the_hub_closes_every_part_of_the_repository_its_users_do_not_run(shared):
+    """course_hub.close_repository: an allow-list, so a folder nobody thought of (here `extra/`) is closed too."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy" / "jupyterhub"))
+    try:
+        import course_hub
+    finally:
+        sys.path.pop(0)
+    repo = shared / "repo"
+    for folder in ("source/01_convolution", ".git", "tests", "extra", ".venv/bin", "course_utils", "notebooks"):
+        (repo / folder).mkdir(parents=True)
+        (repo / folder).chmod(0o755)
+    for name in ("gradebook.db", "nbgrader_config.py"):
+        (repo / name).write_text("")
+        (repo / name).chmod(0o644)
+    closed = course_hub.close_repository(repo)
+    assert sorted(p.name for p in closed) == [".git", "extra", "gradebook.db", "source", "tests"]
+    for name in (".git", "extra", "gradebook.db", "source", "tests"):
+        assert _mode(repo / name) & 0o077 == 0, name
+    for name in (".venv", "course_utils", "notebooks"):
+        assert _mode(repo / name) == 0o755, name
+    assert _mode(repo / "nbgrader_config.py") == 0o644
+    assert course_hub.close_repository(repo) == []  # nothing left to close

@@ -125,6 +125,45 @@ def make_private(home: Path) -> None:
         home.chmod(home.stat().st_mode & 0o700)
 
 
+#: What the users' servers need from the course repository (ROOT): the .venv and the packages it runs, the users'
+#: Jupyter config (deploy/), the released notebooks, and the course's public files.
+SHARED = frozenset(
+    {
+        ".venv",
+        "course_utils",
+        "autograder",
+        "deploy",
+        "notebooks",
+        "nbgrader_config.py",
+        "pyproject.toml",
+        "README.md",
+        "ARCHITECTURE.md",
+        "LICENSE",
+        "Makefile",
+        "environment.yml",
+        "constraints.txt",
+    }
+)
+
+
+def close_repository(root: Path = ROOT) -> list[Path]:
+    """Close every top-level entry of the course repository that is not SHARED to all but its owner (root).
+
+    A clone is world-readable: ``source/`` (every solution and hidden test), ``.git`` (the same, in its history),
+    ``tests/`` and anything nbgrader wrote there would be open to every student on the machine. Only what is
+    known to be needed stays open, so a new folder is closed by default. Run as root when the hub starts;
+    instructors get their own copy of ``source/`` (setup_course). Returns what it closed."""
+    closed = []
+    for entry in sorted(root.iterdir()):
+        if entry.name in SHARED or entry.is_symlink():
+            continue
+        mode = stat.S_IMODE(entry.stat().st_mode)
+        if mode & 0o077:
+            entry.chmod(mode & 0o700)
+            closed.append(entry)
+    return closed
+
+
 def check_reachable(path: Path = VENV) -> None:
     """Every user runs the course's .venv: it and each folder above it must be searchable by others."""
     closed = closed_folder(path / "bin")  # `path` itself included

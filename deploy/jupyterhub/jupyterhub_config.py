@@ -9,9 +9,10 @@
 * nbgrader's exchange is one shared folder (CNN_HUB_EXCHANGE, /srv/nbgrader/exchange): the users'
   nbgrader_config.py (jupyter/<role>/, found through JUPYTER_CONFIG_PATH) reads it from the
   environment this file gives every server, so the hub and nbgrader always agree on it.
-* Instructors grade from the command line, in ~/cnn-course, as themselves: `nbgrader autograde`
-  there runs every submission in the course's sandbox (nbgrader_config.py). The formgrader's
-  Autograde button is not sandboxed: don't use it on students' code.
+* Instructors grade in ~/cnn-course, as themselves: `nbgrader autograde` there and the formgrader's
+  Autograde button both run every submission in the course's sandbox (nbgrader_config.py).
+* The course repository itself is closed to the users except what their servers run (course_hub.SHARED):
+  its source/, .git and tests/ hold every solution and hidden test.
 * The proxy is configurable-http-proxy from npm (deploy/jupyterhub/node_modules, `npm ci` here).
 Everything listens on 127.0.0.1: put a TLS reverse proxy (nginx, caddy) in front for a real class.
 """
@@ -25,6 +26,7 @@ import course_hub as hub
 
 c = get_config()  # noqa: F821  (injected by traitlets)
 
+hub.close_repository()
 hub.check_reachable()
 hub.ensure_exchange()
 hub.STATE.mkdir(parents=True, exist_ok=True)
