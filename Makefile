@@ -17,7 +17,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 ## One line per step; pip stays quiet unless something goes wrong.
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 env: $(STAMP)
-$(STAMP): pyproject.toml constraints.txt
+SERVER_CONFIG = autograder/jupyter/jupyter_server_config.d/cnn-course.json
+$(STAMP): pyproject.toml constraints.txt $(SERVER_CONFIG)
 	@test -x $(BIN)/python || { py="$(PYTHON)"; \
 	  if [ -z "$$py" ]; then py=$$($$(command -v python3 || command -v python3.11) -m autograder.cli.python_choice) || exit 1; fi; \
 	  echo "env: creating $(VENV) with $$py ($$($$py --version 2>&1))..." && $$py -m venv $(VENV); }
@@ -27,6 +28,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PIP) -e ".[test,hub]"
 	@echo "env: registering the Jupyter kernel '$(KERNEL)'..."
 	@$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 (cnn-course)" >/dev/null
+	@echo "env: enabling the course's Jupyter server extension (autograder/hooks/formgrader.py)..."
+	@mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d && cp $(SERVER_CONFIG) $(VENV)/etc/jupyter/jupyter_server_config.d/
 	@touch $(STAMP)
 	@echo "env: ready in $(VENV)"
 

@@ -251,12 +251,14 @@ def _grade_formgrader(course: Path, assignment: str, env: dict) -> subprocess.Co
                     urllib.request.urlopen(f"{server['base']}/api/status?token={server['token']}", timeout=600).read()
                 except OSError:
                     pass
-                waits.append(time.monotonic() - start)
+                waits.append((start, time.monotonic()))
                 stop.wait(0.5)
 
         pinger = threading.Thread(target=ping, daemon=True)
         pinger.start()
+        gradings = []
         for student in students:
+            started = time.monotonic()
             request = urllib.request.Request(
                 f"{server['base']}/formgrader/api/submission/{assignment}/{student}/autograde",
                 data=b"{}",
@@ -267,10 +269,19 @@ def _grade_formgrader(course: Path, assignment: str, env: dict) -> subprocess.Co
                 answer = json.loads(response.read())
             failed += not answer.get("success")
             answers.append(f"{student}: {json.dumps(answer)[:3000]}")
+            gradings.append((student, started, time.monotonic()))
         stop.set()
         pinger.join()
-        answers.append(f"server answered within {max(waits):.1f} s at worst ({len(waits)} requests)")
+        worst = max(end - start for start, end in waits)
+        answers.append(f"server answered within {worst:.1f} s at worst ({len(waits)} requests)")
         log = Path(server["log"]).read_text()
+    # the server kept answering while it graded (autograder/hooks/formgrader.py): a request made during a grading
+    # was answered before that grading ended (on a blocked event loop, none is)
+    for student, started, ended in gradings:
+        if ended - started > 3:
+            assert any(started < s and e < ended for s, e in waits), f"no answer while grading {student}: {log[-3000:]}"
+    for student in students:  # the score line of each, in the server's log (autograder.hooks.submissions.report_score)
+        assert f"[cnn-course] {student} {assignment}: " in log, log[-3000:]
     return subprocess.CompletedProcess(["formgrader"], failed, "\n".join(answers), log[-20000:])
 
 

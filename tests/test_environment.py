@@ -190,7 +190,9 @@ def _make(tmp_path, *args: str, missing: tuple[str, ...] = (), uid: int = 0) -> 
 
     if shutil.which("make") is None:
         pytest.skip("needs make")
-    for name in ("Makefile", "pyproject.toml", "constraints.txt"):
+    server_config = "autograder/jupyter/jupyter_server_config.d/cnn-course.json"
+    for name in ("Makefile", "pyproject.toml", "constraints.txt", server_config):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     log = tmp_path / "calls.log"
     removed = "|".join(missing) or "-"

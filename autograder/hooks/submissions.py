@@ -140,9 +140,10 @@ def _gradebook_of(course: Path) -> tuple[str, str]:
     """(database URL, course id) of the running ``nbgrader autograde``, else the course folder's defaults."""
     from nbgrader.apps.autogradeapp import AutogradeApp
 
-    if AutogradeApp.initialized():
-        coursedir = AutogradeApp.instance().coursedir
-        return coursedir.db_url, coursedir.course_id
+    # inside the Jupyter server (the Formgrader) the singleton is the ServerApp: AutogradeApp.instance() would raise
+    app = AutogradeApp._instance if AutogradeApp.initialized() else None
+    if isinstance(app, AutogradeApp):
+        return app.coursedir.db_url, app.coursedir.course_id
     return f"sqlite:///{course.resolve() / 'gradebook.db'}", "cnn-course"
 
 
