@@ -150,6 +150,27 @@ def test_the_floor_drops_an_input_row_in_some_axes_and_its_gradient_is_zero():
         assert torch.equal(dX[:, :, n - (r - p) :], torch.zeros_like(dX[:, :, n - (r - p) :]))
 
 
+# --- 05: ties in max pooling ----------------------------------------------------------------------
+
+
+def test_a_tied_max_sends_its_gradient_to_the_first_maximum_and_the_text_calls_that_torchs_behaviour():
+    """05: 'to the first in row-major order (what torch's kernels do, as in 03: PyTorch does not document it,
+    though argmax documents that it returns the first maximum)'; question 1's window, by autograd."""
+    import nbformat
+
+    from conftest import source_notebook
+
+    for dtype in FLOATS:
+        window = torch.tensor([[[[3.0, 3.0], [1.0, 2.0]]]], dtype=dtype, requires_grad=True)
+        torch.nn.functional.max_pool2d(window, 2).sum().backward()
+        assert window.grad.flatten().tolist() == [1, 0, 0, 0]
+        assert int(window.detach().flatten().argmax()) == 0  # argmax's documented first maximum agrees
+    nb = nbformat.read(source_notebook("05_backprop"), as_version=4)
+    text = next(c.source for c in nb.cells if c.id == "md-ex2")
+    assert "what torch's kernels do, as in 03: PyTorch does not document it" in text
+    assert "PyTorch's rule" not in text
+
+
 # --- 05: the questions' numbers ------------------------------------------------------------------
 
 
