@@ -399,3 +399,30 @@ def test_xavier_kaiming_and_batch_norm_rescue_the_sigmoid_lenet(lenets, monkeypa
     assert 0.75 < accuracy["batch norm"] < 0.85
     first = {name: run.gradient_norms["0"][0] for name, run in runs.items()}
     assert 15 < first["Xavier"] / first["default"] < 25 and 25 < first["Kaiming"] / first["default"] < 35
+
+
+def test_the_course_recipes_one_cycle_schedule_also_cycles_adams_beta1():
+    """06: 'the learning rate climbs to 0.003 over the first 30 % of the batches, then anneals to almost 0 ...
+    With Adam, PyTorch's OneCycleLR also cycles β1 the other way, from 0.95 down to 0.85 while the rate climbs
+    and back' (the course recipe's optimizer, read at each of 100 batches)."""
+    torch.manual_seed(0)
+    net = nn.Linear(3, 2)
+    steps = 100
+    optimizer = training.make_optimizer(net, training.COURSE_RECIPE, steps)
+    lrs, beta1s = [], []
+    for _ in range(steps):
+        group = optimizer.param_groups[0]
+        lrs.append(group["lr"])
+        beta1s.append(group["betas"][0])
+        net(torch.randn(4, 3)).sum().backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    peak = lrs.index(max(lrs))
+    assert max(lrs) == pytest.approx(3e-3) and peak == pytest.approx(0.3 * steps, abs=1) and lrs[-1] < 1e-6
+    assert beta1s[0] == pytest.approx(0.95) and beta1s[peak] == pytest.approx(0.85)
+    assert beta1s[-1] == pytest.approx(0.95, abs=1e-3)
+    assert all(a >= b for a, b in zip(beta1s[: peak + 1], beta1s[1 : peak + 1]))  # down while the rate climbs
+    assert all(a <= b for a, b in zip(beta1s[peak:], beta1s[peak + 1 :]))  # and back up while it anneals
+    assert optimizer.param_groups[0]["betas"][1] == 0.999  # beta2 is left alone
+    text = " ".join(" ".join(c.source.split()) for c in nbformat.read(source_notebook("06_lenet"), as_version=4).cells)
+    assert "With Adam, PyTorch's `OneCycleLR` also cycles $\\beta_1$ the other way, from 0.95 down to 0.85" in text
