@@ -220,8 +220,9 @@ def conv2d_backward(
 def max_pool2d_backward(dY: torch.Tensor, X: torch.Tensor, kernel_size, stride=None) -> torch.Tensor:
     """Autograd of ``F.max_pool2d(X, kernel_size, stride)`` with upstream gradient dY -> dX like X.
 
-    Each window sends its dY to the first maximum of the window in row-major order (PyTorch's rule
-    for ties); a cell that wins several overlapping windows collects the sum of their dY.
+    Each window sends its dY to the first maximum of the window in row-major order (what torch's kernels
+    do on ties, not a documented guarantee); a cell that wins several overlapping windows collects the sum
+    of their dY.
     """
     X = X.detach().requires_grad_()
     with torch.enable_grad():

@@ -39,10 +39,26 @@ def test_same_padding_puts_the_extra_row_below_the_reverse_of_d2ls_split():
 
 
 def test_stride_figure_shows_four_placements_as_its_alt_text_says():
-    # stride.png: a 3x3 input padded by 1, a 2x2 kernel, stride (3, 2)
+    """stride.png (a 3x3 input padded by 1, a 2x2 kernel, stride (3, 2)): four placements; the one padded row no
+    placement reads lies between the strides (yellow), the one column after the last placement (red)."""
+    from course_utils.widgets import padding_stride as ps
+
     out = F.conv2d(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 2, 2), stride=(3, 2), padding=1)
     assert out.numel() == 4
-    assert "stride (3, 2): four placements" in _markdown("02_padding_stride")
+    padded = torch.ones(1, 1, 5, 5, requires_grad=True)  # how often each padded cell is read: autograd's count
+    F.conv2d(padded, torch.ones(1, 1, 2, 2), stride=(3, 2)).sum().backward()
+    read = padded.grad[0, 0] > 0
+    assert read.any(dim=1).tolist() == [True, True, False, True, True]  # row 2: between strides
+    assert read.any(dim=0).tolist() == [True, True, True, True, False]  # column 4: after the last placement
+    preset = ps.PRESETS["3×3, kernel 2, stride (3, 2), padding 1"]
+    category = ps.conv_arithmetic_state(**preset).category  # the figure's colours
+    assert (category[2, :4] == ps.SKIPPED).all() and (category[:, 4] == ps.DROPPED).all()
+    red, green, blue = ps.CATEGORY_COLORS[ps.SKIPPED]
+    assert red > 0.9 and green > 0.8 and blue < 0.6  # yellow
+    red, green, blue = ps.CATEGORY_COLORS[ps.DROPPED]
+    assert red > 0.9 and green < 0.6 and blue < 0.6  # red
+    text = _markdown("02_padding_stride")
+    assert "stride (3, 2): four placements; none reads the yellow row (between strides) or the red column" in text
 
 
 def test_the_4x4_floor_example_and_p_written_for_2p():

@@ -94,3 +94,28 @@ def test_compare_images_tolerates_a_few_pixels_but_not_a_change():
 
     assert figures.compare_images(png("same"), png("same")) is None
     assert figures.compare_images(png("one text"), png("another, longer text")) is not None
+
+
+#: Fashion-MNIST's labels 0-9 as its authors list them (github.com/zalandoresearch/fashion-mnist), by kind.
+FASHION_MNIST_KINDS = {
+    "clothes": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Shirt"],
+    "shoes": ["Sandal", "Sneaker", "Ankle boot"],
+    "bags": ["Bag"],
+}
+
+
+def test_fashion_mnist_is_not_only_clothing_and_the_text_says_so():
+    """Its ten classes include three kinds of shoe and a bag: no notebook calls its items garments or clothing
+    alone, and 06 counts the kinds as the labels do."""
+    from course_utils import data
+
+    assert sorted(data.CLASS_NAMES) == sorted(sum(FASHION_MNIST_KINDS.values(), []))
+    counts = {kind: len(names) for kind, names in FASHION_MNIST_KINDS.items()}
+    assert counts == {"clothes": 6, "shoes": 3, "bags": 1}
+    texts = {}
+    for name in assignments():
+        nb = nbformat.read(ROOT / "source" / name / f"{name}.ipynb", as_version=4)
+        texts[name] = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert not re.search(r"garment|clothing item|items of clothing", texts[name], re.I), name
+    assert "ten classes: six kinds of clothing, three of shoes, and bags" in texts["06_lenet"]
+    assert "Fashion-MNIST, topic 06's data set of clothes, shoes and bags" in texts["01_convolution"]

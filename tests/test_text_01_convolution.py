@@ -85,6 +85,24 @@ def test_pad_then_same_is_full_for_an_odd_kernel_padded_half_and_never_for_an_ev
         assert _pad_then_same(X, K, rings).shape != _full(X, K).shape
     text = markdown("md-full-same")
     assert "a 5×5 after one ring gives an 8×8 map, not full's 10×10" in text
+    assert "For an even kernel no number of rings works" in text
+
+
+def test_for_an_even_kernel_a_lopsided_pad_then_same_is_full():
+    """01: 'Only a lopsided pad does, k/2 rows above and k/2-1 below (for 2x2: one row on top, none below)';
+    SAME is PyTorch's padding="same" here, not a copy of its split."""
+    import warnings
+
+    X = examples.grid6_input()
+    for k in (2, 4, 6):
+        K = torch.randn(k, k, generator=torch.Generator().manual_seed(k), dtype=torch.float64)
+        before, after = k // 2, k // 2 - 1
+        lopsided = F.pad(X.double(), (before, after, before, after))
+        with warnings.catch_warnings():  # torch warns that an even kernel's "same" padding is lopsided
+            warnings.simplefilter("ignore")
+            same = F.conv2d(lopsided[None, None], K[None, None], padding="same")[0, 0]
+        torch.testing.assert_close(same, _full(X.double(), K))
+    assert "$k/2$ rows above and $k/2-1$ below (for 2×2: one row on top, none below)" in markdown("md-full-same")
 
 
 def _one_pixel_moves() -> list[tuple[str, str, int, int, float, float]]:

@@ -84,6 +84,18 @@ def test_flipped_kernel_construction_equals_autograd_and_numerical(stride, paddi
     (out * dY).sum().backward()
     assert torch.equal(state.dY, dY)
     assert torch.allclose(state.constructed, X.grad[0, 0], rtol=0, atol=1e-12)
+    # 05's text: k-1-p zero rows above the dilated dY, k-1-p plus the r rows the floor dropped below, and the full
+    # correlation with the rotated kernel gives exactly the input's 6 rows (nothing cropped, nothing filled in)
+    k, o = 3, out.shape[2]
+    r = (6 + 2 * padding - k) - (o - 1) * stride
+    dilated = (o - 1) * stride + 1
+    spread = widget.displayed("spread")
+    assert spread.shape == (dilated + 2 * (k - 1 - padding) + r,) * 2
+    assert not spread[: k - 1 - padding].any() and not spread[k - 1 - padding + dilated :].any()
+    full = F.conv2d(spread[None, None], bp.W_EXAMPLE.flip(0).flip(1)[None, None])[0, 0]
+    assert full.shape == (6, 6) and torch.allclose(full, X.grad[0, 0], rtol=0, atol=1e-12)
+    below = f"k−1−p+r = {k - 1 - padding + r} below" if r else f"k−1−p = {k - 1 - padding} below"
+    assert widget.artists["spread"].ax.get_title().endswith(below)
     assert torch.allclose(widget.displayed("autograd"), X.grad[0, 0])
     assert torch.allclose(widget.displayed("numerical"), X.grad[0, 0], atol=1e-5)
     assert torch.equal(widget.displayed("rotated"), bp.W_EXAMPLE.flip(0).flip(1))
@@ -100,6 +112,6 @@ def test_flipped_kernel_construction_equals_autograd_and_numerical(stride, paddi
 
 def test_rows_no_window_reaches_get_zero_gradient():
     state = bp.flipped_kernel_state(stride=2, padding=0, step=35)  # 6x6, kernel 3, stride 2: rows 0-4 read
-    assert state.reached == (5, 5)
+    assert state.reached == (5, 5) and state.dropped == 1
     assert (state.constructed[5] == 0).all() and (state.constructed[:, 5] == 0).all()
     assert "no output window reads this cell" in state.equation

@@ -187,7 +187,7 @@ class FlippedKernelState:
     stride: int
     padding: int
     dY: torch.Tensor  # (out_h, out_w)
-    spread: torch.Tensor  # dY, stride-1 zeros between cells, k-1-p zeros above/left and k-1 below/right
+    spread: torch.Tensor  # dY, stride-1 zeros between cells, k-1-p zeros above/left, k-1-p+dropped below/right
     rotated: torch.Tensor  # (k, k) the kernel rotated by 180 degrees
     constructed: torch.Tensor  # (H, W) dX from the construction, all of it
     partial: torch.Tensor  # (H, W) the cells computed up to `step` (NaN after)
@@ -196,7 +196,8 @@ class FlippedKernelState:
     step: int
     row: int  # the cell of dX being computed at `step`
     col: int
-    reached: tuple[int, int]  # rows and columns the construction produces; later ones are never reached (0)
+    reached: tuple[int, int]  # rows and columns some window reads; later ones get 0 (the floor dropped them)
+    dropped: int  # r = (H + 2p - k) - (out - 1) s: the padded input's rows (and columns) below the last window
     equation: str
     errors: tuple[float, float]  # relative error of the construction vs autograd, vs numerical
 
@@ -212,16 +213,17 @@ def flipped_kernel_state(stride: int = 1, padding: int = 0, step: int = 0) -> Fl
     k = W.shape[-1]
     H = X.shape[-1]
     out = (H + 2 * padding - k) // stride + 1
+    dropped = (H + 2 * padding - k) - (out - 1) * stride  # the rows the forward pass's floor dropped
     dY = DY_EXAMPLE[:out, :out]
     spread = torch.zeros((out - 1) * stride + 1, (out - 1) * stride + 1, dtype=torch.float64)
     spread[::stride, ::stride] = dY
-    # k-1-p zeros above and left (the padding's rows are not part of dX), k-1 below and right
-    spread = F.pad(spread, (k - 1 - padding, k - 1, k - 1 - padding, k - 1))
+    # k-1-p zeros above and left (the padding's rows are not part of dX); below and right k-1-p more and the
+    # rows the floor dropped, so that the full correlation gives exactly H rows and columns
+    before, after = k - 1 - padding, k - 1 - padding + dropped
+    spread = F.pad(spread, (before, after, before, after))
     rotated = torch.flip(W_EXAMPLE, dims=(0, 1))
-    reached = F.conv2d(spread[None, None], rotated[None, None])[0, 0][:H, :H]  # beyond H: the bottom padding
-    constructed = torch.zeros(H, H, dtype=torch.float64)
-    n = reached.shape[0]  # rows (and columns) some window reaches; the floor dropped the rest: their dX is 0
-    constructed[:n, :n] = reached
+    constructed = F.conv2d(spread[None, None], rotated[None, None])[0, 0]
+    n = min(H, (out - 1) * stride + k - padding)  # rows (and columns) some window reads; the rest get 0
     autograd = oracles.conv2d_backward(dY[None, None], X, W, stride=stride, padding=padding)[0][0, 0]
     key = (stride, padding)
     if key not in _NUMERICAL_CACHE:
@@ -260,6 +262,7 @@ def flipped_kernel_state(stride: int = 1, padding: int = 0, step: int = 0) -> Fl
         row,
         col,
         (n, n),
+        dropped,
         equation,
         (gradcheck.relative_error(constructed, autograd), gradcheck.relative_error(constructed, numerical)),
     )
@@ -306,8 +309,9 @@ class FlippedKernelView(CourseWidget[FlippedKernelState]):
     def draw(self, state: FlippedKernelState) -> None:
         a = self.artists
         s, p = state.stride, state.padding
+        below = f"k−1−p+r = {2 - p + state.dropped}" if state.dropped else f"k−1−p = {2 - p}"
         a["spread"].update(
-            state.spread, title=f"dY, {s - 1} zero(s) between cells; k−1−p = {2 - p}\nzero rows above, k−1 = 2 below"
+            state.spread, title=f"dY, {s - 1} zero(s) between cells; k−1−p = {2 - p}\nzero rows above, {below} below"
         )
         a["rotated"].update(state.rotated)
         a["partial"].update(state.partial, title=f"dX built: cell ({state.row}, {state.col})")

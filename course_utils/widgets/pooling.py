@@ -74,7 +74,7 @@ def pooling_state(
     values = padded[row : row + kernel, col : col + kernel]
     winner = None
     if kind == "max":
-        flat = int(torch.argmax(values))  # the first maximum in row-major order, as PyTorch picks
+        flat = int(torch.argmax(values))  # the first maximum in row-major order, as torch's kernels pick (undocumented)
         winner = (row + flat // values.shape[1], col + flat % values.shape[1])
         description = f"max of the window = {format_number(float(output[r, c]))}"
     else:
