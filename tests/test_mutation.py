@@ -89,3 +89,20 @@ def test_short_training_run_is_fast_beside_a_busy_worker():
         neighbour.join(10)
     assert report["baseline_failures"] == {}
     assert seconds < 15, f"06's short training run took {seconds:.1f} s beside a busy worker"
+
+
+def test_a_test_named_for_dtype_that_charges_another_mistake_is_a_cross_charge():
+    """Issue 29's rule: a test whose name says dtype fails only for a dtype mistake (the learner told "dtype"
+    hunts for a dtype bug), so in its own exercise it counts as a cross-charge for any other mistake."""
+    from autograder.cli.mutation import Outcome
+
+    own = ["test_conv2d_arange_channels", "test_conv2d_hidden_dtype"]
+    no_bias = Outcome(
+        "conv2d_no_bias", "conv2d", lost={"test_conv2d_arange_channels": 1, "test_conv2d_hidden_dtype": 1}
+    )
+    no_bias.own = own
+    assert no_bias.killed and no_bias.cross_charged == ["test_conv2d_hidden_dtype"]
+    float32 = Outcome("conv2d_float32", "conv2d", lost={"test_conv2d_hidden_dtype": 1}, own=own)
+    assert float32.killed and float32.cross_charged == []
+    elsewhere = Outcome("conv2d_float32", "conv2d", lost={"test_corr2d_modes": 1}, own=own)
+    assert not elsewhere.killed and elsewhere.cross_charged == ["test_corr2d_modes"]

@@ -9,7 +9,8 @@ once, then for each mutant the solution cells (one of them mutated) in a fresh c
 every graded test cell; a test cell that raises loses its points. A test cell whose code cannot reach the
 mutated function (by name, through the notebook's functions, or a name in a string) cannot change its
 verdict, so it is not run again. A mutant is *killed* when a test of its own exercise (a test cell whose
-code names the function) loses points; it is *cross-charged* when any other test cell loses points.
+code names the function) loses points; it is *cross-charged* when any other test cell loses points, or a test of
+its own exercise named for dtype does while the mistake is not a dtype one.
 """
 
 from __future__ import annotations
@@ -57,7 +58,19 @@ class Outcome:
 
     @property
     def cross_charged(self) -> list[str]:
-        return [t for t in self.lost if t not in self.own]
+        """The tests that charge this mistake though it is not theirs: another exercise's, or, in its own
+        exercise, a test named for dtype when the mistake is not about dtype (``about_dtype``)."""
+        return [t for t in self.lost if t not in self.own or (about_dtype(t) and not about_dtype(self.mutant))]
+
+
+#: The words that name a dtype test (in its grade id) or a dtype mistake (in its mutant's name).
+DTYPE_WORDS = ("dtype", "float32", "float64")
+
+
+def about_dtype(name: str) -> bool:
+    """Whether a test's grade id or a mutant's name says it is about dtype: such a test may charge only such a
+    mistake (a learner told "dtype" looks for a dtype bug)."""
+    return any(word in name for word in DTYPE_WORDS)
 
 
 def load_mutants(assignment: str) -> list[Mutant]:

@@ -106,7 +106,7 @@ MUTANTS = [
         "pad_mutates_input",
         "pad2d",
         "H, W = X.shape[-2:]",
-        "H, W = X.shape[-2:]\n    X.mul_(1.0000001)",
+        "H, W = X.shape[-2:]\n    X.copy_(X * 1.0000001)",
         "scales the caller's X in place",
     ),
     # conv2d
