@@ -244,7 +244,12 @@ def test_make_check_grades_a_learners_copy_with_every_test_listed(tmp_path):
             timeout=900,
         )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ")}
+        lines = {}  # test -> its row and the lines of its message below it (indented further)
+        for line in result.stdout.splitlines():
+            if re.match(r"  \S", line):
+                lines[line.split()[0]] = line
+            elif line.startswith("      ") and lines:
+                lines[list(lines)[-1]] += "\n" + line
         assert sorted(lines) == sorted(tests), result.stdout
         assert f"total {total}" in result.stdout and f"source/{NAME}/{NAME}.ipynb" in result.stdout
         if case == "blank":  # a question's test reads the answer variable the blank answer cell never set
@@ -337,3 +342,34 @@ def test_a_students_own_module_imports_in_the_sandbox_but_never_replaces_a_cours
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == [str(ROOT / "course_utils" / "__init__.py"), "42"]
+
+
+def test_make_checks_messages_are_wrapped_whole_never_cut(tmp_path):
+    """`make check` prints a failed test's whole message (every line, every word), wrapped to the terminal between
+    words: a bias vector's digits or a dtype's name is never cut, and only a message of over 30 lines is shortened,
+    saying by how much."""
+    from autograder.cli.check import MESSAGE_LINES, _messages, wrap_message
+
+    message = (
+        "conv2d(X, W, b) differs from PyTorch's at 12 of 18 places: with b = [0.1235, -2.5, 3.75] "
+        "the output's first row is [1.2346, 2.3457, 3.4568, 4.5679] where torch gives [1.3581, 2.4692, 3.5803, 4.6914]"
+        "\nthe input's dtype is torch.float64 and yours returned torch.float32"
+    )
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("check()", metadata={"nbgrader": {"grade": True, "grade_id": "test_x"}})
+    cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue=message, traceback=[])]
+    nb.cells = [cell, nbformat.v4.new_code_cell("x = 1")]
+    nbformat.write(nb, tmp_path / "graded.ipynb")
+    found = _messages(tmp_path / "graded.ipynb")
+    assert found == {"test_x": f"AssertionError: {message}"}
+    lines = wrap_message(found["test_x"], indent=6, width=60)
+    assert all(len(line) <= 60 and line.startswith("      ") for line in lines), lines
+    assert " ".join(line.strip() for line in lines).split() == found["test_x"].split()  # every word, whole, in order
+    assert any(line.strip().startswith("the input's dtype") for line in lines)  # its own line break is kept
+
+    many = "\n".join(f"line {i}" for i in range(100))
+    shown = wrap_message(many, width=80)
+    assert len(shown) == MESSAGE_LINES and shown[-1].strip() == f"... and {100 - MESSAGE_LINES + 1} more lines " + (
+        "(run the notebook's test cell to see them)"
+    )
+    assert [line.strip() for line in shown[:-1]] == [f"line {i}" for i in range(MESSAGE_LINES - 1)]

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -35,8 +36,12 @@ def _test_names(notebook: Path) -> dict[str, str]:
     return names
 
 
+#: A failure message longer than this many lines (a student's own exception can be any size) shows its start.
+MESSAGE_LINES = 30
+
+
 def _messages(autograded: Path) -> dict[str, str]:
-    """grade id -> the first line of the error a test cell ended with, in the autograded notebook."""
+    """grade id -> the whole error a test cell ended with (``Name: message``), in the autograded notebook."""
     if not autograded.is_file():
         return {}
     found = {}
@@ -44,9 +49,29 @@ def _messages(autograded: Path) -> dict[str, str]:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         for out in cell.get("outputs", []) if grade_id else []:
             if out.get("output_type") == "error":
-                value = (out.get("evalue") or "").strip().splitlines()
-                found[grade_id] = (f"{out.get('ename')}: {value[0]}" if value else str(out.get("ename")))[:160]
+                value = (out.get("evalue") or "").strip()
+                found[grade_id] = f"{out.get('ename')}: {value}" if value else str(out.get("ename"))
     return found
+
+
+def wrap_message(message: str, indent: int = 6, width: int | None = None) -> list[str]:
+    """`message` as lines of at most `width` columns (the terminal's), each indented by `indent`: wrapped between
+    words, never inside one (a number or a shape stays whole), its own line breaks kept; past MESSAGE_LINES, the
+    count of lines left out."""
+    width = width or shutil.get_terminal_size((100, 24)).columns
+    lines = []
+    for paragraph in message.splitlines() or [""]:
+        lines += textwrap.wrap(
+            paragraph,
+            width=max(40, width - indent),
+            subsequent_indent="  ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [""]
+    if len(lines) > MESSAGE_LINES:
+        left = len(lines) - MESSAGE_LINES + 1
+        lines = [*lines[: MESSAGE_LINES - 1], f"... and {left} more lines (run the notebook's test cell to see them)"]
+    return [" " * indent + line for line in lines]
 
 
 def check(topic: str, work: Path, out=sys.stdout) -> tuple[float, float, list[tuple[str, float, float, str]]]:
@@ -98,7 +123,9 @@ def check(topic: str, work: Path, out=sys.stdout) -> tuple[float, float, list[tu
     print(f"{topic}: {mine}", file=out)
     width = max(len(name) for name, *_ in rows)
     for name, score, most, message in rows:
-        print(f"  {name:<{width}}  {score:g}/{most:g}" + (f"  {message}" if message else ""), file=out)
+        print(f"  {name:<{width}}  {score:g}/{most:g}", file=out)
+        for line in wrap_message(message) if message else []:
+            print(line, file=out)
     print(f"total {total:g}/{maximum:g}   (the solutions: source/{topic}/{topic}.ipynb)", file=out)
     if outcome.notes:
         print("notes: " + "; ".join(outcome.notes), file=out)
