@@ -38,6 +38,7 @@ __all__ = [
     "assert_raises",
     "assert_shape",
     "call_guarded",
+    "hidden_tests_to_come",
     "check_answer",
     "describe_call",
     "forbid",
@@ -90,6 +91,30 @@ def _show_short() -> None:
 def passed(what: str, points: float) -> None:
     """The last line of a test cell: one line saying what passed and what it is worth."""
     print(f"\u2713 {what} ({points:g} point{'' if points == 1 else 's'})")
+
+
+def hidden_tests_to_come(fns: Callable | tuple[Callable, ...], points: float, topic: str) -> None:
+    """The last line of an exercise's tests: the points its hidden tests still hold, and how to try them now.
+
+    Validate (and running the notebook) runs only the visible tests; the grader adds the hidden ones, so passing
+    every visible test promises no more than they check. `fns`: the exercise's function(s). A test
+    (tests/test_notebooks.py) checks `points` against the source notebook's hidden tests of the exercise."""
+    from course_utils import self_study
+
+    fns = fns if isinstance(fns, tuple) else (fns,)
+    names = [getattr(fn, "__name__", str(fn)) for fn in fns]
+    try:  # a line that only informs: it never fails the test cell it ends
+        practised = [
+            n for fn, n in zip(fns, names) if self_study._key(fn) in self_study.EXERCISES or n in self_study._LOOPS
+        ]
+    except Exception:
+        practised = []
+    print(
+        f"\u2022 {' and '.join(names)}: {points:g} more point{'' if points == 1 else 's'} in hidden tests that the "
+        "grader runs after you submit (Validate does not run them). "
+        + (f"Try cases like theirs now: {', '.join(f'cu.practice({n})' for n in practised)}. " if practised else "")
+        + f"Studying on your own: `make check TOPIC={topic}` grades your copy in work/ with them."
+    )
 
 
 def _describe(value: Any) -> str:

@@ -198,7 +198,7 @@ def test_student_notebook_stops_only_at_not_implemented(name):
     assert stopping == [], f"Run All would stop at these cells (tag them raises-exception in source/): {stopping}"
     # what `nbgrader validate --invert` asks of a student copy (and the Validate button runs the same nbgrader:
     # tests/test_browser.py): every test cell fails on the stubs, but for those made only of hidden tests, which
-    # the release reduces to their docstring
+    # the release reduces to their docstring (and, in an exercise's last, the line naming their points)
     tests = [
         cell
         for cell in nb.cells
@@ -207,7 +207,10 @@ def test_student_notebook_stops_only_at_not_implemented(name):
     visible = [
         cell
         for cell in tests
-        if not all(line.strip().startswith(('"""', "#")) or not line.strip() for line in cell.source.splitlines())
+        if not all(
+            line.strip().startswith(('"""', "#", "cu.checks.hidden_tests_to_come(")) or not line.strip()
+            for line in cell.source.splitlines()
+        )
     ]
     assert visible, "the student copy has no visible test"
     passing = [
@@ -236,3 +239,42 @@ def _assigned_names(source: str) -> set[str]:
             )
             names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
     return names
+
+
+NOTE = re.compile(r"^cu\.checks\.hidden_tests_to_come\((\w+|\((?:\w+, )+\w+\)), ([\d.]+), '(\w+)'\)$", re.M)
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_each_exercise_ends_by_naming_the_points_its_hidden_tests_still_hold(name):
+    """Validate runs only the visible tests: the last test cell of every exercise with hidden tests says, visibly,
+    how many points they hold (cu.checks.hidden_tests_to_come), and that number is the source notebook's own: the
+    points of the exercise's test cells with hidden tests. The functions it names are the exercise's."""
+    nb = nbformat.read(ROOT / "source" / name / f"{name}.ipynb", as_version=4)
+    released = {c.id: c.source for c in nbformat.read(ROOT / "notebooks" / name / f"{name}.ipynb", as_version=4).cells}
+    groups: list[tuple[set[str], list]] = []  # (functions the solution cells define, the test cells after them)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution"):
+            defined = set(re.findall(r"^def ([a-z]\w*)", cell.source, re.M))
+            if groups and not groups[-1][1]:  # solution cells side by side make one exercise
+                groups[-1][0].update(defined)
+            else:
+                groups.append((defined, []))
+        elif meta.get("grade") and groups:
+            groups[-1][1].append(cell)
+    noted = 0
+    for defined, tests in groups:
+        hidden = sum(t.metadata["nbgrader"]["points"] for t in tests if "### BEGIN HIDDEN TESTS" in t.source)
+        notes = [(t, m) for t in tests for m in NOTE.finditer(t.source)]
+        if not defined or not hidden:  # a question's answer cell, or an exercise with visible tests only
+            assert not notes, [t.metadata["nbgrader"]["grade_id"] for t, _ in notes]
+            continue
+        assert len(notes) == 1 and notes[0][0] is tests[-1], (sorted(defined), [t.id for t, _ in notes])
+        cell, match = notes[0]
+        functions = set(re.findall(r"\w+", match.group(1)))
+        assert functions <= defined, (functions, defined)
+        assert float(match.group(2)) == hidden, (sorted(functions), match.group(2), hidden)
+        assert match.group(3) == name
+        assert match.group(0) in released[cell.id]  # visible: the student's copy runs it too
+        noted += 1
+    assert noted >= 3
