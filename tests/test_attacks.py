@@ -1,9 +1,11 @@
 """Hostile students against the split grader: nothing a submission does earns points or damages the course.
 
-Each attack (tests/cases/attacks/*.py) is its own student in one class of 01_convolution (and 05_backprop
-for autograd's engine), graded by plain `nbgrader autograde` and by `python -m autograder autograde
---jobs 2`. Every exact score below is the points of the tests the attack must pass, read from the
-source notebook; afterwards the gradebook, source/ and a canary file in the course root are intact.
+Each attack (tests/cases/attacks/*.py) is its own student in one class of 01_convolution (and 06_lenet, and
+05_backprop for autograd's engine). The whole class is graded by plain `nbgrader autograde`; samples of it by
+the Formgrader's Autograde button (its REST handler, on a real Jupyter server) and by `python -m autograder
+autograde --jobs 2`, the same grader on other routes. Every exact score below is the points of the tests the
+attack must pass, read from the source notebook; afterwards the gradebook, source/ and a canary file in the
+course root are intact.
 """
 
 from __future__ import annotations
@@ -41,23 +43,25 @@ ALL_01 = {
     **{f"answer_{q}": SOLVED for q in ("params", "macs", "stack", "diffs", "im2col")},
 }
 CANARY = "the course's own file\n"
-JOBS2_SAMPLE = (
-    "solved",
-    "blank",
-    "transformer",
-    "tensor_subclass",
-    "symlink_submitted",
-    "print_flood",
-    "deleted_tests_patched",
-    "forged_result",
-    "script_output",
-    "disk_fill",
-)
+#: The parallel tool runs the same grader in more nbgrader processes: a sample for what it adds (chunks and their
+#: repair, the link check before grading, the output and disk caps, forged results through its own processes).
+JOBS2_SAMPLE = ("solved", "blank", "symlink_submitted", "print_flood", "forged_result", "disk_fill")
 SAMPLES = {
     "jobs2": JOBS2_SAMPLE,
     # the Formgrader grades inside the Jupyter server, as the instructor: the students that go for the grader's
     # process, its files and its page
-    "formgrader": (*JOBS2_SAMPLE, "patch_checks", "read_hidden", "snoop", "environment", "script_call"),
+    "formgrader": (
+        *JOBS2_SAMPLE,
+        "transformer",
+        "tensor_subclass",
+        "deleted_tests_patched",
+        "script_output",
+        "patch_checks",
+        "read_hidden",
+        "snoop",
+        "environment",
+        "script_call",
+    ),
 }
 #: Markup in a student's own cells: each sets window.PWNED in any page that runs it.
 MARKDOWN_SCRIPT = (
@@ -87,6 +91,7 @@ def _students_01(course: Path, port: int) -> dict[str, tuple[dict, list[tuple[in
     """student -> (solution-cell edits, extra cells (position, code), exact score)."""
     full = points("01_convolution")
     conv2d = points("01_convolution", ("test_conv2d",))
+    conv2d_dtype = points("01_convolution", ("test_conv2d_hidden_dtype",))
     corr2d_values = points("01_convolution", ("test_corr2d",)) - points(
         "01_convolution", ("test_corr2d_hidden_errors",)
     )
@@ -97,16 +102,13 @@ def _students_01(course: Path, port: int) -> dict[str, tuple[dict, list[tuple[in
         "transformer": ({"corr2d": attack("transformer")}, [], 0),
         **{
             name: ({**ALL_01, "conv2d": attack(name)}, [], full - conv2d)
-            for name in (
-                "patch_checks",
-                "fake_module",
-                "tensor_subclass",
-                "patch_any",
-                "settrace",
-                "thread",
-                "disabled_modes",
-                "subprocess_conv",
-            )
+            for name in ("patch_checks", "fake_module", "thread", "disabled_modes", "subprocess_conv")
+        },
+        # zeros of the right shape and dtype (whatever they claim to equal): conv2d's dtype test, which checks
+        # the dtype alone, is all they really solve
+        **{
+            name: ({**ALL_01, "conv2d": attack(name)}, [], full - conv2d + conv2d_dtype)
+            for name in ("tensor_subclass", "patch_any", "settrace")
         },
         # corr2d's value tests fail; its error checks come first and pass; convolve2d's tests give it PyTorch's corr2d
         "numpy_getattr": ({**ALL_01, "corr2d": attack("numpy_getattr")}, [], full - corr2d_values),
@@ -671,7 +673,7 @@ def test_no_student_script_runs_in_the_feedback_or_the_formgrader(graded_01, tmp
 
 
 ALL_06 = {g: SOLVED for g in ("build_lenet", "evaluate_accuracy", "optimizer_steps")}
-JOBS2_06 = ("solved", "shadow_float", "pretrained", "optim_class")
+SAMPLE_06 = ("solved", "shadow_float", "pretrained", "optim_class")
 
 
 def _students_06() -> dict:
@@ -706,7 +708,10 @@ def _evaluate_and(attack_name: str) -> str:
 
 @pytest.fixture(
     scope="module",
-    params=[pytest.param(route, marks=pytest.mark.xdist_group(f"attacks06-{route}")) for route in ROUTES],
+    # 06's class on plain nbgrader and the Formgrader (the parallel tool's route is 01's: the same grader)
+    params=[
+        pytest.param(route, marks=pytest.mark.xdist_group(f"attacks06-{route}")) for route in ROUTES if route != "jobs2"
+    ],
 )
 def graded_06(request, tmp_path_factory):
     name = "06_lenet"
@@ -714,7 +719,7 @@ def graded_06(request, tmp_path_factory):
     assert nbgrader("generate_assignment", name, "--force", cwd=course).returncode == 0
     students = _students_06()
     if request.param != "nbgrader":
-        students = {s: students[s] for s in JOBS2_06}
+        students = {s: students[s] for s in SAMPLE_06}
     _write_class(course, name, students)
     digest = hashlib.sha256((course / "source" / name / f"{name}.ipynb").read_bytes()).hexdigest()
     result = _grade(course, name, request.param)
@@ -743,7 +748,8 @@ SLOW = f"SLOW_SECONDS = 12\n{attack('slow_cells')}"
 
 @pytest.fixture(
     scope="module",
-    params=[pytest.param(g, marks=pytest.mark.xdist_group(f"attacks-slow-{g}")) for g in ("nbgrader", "jobs2")],
+    # the time limit is the grading kernel's, per notebook, on every route: plain nbgrader shows it
+    params=[pytest.param(g, marks=pytest.mark.xdist_group(f"attacks-slow-{g}")) for g in ("nbgrader",)],
 )
 def graded_slow(request, tmp_path_factory):
     """Four cells that each sleep under the cell timeout; a conv2d that sleeps in every call; a student after them."""
