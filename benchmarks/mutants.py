@@ -1,10 +1,11 @@
 """The mutation score of the graded tests: plausible mistakes, each graded by the notebook's own test cells.
 
-    python benchmarks/mutants.py --json      # {"mutants": N, "killed": K, "cross_charged": C}
+    python benchmarks/mutants.py --json      # {"mutants": N, "killed": K, "cross_charged": C, "killed_by_visible": V}
     python benchmarks/mutants.py             # the same, then every survivor and cross-charge by name
 
 The mistakes are data (``tests/mutants/<assignment>.py``); ``autograder.cli.mutation`` grades them in one process
 per assignment. Target: K = N (every mistake loses points) and C = 0 (none loses points outside its exercise).
+V counts the mistakes the visible tests alone catch (what Validate runs); each one they miss is listed below.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def main() -> None:
         for o in report["outcomes"]:
             if not o["killed"]:
                 print(f"{report['assignment']}: SURVIVES {o['mutant']} ({o['function']})")
+            if not o["visible_killed"]:
+                print(f"{report['assignment']}: passes the visible tests: {o['mutant']} ({o['function']})")
             if o["cross_charged"]:
                 print(
                     f"{report['assignment']}: CROSS-CHARGED {o['mutant']} ({o['function']}): "

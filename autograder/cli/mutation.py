@@ -98,6 +98,19 @@ def _cells(assignment: str):
     return setup, solutions, tests
 
 
+def _visible(source: str) -> str:
+    """A test cell as nbgrader releases it: the lines between its hidden-test markers removed."""
+    kept, hidden = [], False
+    for line in source.splitlines():
+        if "### BEGIN HIDDEN TESTS" in line:
+            hidden = True
+        elif "### END HIDDEN TESTS" in line:
+            hidden = False
+        elif not hidden:
+            kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
 def _strings(consts) -> set[str]:
     out = set()
     for c in consts:
@@ -180,6 +193,8 @@ def grade_assignment(assignment: str, mutant_names: list[str] | None = None) -> 
         exec(_compile(setup or "", f"{assignment}:setup"), base)
     torch.set_num_threads(1)
     compiled_tests = [(g, p, _compile(src, f"{assignment}:{g}")) for g, p, src in tests]
+    # the same cells as released (hidden tests removed): what Validate and a learner's own run check
+    visible_tests = [(g, p, _compile(_visible(src), f"{assignment}:{g}:visible")) for g, p, src in tests]
     points = {g: p for g, p, _ in tests}
 
     def solved_namespace(replace: tuple[str, str] | None = None) -> dict:
@@ -223,6 +238,7 @@ def grade_assignment(assignment: str, mutant_names: list[str] | None = None) -> 
             continue
         affected = {g for g in reach if mutant.function in reach[g]}
         failed = _run_tests(ns, compiled_tests, affected)
+        visible_failed = _run_tests(ns, visible_tests, affected)
         outcome = Outcome(
             mutant.name,
             mutant.function,
@@ -232,7 +248,12 @@ def grade_assignment(assignment: str, mutant_names: list[str] | None = None) -> 
             time.monotonic() - started,
         )
         report["outcomes"].append(
-            {**outcome.__dict__, "killed": outcome.killed, "cross_charged": outcome.cross_charged}
+            {
+                **outcome.__dict__,
+                "killed": outcome.killed,
+                "cross_charged": outcome.cross_charged,
+                "visible_killed": any(g in visible_failed for g in outcome.own),
+            }
         )
     return report
 
@@ -257,6 +278,7 @@ def summary(reports: list[dict]) -> dict:
         "mutants": sum(len(r["outcomes"]) + len(r["errors"]) for r in reports),
         "killed": sum(o["killed"] for o in outcomes),
         "cross_charged": sum(bool(o["cross_charged"]) for o in outcomes),
+        "killed_by_visible": sum(o["visible_killed"] for o in outcomes),
     }
 
 
