@@ -125,11 +125,27 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r:.80}"
 
 
+#: Values larger than this are described by shape and dtype alone (their range would cost a pass over them).
+RANGE_LIMIT = 1_000_000
+
+
+def _value(v: float | int | bool) -> str:
+    """One value as a message shows it: 4 significant digits (a bias of 0.1 is not 0.10000000149011612)."""
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
 def _short(value: Any) -> str:
+    """A call's argument or result in a message: a small tensor's values, a larger one's shape, dtype and range
+    (the logits of 1000 that explain a softmax's NaN)."""
     if isinstance(value, torch.Tensor):
         dtype = str(value.dtype).removeprefix("torch.")
         if value.numel() <= 4 and value.dim() <= 1:
-            return f"tensor({value.tolist()}, {dtype})"
+            return f"tensor([{', '.join(_value(v) for v in value.tolist())}], {dtype})"
+        if value.is_floating_point() and 0 < value.numel() <= RANGE_LIMIT:
+            finite = value.detach()[torch.isfinite(value.detach())]
+            low, high = (float(finite.min()), float(finite.max())) if finite.numel() else (float("nan"),) * 2
+            extra = "" if finite.numel() == value.numel() else f", {value.numel() - finite.numel()} not finite"
+            return f"<tensor {tuple(value.shape)} {dtype}, values {_value(low)} to {_value(high)}{extra}>"
         return f"<tensor {tuple(value.shape)} {dtype}>"
     if isinstance(value, torch.nn.Module):
         return f"<{type(value).__name__}>"

@@ -286,7 +286,9 @@ def test_a_function_that_changes_its_input_in_place_fails_and_says_which():
         z -= z.amax(dim=-1, keepdim=True)
         return z.exp() / z.exp().sum(dim=-1, keepdim=True)
 
-    with pytest.raises(CheckFailure, match=r"shifts\(<tensor \(2, 3\) float64>\) changed its argument 1 in place"):
+    with pytest.raises(
+        CheckFailure, match=r"shifts\(<tensor \(2, 3\) float64, values \S+ to \S+>\) changed its argument 1"
+    ):
         call_guarded(shifts, torch.randn(2, 3, dtype=torch.float64))
 
 
@@ -296,7 +298,28 @@ def test_a_students_error_keeps_its_type_and_names_the_call():
 
     with pytest.raises(RuntimeError) as info:
         call_guarded(broken, torch.ones(3, 4), torch.ones(3, 3))
-    assert "broken(<tensor (3, 4) float32>, <tensor (3, 3) float32>)" in "".join(info.value.__notes__)
+    assert "broken(<tensor (3, 4) float32, values 1 to 1>, <tensor (3, 3) float32, values 1 to 1>)" in "".join(
+        info.value.__notes__
+    )
+
+
+def test_a_call_is_described_short_with_what_explains_it():
+    """Issue 29: a message never prints a bias to 17 digits (float32's 0.1 is 0.10000000149011612 as a float), and
+    a larger tensor shows its range, so the logits of 1000 behind a softmax's NaN are in the message."""
+    from course_utils.checks import describe_call
+
+    def f(*args):
+        return args
+
+    bias = torch.tensor([0.1, -2.5, 1 / 3])
+    assert repr(bias.tolist()[0]) == "0.10000000149011612"
+    assert describe_call(f, (bias,)) == "f(tensor([0.1, -2.5, 0.3333], float32))"
+    assert describe_call(f, (torch.tensor([1, 2]),)) == "f(tensor([1, 2], int64))"
+    logits = torch.tensor([[1000.0, 0.0, -3.0], [2.0, 1.0, 0.5]])
+    assert describe_call(f, (logits,)) == "f(<tensor (2, 3) float32, values -3 to 1000>)"
+    logits[1, 1] = float("nan")
+    assert describe_call(f, (logits,)) == "f(<tensor (2, 3) float32, values -3 to 1000, 1 not finite>)"
+    assert describe_call(f, (torch.zeros(2, 3, dtype=torch.int64),)) == "f(<tensor (2, 3) int64>)"
 
 
 def test_helpers_give_the_function_the_reference_even_where_the_op_is_banned():

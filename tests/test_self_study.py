@@ -45,14 +45,24 @@ def test_the_solutions_pass_practice(assignment):
 @pytest.mark.parametrize(
     ("assignment", "mutant", "function", "named"),
     [
-        ("01_convolution", "corr2d_same_pads_top_left", "corr2d", r"corr2d\(<tensor \(\d+, \d+\) float(32|64)>"),
+        (
+            "01_convolution",
+            "corr2d_same_pads_top_left",
+            "corr2d",
+            r"corr2d\(<tensor \(\d+, \d+\) float(32|64), values \S+ to \S+>",
+        ),
         ("01_convolution", "unfold_patch_order", "conv2d_unfold", r"conv2d_unfold\(<tensor \(\d+, \d+, \d+, \d+\)"),
         ("02_padding_stride", "rf_ignores_dilation", "receptive_field", r"receptive_field\(\[.*\(\d+, \d+, [2-9]\)"),
         ("03_pooling", "avg_count_include_pad_inverted", "avg_pool2d", r"count_include_pad="),
         ("03_pooling", "geometry_ceil_keeps_last_in_padding", "pool_geometry", r"pool_geometry\(<tensor .*True\)"),
         ("04_losses", "softmax_shift_in_place", "softmax", r"in place"),
         ("04_losses", "sigmoid_clamps_20", "sigmoid", r"sigmoid"),
-        ("05_backprop", "lk_no_mean", "learn_kernel", r"learn_kernel\(<tensor \(\d+, \d+, \d+, \d+\) float(32|64)>"),
+        (
+            "05_backprop",
+            "lk_no_mean",
+            "learn_kernel",
+            r"learn_kernel\(<tensor \(\d+, \d+, \d+, \d+\) float(32|64), values \S+ to \S+>",
+        ),
         ("05_backprop", "lk_losses_are_tensors", "learn_kernel", r"Python floats"),
         ("05_backprop", "lk_updates_w0_in_place", "learn_kernel", r"in place"),
         ("05_backprop", "lk_negative_steps_accepted", "learn_kernel", r"should raise ValueError"),
