@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # nbgrader runs helpers (alembic) by name: the environment's bin/ comes first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: instructor lab work check test test-fast lint release figures system-deps env proxy hub benchmark constraints clean
+.PHONY: instructor lab work reset check test test-fast lint release figures system-deps env proxy hub benchmark constraints clean
 
 ## The pinned environment in .venv (re-run when pyproject.toml or constraints.txt change).
 ## One line per step; pip stays quiet unless something goes wrong.
@@ -57,6 +57,15 @@ system-deps:
 work:
 	@mkdir -p work; for d in notebooks/*/; do t=$$(basename "$$d"); \
 	  if [ ! -e "work/$$t" ]; then cp -R "notebooks/$$t" "work/$$t" && echo "work: copied notebooks/$$t to work/$$t"; fi; done
+
+## Start over on one topic: work/<topic>/ becomes a fresh copy of notebooks/<topic>/; the learner's copy is moved
+## to work/backups/<topic>-<time>/ first (nothing is deleted).
+reset:
+	@test -n "$(TOPIC)" || { echo "usage: make reset TOPIC=01_convolution   (one of: $$(ls notebooks | tr '\n' ' '))"; exit 2; }
+	@test -d "notebooks/$(TOPIC)" || { echo "make reset: there is no notebooks/$(TOPIC) (one of: $$(ls notebooks | tr '\n' ' '))"; exit 2; }
+	@if [ -e "work/$(TOPIC)" ]; then backup="work/backups/$(TOPIC)-$$(date +%Y%m%d-%H%M%S)"; \
+	  mkdir -p work/backups && mv "work/$(TOPIC)" "$$backup" && echo "reset: your copy is kept in $$backup"; fi
+	@mkdir -p work && cp -R "notebooks/$(TOPIC)" "work/$(TOPIC)" && echo "reset: work/$(TOPIC) is a fresh copy of notebooks/$(TOPIC)"
 
 ## Start JupyterLab on the learner's copy (work/), with nbgrader's extensions.
 lab: system-deps $(STAMP) work

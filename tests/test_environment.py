@@ -349,3 +349,39 @@ def test_the_exchange_root_is_set_and_overridable(monkeypatch):
     assert exchange_root() == "/srv/nbgrader/exchange"
     monkeypatch.setenv("CNN_COURSE_EXCHANGE", "/home/teach/exchange")
     assert exchange_root() == "/home/teach/exchange"
+
+
+def test_make_reset_gives_a_fresh_copy_and_keeps_the_learners(tmp_path):
+    """`make reset TOPIC=...`: work/<topic>/ becomes notebooks/<topic>/ again; the learner's copy, edits and all,
+    is moved to work/backups/, not deleted; without TOPIC or with an unknown one nothing changes."""
+    import filecmp
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("needs make")
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    name = "01_convolution"
+    shutil.copytree(ROOT / "notebooks" / name, tmp_path / "notebooks" / name)
+    mine = tmp_path / "work" / name
+    shutil.copytree(ROOT / "notebooks" / name, mine)
+    (mine / f"{name}.ipynb").write_text('{"my": "work"}')
+    (mine / "notes.txt").write_text("mine")
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "TOPIC")}
+
+    def make(*args):
+        return subprocess.run(
+            ["make", "reset", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
+
+    for args in ((), ("TOPIC=07_nothing",)):
+        result = make(*args)
+        assert result.returncode == 2 and name in result.stdout, result.stdout + result.stderr
+        assert (mine / "notes.txt").read_text() == "mine"
+    result = make(f"TOPIC={name}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (backup,) = (tmp_path / "work" / "backups").iterdir()
+    assert backup.name.startswith(f"{name}-") and str(backup.relative_to(tmp_path)) in result.stdout
+    assert (backup / "notes.txt").read_text() == "mine" and (backup / f"{name}.ipynb").read_text() == '{"my": "work"}'
+    fresh = filecmp.dircmp(tmp_path / "notebooks" / name, mine)
+    assert not (fresh.left_only or fresh.right_only or fresh.diff_files), (fresh.left_only, fresh.right_only)
