@@ -67,9 +67,10 @@ reset:
 	  mkdir -p work/backups && mv "work/$(TOPIC)" "$$backup" && echo "reset: your copy is kept in $$backup"; fi
 	@mkdir -p work && cp -R "notebooks/$(TOPIC)" "work/$(TOPIC)" && echo "reset: work/$(TOPIC) is a fresh copy of notebooks/$(TOPIC)"
 
-## Start JupyterLab on the learner's copy (work/), with nbgrader's extensions.
+## Start JupyterLab on the learner's copy (work/), with nbgrader's Validate button and none of the instructor's tools
+## (deploy/learner: no Formgrader, course list or Assignments tab; an instructor runs `jupyter lab` in their course).
 lab: system-deps $(STAMP) work
-	$(BIN)/jupyter lab --ServerApp.root_dir=work $(LAB_ARGS)
+	JUPYTER_CONFIG_PATH=$(abspath deploy/learner) $(BIN)/jupyter lab --ServerApp.root_dir=work $(LAB_ARGS)
 
 ## The instructor's course folder, private: this folder 0700 (GROUP=1: 0750, for a group of instructors only), and
 ## source/, gradebook.db, autograded/, submitted/, feedback/, rejected/, grades.csv unreadable by others.

@@ -385,3 +385,44 @@ def test_make_reset_gives_a_fresh_copy_and_keeps_the_learners(tmp_path):
     assert (backup / "notes.txt").read_text() == "mine" and (backup / f"{name}.ipynb").read_text() == '{"my": "work"}'
     fresh = filecmp.dircmp(tmp_path / "notebooks" / name, mine)
     assert not (fresh.left_only or fresh.right_only or fresh.diff_files), (fresh.left_only, fresh.right_only)
+
+
+@pytest.mark.slow
+def test_make_labs_jupyterlab_has_validate_and_none_of_the_instructors_tools(tmp_path):
+    """`make lab`'s server (JUPYTER_CONFIG_PATH=deploy/learner, as the Makefile starts it): the Validate button's
+    handler answers; the Formgrader (whose Edit opens the solutions), the course list and the Assignments tab (no
+    exchange to fetch from) are off, on the server and in JupyterLab's page."""
+    import json
+    import re
+    import shutil
+    import urllib.error
+    import urllib.request
+
+    from servers import jupyter_server
+
+    assert "JUPYTER_CONFIG_PATH=$(abspath deploy/learner)" in (ROOT / "Makefile").read_text()
+    work = tmp_path / "work"
+    shutil.copytree(ROOT / "notebooks" / "04_losses", work / "04_losses")
+    env = {"JUPYTER_CONFIG_PATH": str(ROOT / "deploy" / "learner")}
+    with jupyter_server(work, tmp_path / "server", "lab", env=env) as server:
+
+        def status(path: str, data: bytes | None = None) -> int:
+            sep = "&" if "?" in path else "?"
+            request = urllib.request.Request(f"{server['base']}{path}{sep}token={server['token']}", data=data)
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    return response.status
+            except urllib.error.HTTPError as error:
+                return error.code
+
+        assert status("/nbgrader_version?version=0") != 404  # what the Validate button asks first
+        assert status("/formgrader") == 404 and status("/formgrader/api/assignments") == 404
+        assert status("/assignments?course_id=cnn-course") == 404 and status("/courses") == 404
+        with urllib.request.urlopen(f"{server['base']}/lab?token={server['token']}", timeout=60) as response:
+            page = response.read().decode()
+    config = json.loads(re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', page, re.S).group(1))
+    disabled = set(config["disabledExtensions"])
+    assert {
+        f"@jupyter/nbgrader:{p}" for p in ("formgrader", "create-assignment", "course-list", "assignment-list")
+    } <= (disabled)
+    assert "@jupyter/nbgrader:validate-assignment" not in disabled
