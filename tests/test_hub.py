@@ -62,7 +62,7 @@ pytestmark = [
 ]
 
 # What the students type into the corr2d cell. alice's is right in every mode; bob's only in valid mode
-# and without any checks: he gets corr2d's two visible valid-mode tests.
+# and without any checks: he gets corr2d's two visible valid-mode tests, and its dtype test (his result keeps X's).
 ALICE_CORR2D = """def corr2d(X, K, mode="valid"):
     if X.dim() != 2 or K.dim() != 2:
         raise ValueError(f"corr2d needs X (H, W) and K (kh, kw), not {tuple(X.shape)} and {tuple(K.shape)}")
@@ -100,8 +100,12 @@ def _points(prefixes: tuple[str, ...] = ("",)) -> float:
     )
 
 
-# alice: every corr2d test; bob: the two visible valid-mode ones (his same/full and dtype checks fail)
-EXPECTED = {"alice": _points(("test_corr2d",)), "bob": _points(("test_corr2d_worked_3x3", "test_corr2d_6x6_valid"))}
+# alice: every corr2d test; bob: the two visible valid-mode ones and the dtype test (his same/full and error checks
+# fail; the dtype test checks the dtype alone, in every mode, and his ignores the mode)
+EXPECTED = {
+    "alice": _points(("test_corr2d",)),
+    "bob": _points(("test_corr2d_worked_3x3", "test_corr2d_6x6_valid", "test_corr2d_hidden_dtype")),
+}
 FULL = _points()
 
 
