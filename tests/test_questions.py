@@ -16,7 +16,7 @@ import pytest
 from autograder.cli.mutation import _cells
 from course_utils.checks import CheckFailure
 
-TOPICS = ["04_losses", "05_backprop"]
+TOPICS = ["02_padding_stride", "03_pooling", "04_losses", "05_backprop", "06_lenet"]
 
 
 def _namespace(assignment: str) -> tuple[dict, list[tuple[str, str]]]:

@@ -1,2 +1,2 @@
-# points: 16
-# solved: build_lenet evaluate_accuracy optimizer_steps
+# points: 21
+# solved: build_lenet evaluate_accuracy optimizer_steps answers
