@@ -269,14 +269,28 @@ def assert_close(
     where = f"at index {index}" if index else "the value"
     worst_e, worst_g = e[index].item(), g[index].item()
     if worst_e == 0:
-        relative = "(expected exactly 0: the error is absolute)"
+        relative, error = "(expected exactly 0: the error is absolute)", abs(worst_g)
     else:
-        relative = f"relative error {abs(worst_g - worst_e) / abs(worst_e):.3g}"
+        error = abs(worst_g - worst_e) / abs(worst_e)
+        relative = f"relative error {error:.3g}"
+    digits = _digits_to_tell_apart(error)
     raise CheckFailure(
         f"{name}: {int(bad.sum())} of {g.numel()} elements differ from PyTorch's.\n"
-        f"  worst {where}: expected {worst_e:.10g}, got {worst_g:.10g}, {relative}\n"
+        f"  worst {where}: expected {worst_e:.{digits}g}, got {worst_g:.{digits}g}, {relative}\n"
         f"  allowed: {atol:g} + {rtol:g} * |expected|"
     )
+
+
+def _digits_to_tell_apart(relative_error: float) -> int:
+    """The significant digits that show two values apart: 4 when they differ by 0.1 % or more (most mistakes), a
+    digit or two past their first difference when they are closer (17 at most)."""
+    import math
+
+    if not math.isfinite(relative_error) or relative_error >= 1e-3:
+        return 4
+    if relative_error <= 0:
+        return 17
+    return min(17, int(-math.log10(relative_error)) + 2)
 
 
 def assert_raises(

@@ -415,3 +415,20 @@ def test_check_answer_accepts_the_answer_in_each_form_and_teaches_on_a_wrong_one
         check_answer("n", "1", 1, why="")
     with pytest.raises(CheckFailure):
         check_answer("shape", (2, 6), (2, 6, 24, 24), why="")
+
+
+def test_a_wrong_value_is_shown_at_4_digits_and_a_near_miss_with_the_digits_that_differ():
+    """Issue 29: values are printed short (4 significant digits) unless the two are closer than that, when the
+    message shows just enough digits for the two printed numbers to differ."""
+    import re
+
+    from course_utils.checks import CheckFailure, assert_close
+
+    with pytest.raises(CheckFailure) as wrong:
+        assert_close(torch.tensor([0.0, 2.0]), torch.tensor([-1.417797336, 2.0]), name="Y")
+    assert "expected -1.418, got 0, relative error 1" in str(wrong.value)
+    near = torch.tensor([1.41779734], dtype=torch.float64)
+    with pytest.raises(CheckFailure) as close:
+        assert_close(near, torch.tensor([1.417797336], dtype=torch.float64), rtol=1e-10, atol=0.0, name="Y")
+    expected, got = re.search(r"expected (\S+), got (\S+),", str(close.value)).groups()
+    assert expected != got and float(expected) == pytest.approx(1.417797336, rel=1e-12) and len(expected) <= 13

@@ -257,7 +257,8 @@ def test_failure_message_is_the_last_errors_name_and_value_on_one_line():
     assert report.failure_message(cell(only_traceback)) == "KeyError: 'x'"
     assert report.failure_message(cell({"output_type": "stream", "name": "stdout", "text": "ok"})) is None
     assert report.normalise("<object at 0x7f3a2b1c9d40>") == "<object at 0x…>"
-    assert report.normalise("x" * 500) == "x" * 199 + "…"
+    assert report.normalise("x" * 5000) == "x" * (report.MESSAGE_CHARS - 1) + "…"
+    assert report.normalise("y" * 900) == "y" * 900  # a long course message (a CheckFailure) stays whole
 
 
 def test_render_escapes_every_text_from_a_submission():

@@ -31,7 +31,7 @@ from autograder.cli import lms
 #: Failure messages listed per test, most common first.
 TOP_FAILURES = 3
 HISTOGRAM_BINS = 10
-MESSAGE_CHARS = 200
+MESSAGE_CHARS = 1000  # whole for the course's messages; a student's own exception may be any size
 NO_ERROR = "(no error shown: points lost without an exception)"
 NO_NOTEBOOK = "(no graded notebook)"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
