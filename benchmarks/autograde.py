@@ -1,11 +1,12 @@
-"""Grade a simulated class serially (plain `nbgrader autograde`) and in parallel (`python -m autograder
-autograde --jobs N`) in one run, and print the wall times.
+"""Grade a simulated class serially (plain `nbgrader autograde`), in parallel (`python -m autograder
+autograde --jobs N`) and, for the cost of safety, serially in one ordinary kernel (`CNN_COURSE_NO_SANDBOX=1`, what
+plain nbgrader does without the course) in one run; print wall and CPU seconds per submission and their ratios.
 
     python benchmarks/autograde.py --json                    # 40 submissions of 01_convolution, 2 jobs
     python benchmarks/autograde.py --json --submissions 4    # a smoke run (what the tests use)
 
 The class cycles through five kinds of student (solved, blank, a wrong function, a cheater, a syntax
-error; the round-trip test in tests/ gives each one's exact score). Both runs grade the same
+error; the round-trip test in tests/ gives each one's exact score). The three runs grade the same
 submissions in fresh course folders; the scores are checked equal before the times are printed.
 """
 
@@ -15,6 +16,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -45,10 +47,16 @@ KINDS = {
 }
 
 
-def _run(args: list[str], cwd: Path) -> None:
-    result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, env=tool_env())
+def _run(args: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float]:
+    """Run `python args` in `cwd`; (wall seconds, CPU seconds of it and every process it waited for)."""
+    before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, *args], cwd=cwd, capture_output=True, text=True, env={**tool_env(), **(env or {})}
+    )
+    wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def course_with_class(dest: Path, submissions: int) -> Path:
@@ -76,28 +84,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        serial = course_with_class(Path(tmp) / "serial", args.submissions)
-        parallel = course_with_class(Path(tmp) / "parallel", args.submissions)
-        start = time.perf_counter()
-        _run(["-m", "nbgrader", "autograde", NAME], serial)
-        serial_s = time.perf_counter() - start
-        start = time.perf_counter()
-        _run(["-m", "autograder", "autograde", NAME, "--jobs", str(args.jobs), "--no-progress"], parallel)
-        parallel_s = time.perf_counter() - start
-        if scores(serial) != scores(parallel):
-            raise SystemExit("parallel grading gave different scores from serial nbgrader")
+        courses = {
+            kind: course_with_class(Path(tmp) / kind, args.submissions) for kind in ("unsafe", "serial", "parallel")
+        }
+        # plain nbgrader in one ordinary in-process kernel (trusted code only: what nbgrader does without the course)
+        unsafe_s, unsafe_cpu = _run(
+            ["-m", "nbgrader", "autograde", NAME], courses["unsafe"], {"CNN_COURSE_NO_SANDBOX": "1"}
+        )
+        serial_s, serial_cpu = _run(["-m", "nbgrader", "autograde", NAME], courses["serial"])
+        parallel_s, parallel_cpu = _run(
+            ["-m", "autograder", "autograde", NAME, "--jobs", str(args.jobs), "--no-progress"], courses["parallel"]
+        )
+        if not scores(courses["serial"]) == scores(courses["parallel"]) == scores(courses["unsafe"]):
+            raise SystemExit("the three runs gave different scores")
+    n = args.submissions
     figures = {
         "serial_s": round(serial_s, 1),
         "parallel_s": round(parallel_s, 1),
+        "unsafe_s": round(unsafe_s, 1),
         "jobs": args.jobs,
-        "submissions": args.submissions,
+        "submissions": n,
         "speedup": round(serial_s / parallel_s, 2),
+        # per submission, serial: the split sandboxed grader against one ordinary kernel
+        "safe_wall_s_per_submission": round(serial_s / n, 2),
+        "unsafe_wall_s_per_submission": round(unsafe_s / n, 2),
+        "safe_cpu_s_per_submission": round(serial_cpu / n, 2),
+        "unsafe_cpu_s_per_submission": round(unsafe_cpu / n, 2),
+        "parallel_cpu_s_per_submission": round(parallel_cpu / n, 2),
+        "safe_over_unsafe_wall": round(serial_s / unsafe_s, 2),
+        "safe_over_unsafe_cpu": round(serial_cpu / unsafe_cpu, 2),
+        "load": [round(v, 2) for v in os.getloadavg()],
     }
     print(
         json.dumps(figures)
         if args.json
-        else f"{args.submissions} submissions: serial {serial_s:.1f} s, {args.jobs} jobs {parallel_s:.1f} s "
-        f"({serial_s / parallel_s:.2f}x)"
+        else f"{n} submissions: serial {serial_s:.1f} s, {args.jobs} jobs {parallel_s:.1f} s "
+        f"({serial_s / parallel_s:.2f}x); unsandboxed serial {unsafe_s:.1f} s: safe/unsafe "
+        f"{figures['safe_over_unsafe_wall']}x wall, {figures['safe_over_unsafe_cpu']}x CPU"
     )
     return 0
 
