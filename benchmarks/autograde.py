@@ -47,13 +47,35 @@ KINDS = {
 }
 
 
+def _adopt_orphans() -> None:
+    """Make this process the reaper of its orphaned descendants (Linux's PR_SET_CHILD_SUBREAPER): a grading
+    kernel's zygote outlives its nbgrader process, and its CPU (and its kernels' and sandboxes') would be lost."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+
+
+def _reap_orphans(seconds: float = 60) -> None:
+    """Wait for the descendants adopted during a run, so that their CPU counts in RUSAGE_CHILDREN."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.05)
+
+
 def _run(args: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float]:
-    """Run `python args` in `cwd`; (wall seconds, CPU seconds of it and every process it waited for)."""
+    """Run `python args` in `cwd`; (wall seconds, CPU seconds of it and of every process it started)."""
     before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     result = subprocess.run(
         [sys.executable, *args], cwd=cwd, capture_output=True, text=True, env={**tool_env(), **(env or {})}
     )
-    wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter() - start
+    _reap_orphans()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -83,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--submissions", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args(argv)
+    _adopt_orphans()
     with tempfile.TemporaryDirectory() as tmp:
         courses = {
             kind: course_with_class(Path(tmp) / kind, args.submissions) for kind in ("unsafe", "serial", "parallel")
