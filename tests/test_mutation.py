@@ -106,3 +106,87 @@ def test_a_test_named_for_dtype_that_charges_another_mistake_is_a_cross_charge()
     assert float32.killed and float32.cross_charged == []
     elsewhere = Outcome("conv2d_float32", "conv2d", lost={"test_corr2d_modes": 1}, own=own)
     assert not elsewhere.killed and elsewhere.cross_charged == ["test_corr2d_modes"]
+
+
+#: The mutants whose mistake is in input validation (a check left out or wrong, a bad value accepted, a message
+#: naming nothing): `kind_of` must call these, and only these, "errors".
+ERROR_MUTANTS = {
+    "01_convolution": {
+        "corr2d_no_mode_check",
+        "corr2d_message_without_shape",
+        "corr2d_no_size_check",
+        "conv2d_no_channel_check",
+        "conv2d_no_bias_check",
+        "unfold_size_check_ignores_padding",
+        "unfold_no_size_check",
+        "unfold_no_stride_check",
+        "unfold_no_padding_check",
+    },
+    "02_padding_stride": {
+        "size_no_fit_check",
+        "size_message_without_numbers",
+        "size_accepts_stride_zero",
+        "pad_negative_accepted",
+        "conv_no_channel_check",
+        "rf_no_check",
+        "rf_dilation_zero_accepted",
+        "rf_any_length_accepted",
+    },
+    "03_pooling": {
+        "geometry_padding_up_to_kernel_accepted",
+        "geometry_no_fit_check",
+        "geometry_no_dim_check",
+        "geometry_kernel_zero_accepted",
+        "gap_no_check",
+    },
+    "04_losses": {
+        "bce_no_shape_check",
+        "bce_unknown_reduction_is_mean",
+        "ce_no_range_check",
+        "ce_target_shape_unchecked",
+    },
+    "05_backprop": {"cb_no_shape_check", "lk_no_shape_check", "lk_negative_steps_accepted"},
+    "06_lenet": set(),
+}
+
+
+def test_each_mutant_has_the_kind_its_name_says():
+    """Fast tier: the kinds of mistake Validate must show at least once per exercise (issue 29), read from the
+    mutants' names: the error-handling ones are exactly ERROR_MUTANTS, a bias or padding mistake says so, and
+    a dtype check comes first (pad_float32 is a dtype mistake, conv2d_no_bias_check an error-handling one)."""
+    from autograder.cli.mutation import KINDS, kind_of
+
+    for assignment in ASSIGNMENTS:
+        kinds = {m.name: kind_of(m.name) for m in load_mutants(assignment)}
+        assert set(kinds.values()) <= set(KINDS)
+        errors = {name for name, kind in kinds.items() if kind == "errors"}
+        assert errors == ERROR_MUTANTS[assignment], (
+            f"{assignment}: classified as errors but not listed: {sorted(errors - ERROR_MUTANTS[assignment])}; "
+            f"listed but classified otherwise: {sorted(ERROR_MUTANTS[assignment] - errors)}"
+        )
+    assert [
+        kind_of(n) for n in ("pad_float32", "conv2d_no_bias_check", "conv2d_no_bias", "max_zero_padding", "max_min")
+    ] == ["dtype", "errors", "bias", "padding", "values"]
+
+
+def test_visible_gaps_name_each_exercise_and_kind_no_visible_test_catches():
+    """Issue 29's rule for Validate, on made-up outcomes: one caught mistake covers its kind in its exercise."""
+    from autograder.cli.mutation import visible_gaps
+
+    def outcome(mutant, function, visible_killed):
+        return {"mutant": mutant, "function": function, "visible_killed": visible_killed}
+
+    reports = [
+        {
+            "assignment": "03_pooling",
+            "outcomes": [
+                outcome("max_zero_padding", "max_pool2d", False),
+                outcome("max_one_sided_padding", "max_pool2d", True),
+                outcome("max_min", "max_pool2d", True),
+                outcome("gap_no_check", "global_avg_pool2d", False),
+            ],
+        }
+    ]
+    assert visible_gaps(reports) == [
+        "03_pooling: global_avg_pool2d: no visible test catches its errors mistakes (gap_no_check)"
+    ]
