@@ -1,5 +1,6 @@
 """Mutation testing of the graded tests (autograder.cli.mutation, mistakes in tests/mutants/): every plausible
-mistake loses points in its own exercise and in no other; the graded tests are fast enough to do this."""
+mistake loses points in its own exercise and in no other; the visible tests (what Validate runs) catch every kind
+of mistake in each exercise at least once; the graded tests are fast enough to do this."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 
 import pytest
 
-from autograder.cli.mutation import _cells, assignments_with_mutants, grade_all, load_mutants, summary
+from autograder.cli.mutation import _cells, assignments_with_mutants, grade_all, load_mutants, summary, visible_gaps
 
 ASSIGNMENTS = assignments_with_mutants()
 
@@ -32,11 +33,17 @@ def test_the_mutants_are_data_and_each_still_applies():
     assert ASSIGNMENTS == ["01_convolution", "02_padding_stride", "03_pooling", "04_losses", "05_backprop", "06_lenet"]
 
 
-@pytest.mark.slow  # executes every source notebook's solutions and tests, once per mutant (~60 s on 2 cores)
-def test_every_mutant_loses_points_in_its_own_exercise_only():
+@pytest.fixture(scope="module")
+def graded() -> tuple[list[dict], float]:
+    """One run of every mutant (the slow tests below share it): the reports, and the seconds it took."""
     started = time.monotonic()
     reports = grade_all(ASSIGNMENTS, workers=2)
-    seconds = time.monotonic() - started
+    return reports, time.monotonic() - started
+
+
+@pytest.mark.slow  # executes every source notebook's solutions and tests, once per mutant (~60 s on 2 cores)
+def test_every_mutant_loses_points_in_its_own_exercise_only(graded):
+    reports, seconds = graded
     problems = []
     for report in reports:
         problems += [
@@ -55,6 +62,16 @@ def test_every_mutant_loses_points_in_its_own_exercise_only():
     figures = summary(reports)
     assert figures["killed"] == figures["mutants"] >= 100 and figures["cross_charged"] == 0
     assert seconds < 90, f"the mutation run took {seconds:.0f} s"
+
+
+@pytest.mark.slow  # reuses the run above (the `graded` fixture): no second run of the mutants
+def test_visible_tests_catch_every_kind_of_mistake_in_each_exercise(graded):
+    """Issue 29: Validate runs the test cells without their hidden tests, so what it calls "Success" must not
+    promise more than they prove. In each exercise, every kind of mistake among its mutants (``kind_of``: dtype,
+    errors, bias, padding, values) has at least one that the exercise's visible tests catch."""
+    reports, _ = graded
+    gaps = visible_gaps(reports)
+    assert not gaps, "Validate would say Success over these kinds of mistake:\n" + "\n".join(gaps)
 
 
 def _busy(stop) -> None:  # a second grading worker: one core of torch arithmetic
@@ -171,7 +188,6 @@ def test_each_mutant_has_the_kind_its_name_says():
 
 def test_visible_gaps_name_each_exercise_and_kind_no_visible_test_catches():
     """Issue 29's rule for Validate, on made-up outcomes: one caught mistake covers its kind in its exercise."""
-    from autograder.cli.mutation import visible_gaps
 
     def outcome(mutant, function, visible_killed):
         return {"mutant": mutant, "function": function, "visible_killed": visible_killed}
