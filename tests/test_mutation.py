@@ -61,7 +61,7 @@ def test_every_mutant_loses_points_in_its_own_exercise_only(graded):
     assert not problems, "\n".join(problems)
     figures = summary(reports)
     assert figures["killed"] == figures["mutants"] >= 100 and figures["cross_charged"] == 0
-    assert seconds < 90, f"the mutation run took {seconds:.0f} s"
+    # (its time is a figure of benchmarks/mutants.py, not an assertion: it depends on the machine's load)
 
 
 @pytest.mark.slow  # reuses the run above (the `graded` fixture): no second run of the mutants
