@@ -3,7 +3,7 @@ autograde --jobs N`) and, for the cost of safety, serially in one ordinary kerne
 plain nbgrader does without the course) in one run; print wall and CPU seconds per submission and their ratios.
 
     python benchmarks/autograde.py --json                    # 40 submissions of 01_convolution, 2 jobs
-    python benchmarks/autograde.py --json --submissions 4    # a smoke run (what the tests use)
+    python benchmarks/autograde.py --json --submissions 1    # a smoke run (what the tests use)
 
 The class cycles through five kinds of student (solved, blank, a wrong function, a cheater, a syntax
 error; the round-trip test in tests/ gives each one's exact score). The three runs grade the same
