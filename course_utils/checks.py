@@ -541,6 +541,48 @@ GROUPS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
         ),
         frozenset({"binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"}),
     ),
+    "norm": (
+        "torch's normalisation",
+        frozenset(
+            {
+                "batch_norm",
+                "native_batch_norm",
+                "_native_batch_norm_legit",
+                "_native_batch_norm_legit_functional",
+                "_native_batch_norm_legit_no_training",
+                "_batch_norm_impl_index",
+                "_batch_norm_with_update",
+                "_batch_norm_with_update_functional",
+                "_batch_norm_no_update",
+                "batch_norm_stats",
+                "batch_norm_elemt",
+                "batch_norm_update_stats",
+                "batch_norm_gather_stats",
+                "batch_norm_gather_stats_with_counts",
+                "cudnn_batch_norm",
+                "miopen_batch_norm",
+                "instance_norm",
+                "layer_norm",
+                "native_layer_norm",
+                "group_norm",
+                "native_group_norm",
+                "rms_norm",
+                "_fused_rms_norm",
+            }
+        ),
+        frozenset(
+            {
+                "batch_norm",
+                "native_batch_norm",
+                "instance_norm",
+                "layer_norm",
+                "native_layer_norm",
+                "group_norm",
+                "native_group_norm",
+                "rms_norm",
+            }
+        ),
+    ),
     "autograd": ("autograd", frozenset(), frozenset()),  # matched by identity below
     # torch.optim's optimizers (caught as they are created), and its fused kernels
     "optim": (
@@ -559,6 +601,7 @@ ADVICE = {  # also what the grading sandbox says (autograder.sandbox.bans)
     "pad": "Make a tensor of zeros and copy the input into its middle.",
     "activations": "Build it from exp, log, max and sum.",
     "losses": "Build it from exp, log, max, sum and indexing.",
+    "norm": "Compute the mean and variance with mean, sum and arithmetic over the right dimensions.",
 }
 
 
@@ -632,7 +675,7 @@ class _EngineWatch:
 def forbid(*groups: str) -> Iterator[_Guard]:
     """While active, any op of the named groups raises ForbiddenOperationError.
 
-    Groups: "conv", "pool", "pad", "activations", "losses", "autograd", "optim". A violation the
+    Groups: "conv", "pool", "pad", "activations", "losses", "norm", "autograd", "optim". A violation the
     student's code catches and hides is still reported when the block ends. Only the current
     thread is watched; everything is restored on exit, even after an error.
     """

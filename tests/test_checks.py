@@ -113,6 +113,24 @@ BANNED = {
         lambda: nn.CrossEntropyLoss()(Z, T),
         lambda: F.nll_loss(Z, T),
     ],
+    "norm": [
+        lambda: F.batch_norm(X, torch.zeros(3), torch.ones(3), training=True),
+        lambda: F.batch_norm(X, torch.zeros(3), torch.ones(3), torch.ones(3), torch.zeros(3), training=False),
+        lambda: torch.batch_norm(X, None, None, torch.zeros(3), torch.ones(3), True, 0.1, 1e-5, False),
+        lambda: nn.BatchNorm2d(3)(X),
+        lambda: nn.BatchNorm2d(3).eval()(X),
+        lambda: nn.BatchNorm1d(5)(Z),
+        lambda: torch.ops.aten.native_batch_norm(X, None, None, None, None, True, 0.1, 1e-5),
+        lambda: torch.ops.aten._native_batch_norm_legit(X, None, None, torch.zeros(3), torch.ones(3), True, 0.1, 1e-5),
+        lambda: torch.ops.aten._native_batch_norm_legit.no_stats(X, None, None, True, 0.1, 1e-5),
+        lambda: F.instance_norm(X),
+        lambda: nn.InstanceNorm2d(3)(X),
+        lambda: F.layer_norm(X, (8, 8)),
+        lambda: nn.LayerNorm(8)(X),
+        lambda: F.group_norm(X, 3),
+        lambda: nn.GroupNorm(1, 3)(X),
+        lambda: F.rms_norm(X, (8,)),
+    ],
     "autograd": [
         lambda: (X.clone().requires_grad_() * 2).sum().backward(),
         lambda: torch.autograd.grad(((leaf := Z.clone().requires_grad_()) ** 2).sum(), leaf),
@@ -170,6 +188,10 @@ ALLOWED = [
     lambda: torch.stack([Z, Z]),
     lambda: torch.cat([Z, Z]),
     lambda: _padded_by_hand(),
+    lambda: (X - X.mean(dim=(0, 2, 3), keepdim=True)) / (X.var(dim=(0, 2, 3), correction=0, keepdim=True) + 1).sqrt(),
+    lambda: X.var(dim=(0, 2, 3), correction=1),
+    lambda: torch.linalg.vector_norm(Z, dim=1),
+    lambda: Z.norm(dim=1),
 ]
 
 
