@@ -33,6 +33,7 @@ __all__ = [
     "GROUPS",
     "ModeProbe",
     "NUMPY_SCIPY_CONV",
+    "assert_batch_norm",
     "assert_close",
     "assert_dtype",
     "assert_raises",
@@ -345,9 +346,51 @@ class ModeProbe(torch.nn.Module):
         return x
 
 
-def _snapshot(args: tuple, kwargs: dict) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
-    """(name, the argument, a copy of it) for each tensor argument: what the call must leave unchanged."""
-    named = [(f"argument {i + 1}", a) for i, a in enumerate(args)] + list(kwargs.items())
+def assert_batch_norm(
+    got: Any,
+    running_mean: torch.Tensor,
+    running_var: torch.Tensor,
+    expected: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    before: tuple[torch.Tensor, torch.Tensor],
+    training: bool,
+    name: str = "batch_norm2d",
+) -> None:
+    """Fail unless a batch norm's output `got` and the running statistics it left in `running_mean` and
+    `running_var` (updated in place) agree with ``expected``, the oracle's (output, mean, variance)
+    (``cu.oracles.batch_norm2d``). `before`: copies of the two statistics from before the call, so that a
+    message can say "not updated" or "updated in eval mode". Values only: a test of its own checks the dtype."""
+    __tracebackhide__ = True
+    mode = "training" if training else "eval"
+    for what, now, then, want in zip(
+        ("running_mean", "running_var"), (running_mean, running_var), before, expected[1:]
+    ):
+        if now.shape != want.shape:
+            raise CheckFailure(
+                f"{name}, {mode} mode: {what} has shape {tuple(now.shape)} after the call, expected {tuple(want.shape)}"
+            )
+        same_as_before = torch.equal(now.detach().to(then.dtype), then)
+        if not training and not same_as_before:
+            raise CheckFailure(
+                f"{name}, eval mode: {what} changed; in eval mode batch norm only reads the running statistics"
+            )
+        if training and same_as_before and not torch.equal(want.to(then.dtype), then):
+            raise CheckFailure(
+                f"{name}, training mode: {what} was not updated in place; the caller's tensor must hold "
+                f"(1 - momentum) * old + momentum * the batch's statistic after the call (write into it, "
+                f"e.g. with {what}.mul_(...).add_(...) or {what}[:] = ..., instead of binding a new tensor)"
+            )
+        assert_close(now, want, name=f"{what} after {name} in {mode} mode", check_dtype=False)
+    assert_close(got, expected[0], name=f"the output of {name} in {mode} mode", check_dtype=False)
+
+
+def _snapshot(
+    args: tuple, kwargs: dict, may_change: Iterable[int | str] = ()
+) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+    """(name, the argument, a copy of it) for each tensor argument but those `may_change` names (positions from 0,
+    or keyword names): what the call must leave unchanged."""
+    may_change = set(may_change)
+    named = [(f"argument {i + 1}", a) for i, a in enumerate(args) if i not in may_change]
+    named += [(k, a) for k, a in kwargs.items() if k not in may_change]
     return [(name, a, a.detach().clone()) for name, a in named if isinstance(a, torch.Tensor)]
 
 
@@ -814,7 +857,7 @@ def call_guarded(
     *args: Any,
     forbid: Iterable[str] = ("conv", "pool"),
     helpers: dict[str, Callable] | None = None,
-    in_place: bool = False,
+    in_place: bool | tuple[int | str, ...] = False,
     **kwargs: Any,
 ) -> Any:
     """Call a student's `fn(*args, **kwargs)` with the banned ops watched; return its result.
@@ -827,7 +870,8 @@ def call_guarded(
     `helpers` maps names of the student's other exercise functions that `fn` calls (``pad2d``,
     ``corr2d`` ...) to the course's reference for them (``cu.oracles``): during this call `fn` sees the
     reference, so a mistake in a helper costs points in the helper's own exercise only. The references
-    may use the banned ops. `in_place=True`: the function may update its tensor arguments (an optimizer step).
+    may use the banned ops. `in_place=True`: the function may update its tensor arguments (an optimizer step); a
+    tuple of positions (from 0) and keyword names: it may update those only (06's batch_norm2d, its running statistics).
 
     Under the grader (``autograder.trusted.grader_kernel``) `fn` is a proxy for the student's function, which
     runs in a sandbox where the banned ops are switched off for good: there is nothing to watch here,
@@ -835,7 +879,7 @@ def call_guarded(
     """
     __tracebackhide__ = True
     call = describe_call(fn, args, kwargs)
-    snapshot = [] if in_place else _snapshot(args, kwargs)
+    snapshot = [] if in_place is True else _snapshot(args, kwargs, in_place or ())
     try:
         if getattr(fn, "__cnn_course_remote__", False):
             result = fn.call_with(helpers, tuple(forbid), args, kwargs)
