@@ -5,7 +5,8 @@
 
 The mistakes are data (``tests/mutants/<assignment>.py``); ``autograder.cli.mutation`` grades them in one process
 per assignment. Target: K = N (every mistake loses points) and C = 0 (none loses points outside its exercise).
-V counts the mistakes the visible tests alone catch (what Validate runs); each one they miss is listed below.
+V counts the mistakes the visible tests alone catch (what Validate runs); each one they miss is listed below, and
+last each exercise and kind of mistake (``kind_of``) whose mistakes they all miss (target: none).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import argparse
 import json
 import time
 
-from autograder.cli.mutation import grade_all, summary
+from autograder.cli.mutation import grade_all, summary, visible_gaps
 
 
 def main() -> None:
@@ -45,6 +46,8 @@ def main() -> None:
                     f"{report['assignment']}: CROSS-CHARGED {o['mutant']} ({o['function']}): "
                     + "; ".join(f"{t}: {o['messages'][t]}" for t in o["cross_charged"])
                 )
+    for gap in visible_gaps(reports):
+        print(gap)
 
 
 if __name__ == "__main__":

@@ -304,7 +304,8 @@ def assert_raises(
 ) -> None:
     """Fail unless `fn(*args, **kwargs)` raises `exc_type` whose message matches regex `match`.
 
-    `helpers` as in `call_guarded`. Returns None on purpose: the last line of a graded cell must display
+    `helpers` as in `call_guarded`. A NotImplementedError (the exercise's stub, not written yet) goes through
+    unchanged, as in any other test. Returns None on purpose: the last line of a graded cell must display
     nothing, since nbgrader would read a displayed value as a partial-credit score.
     """
     __tracebackhide__ = True
@@ -324,6 +325,8 @@ def assert_raises(
                 f"should name the offending shape or value (looked for /{match}/)"
             ) from None
         return None
+    except NotImplementedError:
+        raise
     except Exception as exc:  # a different error type: say which
         raise CheckFailure(f"{call} should raise {exc_type.__name__}, but raised {type(exc).__name__}: {exc}") from None
     raise CheckFailure(f"{call} should raise {exc_type.__name__}, but it returned {_describe(result)}")

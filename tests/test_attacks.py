@@ -578,6 +578,8 @@ def test_no_student_markup_is_left_live_in_a_graded_notebook(graded_01):
     course = graded_01["course"]
     source = nbformat.read(course / "source" / "01_convolution" / "01_convolution.ipynb", as_version=4)
     course_markdown = {c.source for c in source.cells if c.cell_type == "markdown"}
+    if "script_output" not in graded_01["students"]:
+        pytest.skip("script_output is not in this class (this route grades a sample of the class)")
     submitted = nbformat.read(
         course / "submitted" / "script_output" / "01_convolution" / "01_convolution.ipynb", as_version=4
     )

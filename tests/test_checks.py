@@ -60,6 +60,8 @@ def test_assert_raises_each_path():
         assert_raises(ValueError, lambda: torch.zeros(2))
     with pytest.raises(AssertionError, match="raised TypeError"):
         assert_raises(ValueError, lambda: (_ for _ in ()).throw(TypeError("bad")))
+    with pytest.raises(NotImplementedError, match="not yet"):  # a stub fails as in any test, not as a wrong error
+        assert_raises(ValueError, lambda: (_ for _ in ()).throw(NotImplementedError("not yet")))
 
 
 # --- the guard ----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Mutation testing of the graded tests (autograder.cli.mutation, mistakes in tests/mutants/): every plausible
-mistake loses points in its own exercise and in no other; the graded tests are fast enough to do this."""
+mistake loses points in its own exercise and in no other; the visible tests (what Validate runs) catch every kind
+of mistake in each exercise at least once; the graded tests are fast enough to do this."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 
 import pytest
 
-from autograder.cli.mutation import _cells, assignments_with_mutants, grade_all, load_mutants, summary
+from autograder.cli.mutation import _cells, assignments_with_mutants, grade_all, load_mutants, summary, visible_gaps
 
 ASSIGNMENTS = assignments_with_mutants()
 
@@ -32,11 +33,17 @@ def test_the_mutants_are_data_and_each_still_applies():
     assert ASSIGNMENTS == ["01_convolution", "02_padding_stride", "03_pooling", "04_losses", "05_backprop", "06_lenet"]
 
 
-@pytest.mark.slow  # executes every source notebook's solutions and tests, once per mutant (~60 s on 2 cores)
-def test_every_mutant_loses_points_in_its_own_exercise_only():
+@pytest.fixture(scope="module")
+def graded() -> tuple[list[dict], float]:
+    """One run of every mutant (the slow tests below share it): the reports, and the seconds it took."""
     started = time.monotonic()
     reports = grade_all(ASSIGNMENTS, workers=2)
-    seconds = time.monotonic() - started
+    return reports, time.monotonic() - started
+
+
+@pytest.mark.slow  # executes every source notebook's solutions and tests, once per mutant (~60 s on 2 cores)
+def test_every_mutant_loses_points_in_its_own_exercise_only(graded):
+    reports, seconds = graded
     problems = []
     for report in reports:
         problems += [
@@ -55,6 +62,16 @@ def test_every_mutant_loses_points_in_its_own_exercise_only():
     figures = summary(reports)
     assert figures["killed"] == figures["mutants"] >= 100 and figures["cross_charged"] == 0
     assert seconds < 90, f"the mutation run took {seconds:.0f} s"
+
+
+@pytest.mark.slow  # reuses the run above (the `graded` fixture): no second run of the mutants
+def test_visible_tests_catch_every_kind_of_mistake_in_each_exercise(graded):
+    """Issue 29: Validate runs the test cells without their hidden tests, so what it calls "Success" must not
+    promise more than they prove. In each exercise, every kind of mistake among its mutants (``kind_of``: dtype,
+    errors, bias, padding, values) has at least one that the exercise's visible tests catch."""
+    reports, _ = graded
+    gaps = visible_gaps(reports)
+    assert not gaps, "Validate would say Success over these kinds of mistake:\n" + "\n".join(gaps)
 
 
 def _busy(stop) -> None:  # a second grading worker: one core of torch arithmetic
@@ -106,3 +123,86 @@ def test_a_test_named_for_dtype_that_charges_another_mistake_is_a_cross_charge()
     assert float32.killed and float32.cross_charged == []
     elsewhere = Outcome("conv2d_float32", "conv2d", lost={"test_corr2d_modes": 1}, own=own)
     assert not elsewhere.killed and elsewhere.cross_charged == ["test_corr2d_modes"]
+
+
+#: The mutants whose mistake is in input validation (a check left out or wrong, a bad value accepted, a message
+#: naming nothing): `kind_of` must call these, and only these, "errors".
+ERROR_MUTANTS = {
+    "01_convolution": {
+        "corr2d_no_mode_check",
+        "corr2d_message_without_shape",
+        "corr2d_no_size_check",
+        "conv2d_no_channel_check",
+        "conv2d_no_bias_check",
+        "unfold_size_check_ignores_padding",
+        "unfold_no_size_check",
+        "unfold_no_stride_check",
+        "unfold_no_padding_check",
+    },
+    "02_padding_stride": {
+        "size_no_fit_check",
+        "size_message_without_numbers",
+        "size_accepts_stride_zero",
+        "pad_negative_accepted",
+        "conv_no_channel_check",
+        "rf_no_check",
+        "rf_dilation_zero_accepted",
+        "rf_any_length_accepted",
+    },
+    "03_pooling": {
+        "geometry_padding_up_to_kernel_accepted",
+        "geometry_no_fit_check",
+        "geometry_no_dim_check",
+        "geometry_kernel_zero_accepted",
+        "gap_no_check",
+    },
+    "04_losses": {
+        "bce_no_shape_check",
+        "bce_unknown_reduction_is_mean",
+        "ce_no_range_check",
+        "ce_target_shape_unchecked",
+    },
+    "05_backprop": {"cb_no_shape_check", "lk_no_shape_check", "lk_negative_steps_accepted"},
+    "06_lenet": {"bn_no_shape_check"},
+}
+
+
+def test_each_mutant_has_the_kind_its_name_says():
+    """Fast tier: the kinds of mistake Validate must show at least once per exercise (issue 29), read from the
+    mutants' names: the error-handling ones are exactly ERROR_MUTANTS, a bias or padding mistake says so, and
+    a dtype check comes first (pad_float32 is a dtype mistake, conv2d_no_bias_check an error-handling one)."""
+    from autograder.cli.mutation import KINDS, kind_of
+
+    for assignment in ASSIGNMENTS:
+        kinds = {m.name: kind_of(m.name) for m in load_mutants(assignment)}
+        assert set(kinds.values()) <= set(KINDS)
+        errors = {name for name, kind in kinds.items() if kind == "errors"}
+        assert errors == ERROR_MUTANTS[assignment], (
+            f"{assignment}: classified as errors but not listed: {sorted(errors - ERROR_MUTANTS[assignment])}; "
+            f"listed but classified otherwise: {sorted(ERROR_MUTANTS[assignment] - errors)}"
+        )
+    assert [
+        kind_of(n) for n in ("pad_float32", "conv2d_no_bias_check", "conv2d_no_bias", "max_zero_padding", "max_min")
+    ] == ["dtype", "errors", "bias", "padding", "values"]
+
+
+def test_visible_gaps_name_each_exercise_and_kind_no_visible_test_catches():
+    """Issue 29's rule for Validate, on made-up outcomes: one caught mistake covers its kind in its exercise."""
+
+    def outcome(mutant, function, visible_killed):
+        return {"mutant": mutant, "function": function, "visible_killed": visible_killed}
+
+    reports = [
+        {
+            "assignment": "03_pooling",
+            "outcomes": [
+                outcome("max_zero_padding", "max_pool2d", False),
+                outcome("max_one_sided_padding", "max_pool2d", True),
+                outcome("max_min", "max_pool2d", True),
+                outcome("gap_no_check", "global_avg_pool2d", False),
+            ],
+        }
+    ]
+    assert visible_gaps(reports) == [
+        "03_pooling: global_avg_pool2d: no visible test catches its errors mistakes (gap_no_check)"
+    ]

@@ -73,6 +73,46 @@ def about_dtype(name: str) -> bool:
     return any(word in name for word in DTYPE_WORDS)
 
 
+#: The words that name a mistake in input validation (in its mutant's name): a check left out or wrong, a bad
+#: value accepted, a message that names nothing, an index out of range, an unknown option not refused.
+ERROR_WORDS = ("check", "accept", "message", "range", "unknown")
+
+#: The kinds of mistake, in the order `kind_of` tries them.
+KINDS = ("dtype", "errors", "bias", "padding", "values")
+
+
+def kind_of(mutant_name: str) -> str:
+    """The kind of mistake a mutant's name says, the first that fits in `KINDS`' order: "dtype"
+    (``about_dtype``), "errors" (input validation, `ERROR_WORDS`), "bias", "padding" (its value or sides:
+    "pad"), else "values". So ``conv2d_no_bias_check`` is an error-handling mistake, ``pad_float32`` a dtype one."""
+    if about_dtype(mutant_name):
+        return "dtype"
+    if any(word in mutant_name for word in ERROR_WORDS):
+        return "errors"
+    if "bias" in mutant_name:
+        return "bias"
+    if "pad" in mutant_name:
+        return "padding"
+    return "values"
+
+
+def visible_gaps(reports: list[dict]) -> list[str]:
+    """Issue 29's rule for Validate, which runs the test cells without their hidden tests: in each exercise,
+    every kind of mistake among its mutants has at least one that the visible tests of that exercise catch.
+    One line per exercise and kind that breaks it, naming the mutants that pass every visible test."""
+    gaps = []
+    for report in reports:
+        kinds: dict[tuple[str, str], list[dict]] = {}
+        for o in report["outcomes"]:
+            kinds.setdefault((o["function"], kind_of(o["mutant"])), []).append(o)
+        for (function, kind), outcomes in kinds.items():
+            if not any(o["visible_killed"] for o in outcomes):
+                names = ", ".join(o["mutant"] for o in outcomes)
+                where = f"{report['assignment']}: {function}"
+                gaps.append(f"{where}: no visible test catches its {kind} mistakes ({names})")
+    return gaps
+
+
 def load_mutants(assignment: str) -> list[Mutant]:
     path = MUTANTS_DIR / f"{assignment}.py"
     if not path.exists():

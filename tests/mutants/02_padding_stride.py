@@ -226,7 +226,7 @@ MUTANTS = [
         "dilation 0 accepted",
     ),
     Mutant(
-        "rf_any_length",
+        "rf_any_length_accepted",
         "receptive_field",
         "if len(layer) not in (2, 3):",
         "if len(layer) < 2:",

@@ -48,7 +48,7 @@ MUTANTS = [
         "(out_w, out_h)",
     ),
     Mutant(
-        "geometry_padding_up_to_kernel",
+        "geometry_padding_up_to_kernel_accepted",
         "pool_geometry",
         "ph > kh // 2 or pw > kw // 2",
         "ph > kh or pw > kw",
@@ -57,7 +57,7 @@ MUTANTS = [
     Mutant("geometry_no_fit_check", "pool_geometry", "if out < 1:", "if out < 0:", "an output of size 0 accepted"),
     Mutant("geometry_no_dim_check", "pool_geometry", "if X.dim() != 4:", "if X.dim() < 2:", "2-D input not refused"),
     Mutant(
-        "geometry_kernel_zero",
+        "geometry_kernel_zero_accepted",
         "pool_geometry",
         "if min(kh, kw) < 1 or min(sh, sw) < 1:",
         "if min(sh, sw) < 1:",

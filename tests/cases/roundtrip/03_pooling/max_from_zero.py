@@ -1,7 +1,8 @@
-# pads with zeros and starts the max from 0: right on the worked examples, wrong on negative inputs (3 hidden
-# points); its pool_geometry checks nothing, so pool_geometry's error test fails (1); max_pool2d's own error
-# test hands it PyTorch's pool_geometry, so it keeps that point: 25 - 4 = 21
-# points: 21
+# pads with zeros and starts the max from 0: right on the positive worked examples, wrong on negative inputs
+# (3 hidden points) and on the visible -1 - arange(9) case with padding 1 (test_max_pool_arange's point: Validate
+# shows the mistake); its pool_geometry checks nothing, so pool_geometry's error test fails (1); max_pool2d's own
+# error test hands it PyTorch's pool_geometry, so it keeps that point: 25 - 5 = 20
+# points: 20
 # solved: answers avg_pool2d global_avg_pool2d
 # %% cell pool_geometry
 def pool_geometry(X, kernel_size, stride=None, padding=0, ceil_mode=False):
