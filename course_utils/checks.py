@@ -33,6 +33,7 @@ __all__ = [
     "GROUPS",
     "ModeProbe",
     "NUMPY_SCIPY_CONV",
+    "assert_batch_norm",
     "assert_close",
     "assert_dtype",
     "assert_raises",
@@ -348,9 +349,51 @@ class ModeProbe(torch.nn.Module):
         return x
 
 
-def _snapshot(args: tuple, kwargs: dict) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
-    """(name, the argument, a copy of it) for each tensor argument: what the call must leave unchanged."""
-    named = [(f"argument {i + 1}", a) for i, a in enumerate(args)] + list(kwargs.items())
+def assert_batch_norm(
+    got: Any,
+    running_mean: torch.Tensor,
+    running_var: torch.Tensor,
+    expected: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    before: tuple[torch.Tensor, torch.Tensor],
+    training: bool,
+    name: str = "batch_norm2d",
+) -> None:
+    """Fail unless a batch norm's output `got` and the running statistics it left in `running_mean` and
+    `running_var` (updated in place) agree with ``expected``, the oracle's (output, mean, variance)
+    (``cu.oracles.batch_norm2d``). `before`: copies of the two statistics from before the call, so that a
+    message can say "not updated" or "updated in eval mode". Values only: a test of its own checks the dtype."""
+    __tracebackhide__ = True
+    mode = "training" if training else "eval"
+    for what, now, then, want in zip(
+        ("running_mean", "running_var"), (running_mean, running_var), before, expected[1:]
+    ):
+        if now.shape != want.shape:
+            raise CheckFailure(
+                f"{name}, {mode} mode: {what} has shape {tuple(now.shape)} after the call, expected {tuple(want.shape)}"
+            )
+        same_as_before = torch.equal(now.detach().to(then.dtype), then)
+        if not training and not same_as_before:
+            raise CheckFailure(
+                f"{name}, eval mode: {what} changed; in eval mode batch norm only reads the running statistics"
+            )
+        if training and same_as_before and not torch.equal(want.to(then.dtype), then):
+            raise CheckFailure(
+                f"{name}, training mode: {what} was not updated in place; the caller's tensor must hold "
+                f"(1 - momentum) * old + momentum * the batch's statistic after the call (write into it, "
+                f"e.g. with {what}.mul_(...).add_(...) or {what}[:] = ..., instead of binding a new tensor)"
+            )
+        assert_close(now, want, name=f"{what} after {name} in {mode} mode", check_dtype=False)
+    assert_close(got, expected[0], name=f"the output of {name} in {mode} mode", check_dtype=False)
+
+
+def _snapshot(
+    args: tuple, kwargs: dict, may_change: Iterable[int | str] = ()
+) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+    """(name, the argument, a copy of it) for each tensor argument but those `may_change` names (positions from 0,
+    or keyword names): what the call must leave unchanged."""
+    may_change = set(may_change)
+    named = [(f"argument {i + 1}", a) for i, a in enumerate(args) if i not in may_change]
+    named += [(k, a) for k, a in kwargs.items() if k not in may_change]
     return [(name, a, a.detach().clone()) for name, a in named if isinstance(a, torch.Tensor)]
 
 
@@ -544,6 +587,48 @@ GROUPS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
         ),
         frozenset({"binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"}),
     ),
+    "norm": (
+        "torch's normalisation",
+        frozenset(
+            {
+                "batch_norm",
+                "native_batch_norm",
+                "_native_batch_norm_legit",
+                "_native_batch_norm_legit_functional",
+                "_native_batch_norm_legit_no_training",
+                "_batch_norm_impl_index",
+                "_batch_norm_with_update",
+                "_batch_norm_with_update_functional",
+                "_batch_norm_no_update",
+                "batch_norm_stats",
+                "batch_norm_elemt",
+                "batch_norm_update_stats",
+                "batch_norm_gather_stats",
+                "batch_norm_gather_stats_with_counts",
+                "cudnn_batch_norm",
+                "miopen_batch_norm",
+                "instance_norm",
+                "layer_norm",
+                "native_layer_norm",
+                "group_norm",
+                "native_group_norm",
+                "rms_norm",
+                "_fused_rms_norm",
+            }
+        ),
+        frozenset(
+            {
+                "batch_norm",
+                "native_batch_norm",
+                "instance_norm",
+                "layer_norm",
+                "native_layer_norm",
+                "group_norm",
+                "native_group_norm",
+                "rms_norm",
+            }
+        ),
+    ),
     "autograd": ("autograd", frozenset(), frozenset()),  # matched by identity below
     # torch.optim's optimizers (caught as they are created), and its fused kernels
     "optim": (
@@ -562,6 +647,7 @@ ADVICE = {  # also what the grading sandbox says (autograder.sandbox.bans)
     "pad": "Make a tensor of zeros and copy the input into its middle.",
     "activations": "Build it from exp, log, max and sum.",
     "losses": "Build it from exp, log, max, sum and indexing.",
+    "norm": "Compute the mean and variance with mean, sum and arithmetic over the right dimensions.",
 }
 
 
@@ -635,7 +721,7 @@ class _EngineWatch:
 def forbid(*groups: str) -> Iterator[_Guard]:
     """While active, any op of the named groups raises ForbiddenOperationError.
 
-    Groups: "conv", "pool", "pad", "activations", "losses", "autograd", "optim". A violation the
+    Groups: "conv", "pool", "pad", "activations", "losses", "norm", "autograd", "optim". A violation the
     student's code catches and hides is still reported when the block ends. Only the current
     thread is watched; everything is restored on exit, even after an error.
     """
@@ -774,7 +860,7 @@ def call_guarded(
     *args: Any,
     forbid: Iterable[str] = ("conv", "pool"),
     helpers: dict[str, Callable] | None = None,
-    in_place: bool = False,
+    in_place: bool | tuple[int | str, ...] = False,
     **kwargs: Any,
 ) -> Any:
     """Call a student's `fn(*args, **kwargs)` with the banned ops watched; return its result.
@@ -787,7 +873,8 @@ def call_guarded(
     `helpers` maps names of the student's other exercise functions that `fn` calls (``pad2d``,
     ``corr2d`` ...) to the course's reference for them (``cu.oracles``): during this call `fn` sees the
     reference, so a mistake in a helper costs points in the helper's own exercise only. The references
-    may use the banned ops. `in_place=True`: the function may update its tensor arguments (an optimizer step).
+    may use the banned ops. `in_place=True`: the function may update its tensor arguments (an optimizer step); a
+    tuple of positions (from 0) and keyword names: it may update those only (06's batch_norm2d, its running statistics).
 
     Under the grader (``autograder.trusted.grader_kernel``) `fn` is a proxy for the student's function, which
     runs in a sandbox where the banned ops are switched off for good: there is nothing to watch here,
@@ -795,7 +882,7 @@ def call_guarded(
     """
     __tracebackhide__ = True
     call = describe_call(fn, args, kwargs)
-    snapshot = [] if in_place else _snapshot(args, kwargs)
+    snapshot = [] if in_place is True else _snapshot(args, kwargs, in_place or ())
     try:
         if getattr(fn, "__cnn_course_remote__", False):
             result = fn.call_with(helpers, tuple(forbid), args, kwargs)

@@ -283,3 +283,24 @@ def optimizer_steps(name: str, w0: torch.Tensor, grads: list[torch.Tensor], lr: 
         optimizer.step()
         trajectory.append(w.detach().clone())
     return trajectory
+
+
+def batch_norm2d(
+    X: torch.Tensor,
+    gamma: torch.Tensor,
+    beta: torch.Tensor,
+    running_mean: torch.Tensor,
+    running_var: torch.Tensor,
+    training: bool,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``F.batch_norm`` of X (N, C, H, W) with gamma, beta and the running statistics (C,), run on copies of
+    running_mean and running_var: (the output like X, the running mean, the running variance) after the call.
+    The arguments are left as they were; in training mode the copies are what the call must leave in the
+    caller's tensors, in eval mode they are unchanged."""
+    mean, var = running_mean.detach().clone(), running_var.detach().clone()
+    out = F.batch_norm(
+        X.detach(), mean, var, gamma.detach(), beta.detach(), training=training, momentum=momentum, eps=eps
+    )
+    return out, mean, var

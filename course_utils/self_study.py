@@ -435,6 +435,47 @@ def _train(report: Report, fn: Callable, rng: random.Random) -> None:
     _check(report, fn, run)
 
 
+_NORM_FORBID = ("norm",)
+
+
+def _batch_norm_once(fn: Callable, X, gamma, beta, mean, var, training: bool, momentum: float, eps: float) -> None:
+    args = (X, gamma, beta, mean, var, training, momentum, eps)
+    call = checks.describe_call(fn, args)
+    expected = oracles.batch_norm2d(*args)
+    before = (mean.clone(), var.clone())
+    got = checks.call_guarded(fn, *args, forbid=_NORM_FORBID, in_place=(3, 4))
+    checks.assert_batch_norm(got, mean, var, expected, before, training, name=call)
+    checks.assert_dtype(got, X.dtype, name=f"the output of {call}")
+
+
+def _batch_norm(report: Report, fn: Callable, rng: random.Random) -> None:
+    """batch_norm2d against F.batch_norm (oracles.batch_norm2d): training and eval mode, the running statistics
+    updated in place (training) or left alone (eval), other momentum and eps, float32 and float64."""
+    for dtype in FLOATS:
+        for training in (True, False):
+            for _ in range(3):
+                N, C, H, W = rng.randint(1, 4), rng.randint(1, 4), rng.randint(1, 5), rng.randint(1, 5)
+                if N * H * W < 2:  # torch refuses a batch statistic of one value per channel
+                    N += 1
+                X = _rand(rng, (N, C, H, W), dtype, rng.choice((0.5, 1.0, 3.0))) + rng.uniform(-2, 2)
+                gamma, beta, mean = (_rand(rng, (C,), dtype) for _ in range(3))
+                var = _rand(rng, (C,), dtype).abs() + 0.5
+                momentum, eps = rng.choice((0.1, 0.5, 0.01, 1.0)), rng.choice((1e-5, 1e-3, 0.1))
+                _check(
+                    report, fn, lambda a=(X, gamma, beta, mean, var, training, momentum, eps): _batch_norm_once(fn, *a)
+                )
+    ones, zeros = torch.ones(3), torch.zeros(3)
+    X = torch.randn(2, 3, 4, 4)
+    for args, match in (
+        ((X[0], ones, zeros, zeros, ones, True), r"3, 4, 4"),
+        ((X, torch.ones(4), zeros, zeros, ones, True), r"\(4,\)"),
+        ((X, ones, torch.zeros(3, 1), zeros, ones, True), r"3, 1"),
+        ((X, ones, zeros, torch.zeros(2), ones, False), r"\(2,\)"),
+        ((X, ones, zeros, zeros, torch.ones(1, 3), False), r"1, 3"),
+    ):
+        _raises(report, fn, args, match)
+
+
 # --- 02 and 03: sizes, as plain numbers -------------------------------------------------------------
 
 
@@ -551,4 +592,5 @@ _LOOPS: dict[str, Callable[[Report, Callable, random.Random], None]] = {
     "evaluate_accuracy": _evaluate,
     "train_epoch": _train,
     "learn_kernel": _learn,
+    "batch_norm2d": _batch_norm,
 }

@@ -29,6 +29,7 @@ from course_utils import data
 __all__ = [
     "BASELINE_RECIPE",
     "COURSE_RECIPE",
+    "BatchNorm",
     "FUSED",
     "INITIALISATIONS",
     "MEAN",
@@ -686,19 +687,57 @@ def with_activation(net: nn.Module, old: type[nn.Module], new: Callable[[], nn.M
     return copy
 
 
-def with_batch_norm(net: nn.Sequential) -> nn.Sequential:
+class BatchNorm(nn.Module):
+    """Batch normalisation by a given function, as ``nn.BatchNorm2d`` (input (N, C, H, W)) or ``nn.BatchNorm1d``
+    (input (N, C)) keep it: a learned scale ``weight`` (ones) and shift ``bias`` (zeros), and the running mean
+    (zeros) and variance (ones) as buffers, all of shape (C,).
+
+    `batch_norm(X, gamma, beta, running_mean, running_var, training, momentum, eps)` normalises X (N, C, H, W) and
+    updates the running statistics in place in training mode (06's ``batch_norm2d``); an (N, C) input is given
+    to it as (N, C, 1, 1)."""
+
+    def __init__(self, num_features: int, batch_norm: Callable, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__()
+        self.batch_norm, self.momentum, self.eps = batch_norm, momentum, eps
+        self.weight = nn.Parameter(torch.ones(num_features))
+        self.bias = nn.Parameter(torch.zeros(num_features))
+        self.register_buffer("running_mean", torch.zeros(num_features))
+        self.register_buffer("running_var", torch.ones(num_features))
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        flat = X.ndim == 2
+        stats = (self.running_mean, self.running_var)
+        out = self.batch_norm(
+            X[:, :, None, None] if flat else X, self.weight, self.bias, *stats, self.training, self.momentum, self.eps
+        )
+        for buffer in stats:  # an update computed from the batch with its graph would keep every batch's graph alive
+            buffer.detach_()
+        return out[:, :, 0, 0] if flat else out
+
+    def extra_repr(self) -> str:
+        name = getattr(self.batch_norm, "__name__", "batch_norm")
+        return f"{self.weight.shape[0]}, {name}, momentum={self.momentum}, eps={self.eps}"
+
+
+def with_batch_norm(net: nn.Sequential, batch_norm: Callable | None = None) -> nn.Sequential:
     """A copy of the ``nn.Sequential`` `net` with batch normalisation after every Conv2d and Linear layer but
-    the last (``BatchNorm2d`` after a convolution, ``BatchNorm1d`` after a dense layer), before its activation:
-    d2l's "LeNet with batch normalisation" (section 8.5) when `net` is d2l's LeNet."""
+    the last, before its activation: d2l's "LeNet with batch normalisation" (section 8.5) when `net` is d2l's
+    LeNet. Without `batch_norm`, torch's layers (``BatchNorm2d`` after a convolution, ``BatchNorm1d`` after a
+    dense layer); with it, a ``BatchNorm`` layer that calls that function (06's ``batch_norm2d``) in each place."""
     layers = list(deepcopy(net))
     last = max(i for i, layer in enumerate(layers) if isinstance(layer, nn.Conv2d | nn.Linear))
     out: list[nn.Module] = []
     for i, layer in enumerate(layers):
         out.append(layer)
-        if i != last and isinstance(layer, nn.Conv2d):
-            out.append(nn.BatchNorm2d(layer.out_channels))
-        elif i != last and isinstance(layer, nn.Linear):
-            out.append(nn.BatchNorm1d(layer.out_features))
+        if i == last or not isinstance(layer, nn.Conv2d | nn.Linear):
+            continue
+        features = layer.out_channels if isinstance(layer, nn.Conv2d) else layer.out_features
+        if batch_norm is not None:
+            out.append(BatchNorm(features, batch_norm))
+        elif isinstance(layer, nn.Conv2d):
+            out.append(nn.BatchNorm2d(features))
+        else:
+            out.append(nn.BatchNorm1d(features))
     return nn.Sequential(*out)
 
 

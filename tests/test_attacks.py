@@ -676,7 +676,7 @@ def test_no_student_script_runs_in_the_feedback_or_the_formgrader(graded_01, tmp
     assert _scores(course) == before
 
 
-ALL_06 = {g: SOLVED for g in ("build_lenet", "evaluate_accuracy", "optimizer_steps", "answers")}
+ALL_06 = {g: SOLVED for g in ("build_lenet", "evaluate_accuracy", "batch_norm2d", "optimizer_steps", "answers")}
 SAMPLE_06 = ("solved", "shadow_float", "pretrained", "optim_class")
 
 

@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.functional import conv2d as captured_conv2d  # captured before any guard, as a student might
 
-from course_utils import checks
+from course_utils import checks, oracles
 from course_utils.checks import ForbiddenOperationError, assert_close, assert_raises, assert_shape, call_guarded, forbid
 
 X = torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(0))
@@ -115,6 +115,24 @@ BANNED = {
         lambda: nn.CrossEntropyLoss()(Z, T),
         lambda: F.nll_loss(Z, T),
     ],
+    "norm": [
+        lambda: F.batch_norm(X, torch.zeros(3), torch.ones(3), training=True),
+        lambda: F.batch_norm(X, torch.zeros(3), torch.ones(3), torch.ones(3), torch.zeros(3), training=False),
+        lambda: torch.batch_norm(X, None, None, torch.zeros(3), torch.ones(3), True, 0.1, 1e-5, False),
+        lambda: nn.BatchNorm2d(3)(X),
+        lambda: nn.BatchNorm2d(3).eval()(X),
+        lambda: nn.BatchNorm1d(5)(Z),
+        lambda: torch.ops.aten.native_batch_norm(X, None, None, None, None, True, 0.1, 1e-5),
+        lambda: torch.ops.aten._native_batch_norm_legit(X, None, None, torch.zeros(3), torch.ones(3), True, 0.1, 1e-5),
+        lambda: torch.ops.aten._native_batch_norm_legit.no_stats(X, None, None, True, 0.1, 1e-5),
+        lambda: F.instance_norm(X),
+        lambda: nn.InstanceNorm2d(3)(X),
+        lambda: F.layer_norm(X, (8, 8)),
+        lambda: nn.LayerNorm(8)(X),
+        lambda: F.group_norm(X, 3),
+        lambda: nn.GroupNorm(1, 3)(X),
+        lambda: F.rms_norm(X, (8,)),
+    ],
     "autograd": [
         lambda: (X.clone().requires_grad_() * 2).sum().backward(),
         lambda: torch.autograd.grad(((leaf := Z.clone().requires_grad_()) ** 2).sum(), leaf),
@@ -172,6 +190,10 @@ ALLOWED = [
     lambda: torch.stack([Z, Z]),
     lambda: torch.cat([Z, Z]),
     lambda: _padded_by_hand(),
+    lambda: (X - X.mean(dim=(0, 2, 3), keepdim=True)) / (X.var(dim=(0, 2, 3), correction=0, keepdim=True) + 1).sqrt(),
+    lambda: X.var(dim=(0, 2, 3), correction=1),
+    lambda: torch.linalg.vector_norm(Z, dim=1),
+    lambda: Z.norm(dim=1),
 ]
 
 
@@ -434,3 +456,84 @@ def test_a_wrong_value_is_shown_at_4_digits_and_a_near_miss_with_the_digits_that
         assert_close(near, torch.tensor([1.417797336], dtype=torch.float64), rtol=1e-10, atol=0.0, name="Y")
     expected, got = re.search(r"expected (\S+), got (\S+),", str(close.value)).groups()
     assert expected != got and float(expected) == pytest.approx(1.417797336, rel=1e-12) and len(expected) <= 13
+
+
+# --- batch norm: the output and the running statistics updated in place ---------------------------
+
+
+def _bn_case(training: bool):
+    gen = torch.Generator().manual_seed(7)
+    X = torch.randn(4, 3, 5, 5, generator=gen, dtype=torch.float64) * 2 + 1
+    gamma, beta, mean = (torch.randn(3, generator=gen, dtype=torch.float64) for _ in range(3))
+    var = torch.rand(3, generator=gen, dtype=torch.float64) + 0.5
+    return X, gamma, beta, mean, var, training
+
+
+def _check_bn(fn, training: bool):
+    X, gamma, beta, mean, var, training = _bn_case(training)
+    expected = oracles.batch_norm2d(X, gamma, beta, mean, var, training)
+    before = (mean.clone(), var.clone())
+    got = call_guarded(fn, X, gamma, beta, mean, var, training, forbid=("norm",), in_place=(3, 4))
+    checks.assert_batch_norm(got, mean, var, expected, before, training)
+
+
+def _torchs(X, gamma, beta, mean, var, training, momentum=0.1, eps=1e-5):
+    """torch's batch norm with the statistics updated as it does (allowed here: no guard is asked for)."""
+    out, new_mean, new_var = oracles.batch_norm2d(X, gamma, beta, mean, var, training, momentum, eps)
+    mean.copy_(new_mean)
+    var.copy_(new_var)
+    return out
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_assert_batch_norm_passes_torchs_own_and_names_each_mistake(training):
+    with pytest.raises(ForbiddenOperationError, match="normalisation"):
+        _check_bn(_torchs, training)  # F.batch_norm itself is off limits under forbid=("norm",)
+    X, gamma, beta, mean, var, _ = _bn_case(training)
+    expected = oracles.batch_norm2d(X, gamma, beta, mean, var, training)
+    before = (mean.clone(), var.clone())
+    checks.assert_batch_norm(_torchs(X, gamma, beta, mean, var, training), mean, var, expected, before, training)
+
+    def only_the_output(X, gamma, beta, mean, var, training, momentum=0.1, eps=1e-5):
+        return oracles.batch_norm2d(X, gamma, beta, mean, var, training, momentum, eps)[0]
+
+    def updates_always(X, gamma, beta, mean, var, training, momentum=0.1, eps=1e-5):
+        out = oracles.batch_norm2d(X, gamma, beta, mean, var, training, momentum, eps)[0]
+        _, new_mean, new_var = oracles.batch_norm2d(X, gamma, beta, mean, var, True, momentum, eps)
+        mean.copy_(new_mean)
+        var.copy_(new_var)
+        return out
+
+    def shifted(X, gamma, beta, mean, var, training, momentum=0.1, eps=1e-5):
+        return _torchs(X, gamma, beta, mean, var, training, momentum, eps) + 1e-3
+
+    def changes_x(X, gamma, beta, mean, var, training, momentum=0.1, eps=1e-5):
+        out = _torchs(X, gamma, beta, mean, var, training, momentum, eps)
+        X -= 1
+        return out
+
+    for fn, message in (
+        (only_the_output, "running_mean was not updated in place" if training else None),
+        (updates_always, None if training else "eval mode: running_mean changed"),
+        (shifted, "the output of batch_norm2d in " + ("training" if training else "eval") + " mode: .* differ"),
+        (changes_x, "changed its argument 1 in place"),
+    ):
+        X, gamma, beta, mean, var, _ = _bn_case(training)
+        expected = oracles.batch_norm2d(X, gamma, beta, mean, var, training)
+        before = (mean.clone(), var.clone())
+        run = lambda fn=fn, a=(X, gamma, beta, mean, var, training): call_guarded(fn, *a, forbid=(), in_place=(3, 4))  # noqa: E731
+        if message is None:
+            checks.assert_batch_norm(run(), mean, var, expected, before, training)
+            continue
+        with pytest.raises(AssertionError, match=message):
+            checks.assert_batch_norm(run(), mean, var, expected, before, training)
+
+
+def test_assert_batch_norm_names_the_running_variance_when_only_it_is_wrong():
+    X, gamma, beta, mean, var, training = _bn_case(True)
+    expected = oracles.batch_norm2d(X, gamma, beta, mean, var, True)
+    before = (mean.clone(), var.clone())
+    out = _torchs(X, gamma, beta, mean, var, True)
+    var.mul_(1.01)
+    with pytest.raises(AssertionError, match=r"running_var after batch_norm2d in training mode: 3 of 3 elements"):
+        checks.assert_batch_norm(out, mean, var, expected, before, True)

@@ -252,3 +252,84 @@ def test_the_plan_the_grading_kernel_reads_holds_the_course_cells_only():
     cells = CourseCells(set(plan["tests"]), set(plan["setup"]), set(plan["solutions"]))
     assert cells.tests == {"assert corr2d(X, K).sum() == 36"} and cells.setup == {"import torch"}
     assert cells.student_names == {"corr2d", "X", "K"}
+
+
+#: torch's normalisation ops, by every route a student might take (06's batch_norm2d must not reach one)
+NORM_CALLS = (
+    "F.batch_norm(X, torch.zeros(3), torch.ones(3), training=True)",
+    "F.batch_norm(X, torch.zeros(3), torch.ones(3), torch.ones(3), torch.zeros(3), training=False)",
+    "torch.batch_norm(X, None, None, torch.zeros(3), torch.ones(3), True, 0.1, 1e-5, False)",
+    "nn.BatchNorm2d(3)(X)",
+    "nn.BatchNorm2d(3).eval()(X)",
+    "nn.BatchNorm1d(3)(X[:, :, 0, 0])",
+    "torch.ops.aten.native_batch_norm(X, None, None, None, None, True, 0.1, 1e-5)",
+    "torch.ops.aten._native_batch_norm_legit(X, None, None, torch.zeros(3), torch.ones(3), True, 0.1, 1e-5)",
+    "torch.ops.aten._native_batch_norm_legit.no_stats(X, None, None, True, 0.1, 1e-5)",
+    "torch.ops.aten._native_batch_norm_legit_no_training(X, None, None, torch.zeros(3), torch.ones(3), 0.1, 1e-5)",
+    "F.instance_norm(X)",
+    "nn.InstanceNorm2d(3)(X)",
+    "F.layer_norm(X, (8, 8))",
+    "torch.ops.aten.native_layer_norm(X, [8], None, None, 1e-5)",
+    "F.group_norm(X, 3)",
+    "nn.GroupNorm(1, 3)(X)",
+    "F.rms_norm(X, (8,))",
+)
+#: what batch_norm2d is written with: both guards let it through
+NORM_ALLOWED = (
+    "(X - X.mean(dim=(0, 2, 3), keepdim=True)) / (X.var(dim=(0, 2, 3), unbiased=False, keepdim=True) + 1e-5).sqrt()",
+    "X.var(dim=(0, 2, 3), correction=1)",
+    "torch.linalg.vector_norm(X, dim=1)",
+    "X.norm(dim=1)",
+)
+_NORM_PRELUDE = (
+    "import torch\nfrom torch import nn\nimport torch.nn.functional as F\n"
+    "X = torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(0))\n"
+)
+
+
+@pytest.mark.parametrize("call", NORM_CALLS)
+def test_each_norm_op_is_caught_by_the_students_guard(call):
+    from course_utils.checks import ForbiddenOperationError, forbid
+
+    namespace: dict = {}
+    exec(_NORM_PRELUDE, namespace)
+    with pytest.raises(ForbiddenOperationError, match="normalisation"):
+        with forbid("norm"):
+            eval(call, namespace)
+    eval(call, namespace)  # and works again afterwards
+
+
+def test_each_norm_op_is_refused_in_a_sandbox_with_the_norm_ban_and_arithmetic_is_not():
+    """The sandbox's ban (autograder.sandbox.bans, for good in its process) refuses every route to a norm op, with
+    the advice of course_utils.checks; the mean/var arithmetic of batch_norm2d still runs. One fresh process."""
+    script = (
+        _NORM_PRELUDE
+        + "from autograder.sandbox import bans\n"
+        + f"calls, allowed = {NORM_CALLS!r}, {NORM_ALLOWED!r}\n"
+        + "expected = {c: eval(c) for c in allowed}\n"
+        + "assert bans.install(['norm'])['groups'] == ['norm']\n"
+        + "for c in calls:\n"
+        + "    try:\n"
+        + "        eval(c)\n"
+        + "    except bans.ForbiddenOperationError as exc:\n"
+        + "        assert 'normalisation' in str(exc) and 'mean and variance' in str(exc), str(exc)\n"
+        + "    else:\n"
+        + "        raise SystemExit('not refused: ' + c)\n"
+        + "for c in allowed:\n"
+        + "    assert torch.equal(eval(c), expected[c]), c\n"
+        + "print('refused', len(calls))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == f"refused {len(NORM_CALLS)}"
+
+
+@pytest.mark.parametrize("call", NORM_ALLOWED)
+def test_the_arithmetic_of_batch_norm_passes_the_students_guard(call):
+    from course_utils.checks import forbid
+
+    namespace: dict = {}
+    exec(_NORM_PRELUDE, namespace)
+    expected = eval(call, namespace)
+    with forbid("norm"):
+        assert torch.equal(eval(call, namespace), expected)

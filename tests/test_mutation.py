@@ -163,7 +163,7 @@ ERROR_MUTANTS = {
         "ce_target_shape_unchecked",
     },
     "05_backprop": {"cb_no_shape_check", "lk_no_shape_check", "lk_negative_steps_accepted"},
-    "06_lenet": set(),
+    "06_lenet": {"bn_no_shape_check"},
 }
 
 

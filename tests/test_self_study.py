@@ -15,7 +15,7 @@ PRACTICED = {
     "03_pooling": ["pool_geometry", "max_pool2d", "avg_pool2d", "global_avg_pool2d"],
     "04_losses": ["sigmoid", "softmax", "binary_cross_entropy", "cross_entropy"],
     "05_backprop": ["conv2d_backward", "max_pool2d_backward", "avg_pool2d_backward", "learn_kernel"],
-    "06_lenet": ["build_lenet", "build_lenet_relu", "evaluate_accuracy", "train_epoch"],
+    "06_lenet": ["build_lenet", "build_lenet_relu", "evaluate_accuracy", "train_epoch", "batch_norm2d"],
 }
 
 
@@ -68,6 +68,16 @@ def test_the_solutions_pass_practice(assignment):
         ("05_backprop", "lk_negative_steps_accepted", "learn_kernel", r"should raise ValueError"),
         ("06_lenet", "eval_no_no_grad", "evaluate_accuracy", r"no_grad"),
         ("06_lenet", "train_no_train_mode", "train_epoch", r"net\.train"),
+        (
+            "06_lenet",
+            "bn_running_var_biased",
+            "batch_norm2d",
+            r"running_var after batch_norm2d\(<tensor \(\d+, \d+, \d+, \d+\)",
+        ),
+        ("06_lenet", "bn_running_stats_rebound", "batch_norm2d", r"running_mean was not updated in place"),
+        ("06_lenet", "bn_updated_in_eval", "batch_norm2d", r"eval mode: running_mean changed"),
+        ("06_lenet", "bn_float32_result", "batch_norm2d", r"float32, expected torch.float64"),
+        ("06_lenet", "bn_no_shape_check", "batch_norm2d", r"should raise ValueError"),
     ],
 )
 def test_a_mistake_fails_practice_and_names_its_case(assignment, mutant, function, named):

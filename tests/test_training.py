@@ -335,6 +335,51 @@ def test_initialise_with_activation_and_with_batch_norm():
     assert bn[1].num_features == 6
 
 
+def test_with_batch_norm_given_a_function_trains_as_torchs_layers(lenets):
+    """with_batch_norm(net, batch_norm=...) puts a BatchNorm layer that calls the given function where torch's
+    BatchNorm2d/1d go; with 06's batch_norm2d (the solution) it is torch's network, step for step: the same
+    outputs, gradients and running statistics after three SGD steps, then the same outputs in eval mode."""
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.Sigmoid(), nn.Flatten(), nn.Linear(4 * 6 * 6, 5), nn.Sigmoid(), nn.Linear(5, 3)
+    )
+    net = net.double()
+    torchs = training.with_batch_norm(net).double()
+    mine = training.with_batch_norm(net, batch_norm=lenets["batch_norm2d"]).double()
+    assert [type(m) for m in mine] == [
+        nn.Conv2d,
+        training.BatchNorm,
+        nn.Sigmoid,
+        nn.Flatten,
+        nn.Linear,
+        training.BatchNorm,
+        nn.Sigmoid,
+        nn.Linear,
+    ]
+    assert "batch_norm2d" in repr(mine[1])
+    gen = torch.Generator().manual_seed(1)
+    X, y = torch.randn(16, 1, 8, 8, generator=gen, dtype=torch.float64), torch.randint(0, 3, (16,), generator=gen)
+    optimizers = [torch.optim.SGD(n.parameters(), lr=0.5) for n in (torchs, mine)]
+    for _ in range(3):
+        outs = []
+        for n, opt in zip((torchs, mine), optimizers):
+            n.train()
+            out = n(X)
+            opt.zero_grad()
+            nn.functional.cross_entropy(out, y).backward()
+            opt.step()
+            outs.append(out.detach())
+        torch.testing.assert_close(outs[1], outs[0])
+    for i in (1, 5):
+        torch.testing.assert_close(mine[i].running_mean, torchs[i].running_mean)
+        torch.testing.assert_close(mine[i].running_var, torchs[i].running_var)
+        assert not mine[i].running_mean.requires_grad and mine[i].running_mean.grad_fn is None
+    for a, b in zip(torchs.parameters(), mine.parameters()):
+        torch.testing.assert_close(b.detach(), a.detach())
+    with torch.no_grad():
+        torch.testing.assert_close(mine.eval()(X), torchs.eval()(X))
+
+
 @pytest.fixture(scope="module")
 def lenets():
     """06's networks, from the solution cells of the source notebook (their only home)."""
@@ -383,14 +428,15 @@ def test_the_two_sanity_checks_initial_loss_ln_10_and_overfitting_100_images(len
 @pytest.mark.slow  # five runs of 200 batches of the sigmoid LeNet (about 40 s on one core)
 def test_xavier_kaiming_and_batch_norm_rescue_the_sigmoid_lenet(lenets, monkeypatch):
     """06's numbers for 200 batches of SGD at lr 0.5 (0.10, 0.50, 0.58 and 0.80 there): PyTorch's default
-    initialisation stays at chance, Xavier and Kaiming get to about half right, batch normalisation to 0.8;
+    initialisation stays at chance, Xavier and Kaiming get to about half right, batch normalisation (06's own
+    batch_norm2d in each place, as the notebook's demo) to 0.8;
     Xavier's and Kaiming's first layers start with about 20 and 30 times the default's gradient."""
     monkeypatch.delenv("COURSE_QUICK", raising=False)
     build, args = lenets["build_lenet"], (lenets["train_epoch"], lenets["evaluate_accuracy"])
     runs = training.watch_runs(
         {
             **{s: (lambda s=s: training.initialise(build(), s)) for s in training.INITIALISATIONS},
-            "batch norm": lambda: training.with_batch_norm(build()),
+            "batch norm": lambda: training.with_batch_norm(build(), batch_norm=lenets["batch_norm2d"]),
         },
         *args,
     )

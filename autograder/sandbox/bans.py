@@ -4,7 +4,7 @@ The grader installs this before the first line of a student's code runs, for the
 assignment's tests name (``forbid=(...)``). Each ban acts on the whole process, every thread and
 every later fork, and nothing in it can be switched back on:
 
-* torch ops (convolution, pooling, padding, sigmoid/softmax, losses; every namespace: ``aten``,
+* torch ops (convolution, pooling, padding, sigmoid/softmax, losses, normalisation; every namespace: ``aten``,
   ``mkldnn``, ``quantized`` ...) get a kernel that raises, registered in torch's dispatcher for the
   CPU backends and the composite keys. ``F.conv2d``, ``nn.Conv2d``, ``torch.ops.aten.convolution``,
   ``torch._C._nn.*``, a captured alias, another thread, disabled torch modes and redispatch all reach
@@ -44,6 +44,7 @@ PATTERNS: dict[str, str] = {
     "activations": r"_?(sigmoid\w*|log_sigmoid\w*|_?softmax\w*|_?log_softmax\w*|softmin|logsumexp\w*|special_expit"
     r"|_safe_softmax|special_softmax|special_log_softmax|special_logsumexp)",
     "losses": r"\w*cross_entropy\w*|nll_loss\w*|\w*_loss|\w*_loss_\w*|\w*_loss\d?d\w*",
+    "norm": r"_?\w*batch_norm\w*|\w*instance_norm\w*|\w*layer_norm\w*|\w*group_norm\w*|_?\w*rms_norm\w*",
     "autograd": r"_make_dual|_unpack_dual|_make_dual_copy",
     # call-scoped (autograder.trusted.grader_kernel.CALL_SCOPED): torch.optim itself is not in that sandbox at all
     # (autograder/sandbox/stubs/optim stands in for it); these are its fused kernels, which torch's own ops reach

@@ -150,4 +150,106 @@ MUTANTS = [
         "total_loss += loss.detach() * len(y)",
         "the mean loss as a tensor",
     ),
+    # batch_norm2d
+    Mutant(
+        "bn_running_var_biased",
+        "batch_norm2d",
+        "momentum * var.flatten() * m / (m - 1))",
+        "momentum * var.flatten())",
+        "the running variance from the biased batch variance",
+    ),
+    Mutant(
+        "bn_normalised_with_unbiased_var",
+        "batch_norm2d",
+        "var = X.var(dim=dims, correction=0, keepdim=True)",
+        "var = X.var(dim=dims, keepdim=True)",
+        "the output divided by the unbiased variance (and the running one corrected twice)",
+    ),
+    Mutant(
+        "bn_running_stats_not_updated",
+        "batch_norm2d",
+        "        with torch.no_grad():  # the running statistics are no part of the graph\n"
+        "            running_mean.copy_((1 - momentum) * running_mean + momentum * mean.flatten())\n"
+        "            running_var.copy_((1 - momentum) * running_var + momentum * var.flatten() * m / (m - 1))\n",
+        "",
+        "running statistics never updated",
+    ),
+    Mutant(
+        "bn_running_stats_rebound",
+        "batch_norm2d",
+        "            running_mean.copy_((1 - momentum) * running_mean + momentum * mean.flatten())\n"
+        "            running_var.copy_((1 - momentum) * running_var + momentum * var.flatten() * m / (m - 1))",
+        "            running_mean = (1 - momentum) * running_mean + momentum * mean.flatten()\n"
+        "            running_var = (1 - momentum) * running_var + momentum * var.flatten() * m / (m - 1)",
+        "new tensors bound to the names instead of an update in place",
+    ),
+    Mutant(
+        "bn_updated_in_eval",
+        "batch_norm2d",
+        "        mean, var = running_mean.reshape(1, C, 1, 1), running_var.reshape(1, C, 1, 1)\n",
+        "        mean, var = running_mean.reshape(1, C, 1, 1).clone(), running_var.reshape(1, C, 1, 1).clone()\n"
+        "        m = X.numel() // C\n"
+        "        with torch.no_grad():\n"
+        "            running_mean.copy_((1 - momentum) * running_mean + momentum * X.mean(dim=dims))\n"
+        "            running_var.copy_((1 - momentum) * running_var + momentum * X.var(dim=dims))\n",
+        "running statistics updated in eval mode too",
+    ),
+    Mutant(
+        "bn_batch_stats_in_eval",
+        "batch_norm2d",
+        "        mean, var = running_mean.reshape(1, C, 1, 1), running_var.reshape(1, C, 1, 1)\n",
+        "        mean, var = X.mean(dim=dims, keepdim=True), X.var(dim=dims, correction=0, keepdim=True)\n",
+        "eval mode normalised with the batch's statistics",
+    ),
+    Mutant(
+        "bn_wrong_axes",
+        "batch_norm2d",
+        "dims = (0, 2, 3)",
+        "dims = (0, 1, 2, 3)",
+        "one mean and variance for all channels",
+    ),
+    Mutant(
+        "bn_per_image_stats",
+        "batch_norm2d",
+        "        mean = X.mean(dim=dims, keepdim=True)\n        var = X.var(dim=dims, correction=0, keepdim=True)\n",
+        "        mean = X.mean(dim=(2, 3), keepdim=True)\n        var = X.var(dim=(2, 3), correction=0, keepdim=True)\n",
+        "statistics per image (instance norm), the running update from the batch",
+    ),
+    Mutant(
+        "bn_eps_outside_sqrt",
+        "batch_norm2d",
+        "(var + eps).sqrt()",
+        "(var.sqrt() + eps)",
+        "eps added after the square root",
+    ),
+    Mutant(
+        "bn_momentum_reversed",
+        "batch_norm2d",
+        "            running_mean.copy_((1 - momentum) * running_mean + momentum * mean.flatten())\n"
+        "            running_var.copy_((1 - momentum) * running_var + momentum * var.flatten() * m / (m - 1))",
+        "            running_mean.copy_(momentum * running_mean + (1 - momentum) * mean.flatten())\n"
+        "            running_var.copy_(momentum * running_var + (1 - momentum) * var.flatten() * m / (m - 1))",
+        "momentum as the weight of the past, as an optimizer's",
+    ),
+    Mutant(
+        "bn_gamma_beta_swapped",
+        "batch_norm2d",
+        "out = gamma.reshape(1, C, 1, 1) * (X - mean) / (var + eps).sqrt() + beta.reshape(1, C, 1, 1)",
+        "out = beta.reshape(1, C, 1, 1) * (X - mean) / (var + eps).sqrt() + gamma.reshape(1, C, 1, 1)",
+        "gamma and beta swapped",
+    ),
+    Mutant(
+        "bn_float32_result",
+        "batch_norm2d",
+        "    return out.to(X.dtype)",
+        "    return out.float()",
+        "a float32 result whatever X's dtype",
+    ),
+    Mutant(
+        "bn_no_shape_check",
+        "batch_norm2d",
+        "        if tuple(value.shape) != (C,):",
+        "        if value.numel() != C:",
+        "gamma, beta and the running statistics checked by size, not shape",
+    ),
 ]

@@ -1,2 +1,2 @@
-# points: 21
-# solved: build_lenet evaluate_accuracy optimizer_steps answers
+# points: 27
+# solved: build_lenet evaluate_accuracy batch_norm2d optimizer_steps answers
