@@ -105,9 +105,7 @@ def hidden_tests_to_come(fns: Callable | tuple[Callable, ...], points: float, to
     fns = fns if isinstance(fns, tuple) else (fns,)
     names = [getattr(fn, "__name__", str(fn)) for fn in fns]
     try:  # a line that only informs: it never fails the test cell it ends
-        practised = [
-            n for fn, n in zip(fns, names) if self_study._key(fn) in self_study.EXERCISES or n in self_study._LOOPS
-        ]
+        practised = [n for fn, n in zip(fns, names) if self_study.has_practice(fn)]
     except Exception:
         practised = []
     print(

@@ -337,6 +337,12 @@ def _compare(fn: Callable, exercise: Exercise, args: tuple, kwargs: dict) -> Non
         checks.assert_dtype(g, e.dtype, name=name)
 
 
+def has_practice(fn: Callable) -> bool:
+    """Whether ``practice(fn)`` knows the exercise `fn` is written for."""
+    key = _key(fn)
+    return key in _LOOPS or key in EXERCISES
+
+
 def practice(fn: Callable, seed: int | None = None) -> Report:
     """Check your exercise function `fn` on new random cases against PyTorch; a report of every failed case."""
     key = _key(fn)
@@ -345,7 +351,7 @@ def practice(fn: Callable, seed: int | None = None) -> Report:
         report = Report(getattr(fn, "__name__", key))
         _LOOPS[key](report, fn, rng)
         return report
-    if key not in EXERCISES:
+    if not has_practice(fn):
         known = ", ".join(sorted(EXERCISES) + sorted(_LOOPS))
         raise ValueError(f"no practice for {getattr(fn, '__name__', fn)!r}; known: {known}")
     exercise = EXERCISES[key]

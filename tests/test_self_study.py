@@ -93,3 +93,19 @@ def test_practice_refuses_an_unknown_function():
 
     with pytest.raises(ValueError, match="no practice for 'mystery'"):
         cu.practice(mystery)
+
+
+def test_has_practice_knows_each_graded_function_and_nothing_else():
+    """cu.checks.hidden_tests_to_come offers cu.practice(fn) only where practice(fn) runs."""
+    from course_utils.self_study import has_practice, practice
+
+    def conv2d(X, W, b=None):
+        return X
+
+    def momentum_step(w, g, v, lr, momentum):
+        return w, v
+
+    assert has_practice(conv2d) and not has_practice(momentum_step)
+    practice(conv2d, seed=0)  # a known one runs (and fails: it returns X)
+    with pytest.raises(ValueError, match="no practice for 'momentum_step'"):
+        practice(momentum_step)
